@@ -1,0 +1,270 @@
+"""What the customer side does: start a conversation, write, type, finish, annotate.
+
+Dialects call these after they have authenticated the caller and parsed the vendor's request.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from helpline.core import events as ev
+from helpline.core import routing
+from helpline.core.errors import Invalid, NotFound
+from helpline.core.events import NewEvent
+from helpline.core.model import (
+    Actor,
+    ActorType,
+    Contact,
+    Conversation,
+    ConversationState,
+    Department,
+    Direction,
+    FinishReason,
+    HistoryEntry,
+    HistoryStatus,
+    JsonObject,
+    Message,
+    MessageKind,
+)
+from helpline.core.ports import UnitOfWork
+from helpline.core.serialize import message_view
+
+
+@dataclass(slots=True)
+class ContactDetails:
+    name: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    document: str | None = None
+    attributes: JsonObject = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class StartConversation:
+    account_id: int
+    department_id: int
+    origin_dialect: str
+    origin_token_id: int | None = None
+    origin_key: str | None = None
+    contact: ContactDetails | None = None
+    extra: JsonObject = field(default_factory=dict)
+    external_history_url: str | None = None
+
+
+def active_department(uow: UnitOfWork, account_id: int, department_id: int) -> Department:
+    department = uow.departments.get(account_id, department_id)
+    if department is None:
+        raise Invalid(f"department {department_id} does not exist")
+    if not department.active:
+        raise Invalid(f"department {department_id} ({department.name}) is not active")
+    return department
+
+
+def start_conversation(uow: UnitOfWork, command: StartConversation) -> Conversation:
+    department = active_department(uow, command.account_id, command.department_id)
+    contact_id: int | None = None
+    if command.contact is not None:
+        details = command.contact
+        contact = uow.contacts.create(
+            Contact(
+                id=0,
+                account_id=command.account_id,
+                name=details.name,
+                email=details.email,
+                phone=details.phone,
+                document=details.document,
+                attributes=details.attributes,
+                created_at=uow.now,
+            )
+        )
+        contact_id = contact.id
+    conversation = uow.conversations.create(
+        Conversation(
+            id=0,
+            hash=str(uuid.uuid4()),
+            account_id=command.account_id,
+            department_id=department.id,
+            origin_department_id=department.id,
+            contact_id=contact_id,
+            state=ConversationState.QUEUED,
+            origin_dialect=command.origin_dialect,
+            origin_token_id=command.origin_token_id,
+            origin_key=command.origin_key,
+            extra=command.extra,
+            external_history_url=command.external_history_url,
+            history_status=HistoryStatus.PENDING if command.external_history_url else HistoryStatus.NONE,
+            created_at=uow.now,
+            updated_at=uow.now,
+        )
+    )
+    contact_actor = Actor(ActorType.CONTACT, contact_id)
+    uow.emit(
+        NewEvent(
+            account_id=conversation.account_id,
+            type=ev.CONVERSATION_STARTED,
+            data={"department_id": department.id, "origin": command.origin_dialect},
+            actor=contact_actor,
+            conversation_id=conversation.id,
+            department_id=department.id,
+        )
+    )
+    return routing.enter_queue(uow, conversation, department, contact_actor)
+
+
+def conversation_by_hash(uow: UnitOfWork, account_id: int, conversation_hash: str) -> Conversation:
+    conversation = uow.conversations.by_hash(account_id, conversation_hash)
+    if conversation is None:
+        raise NotFound(f"interaction {conversation_hash} not found")
+    return conversation
+
+
+def _require_open(conversation: Conversation) -> None:
+    if not conversation.is_open:
+        raise Invalid(f"interaction {conversation.hash} is already finished")
+
+
+def add_message(
+    uow: UnitOfWork,
+    conversation: Conversation,
+    *,
+    direction: Direction,
+    sender: Actor,
+    content: str,
+    kind: MessageKind,
+    file_url: str | None = None,
+    idempotency_key: str | None = None,
+    sender_name: str | None = None,
+) -> Message:
+    """Persist a message with the next gap-free sequence number and announce it, once per idempotency key."""
+    _require_open(conversation)
+    if idempotency_key:
+        earlier = uow.messages.by_idempotency_key(conversation.id, idempotency_key)
+        if earlier is not None:
+            return earlier
+    seq = uow.conversations.next_message_seq(conversation.id)
+    message = uow.messages.add(
+        Message(
+            id=0,
+            conversation_id=conversation.id,
+            seq=seq,
+            hash=str(uuid.uuid4()),
+            direction=direction,
+            sender_type=sender.type,
+            sender_id=sender.id,
+            content=content,
+            kind=kind,
+            file_url=file_url,
+            status="sent",
+            idempotency_key=idempotency_key,
+            created_at=uow.now,
+        )
+    )
+    conversation.last_message_seq = seq
+    uow.emit(
+        NewEvent(
+            account_id=conversation.account_id,
+            type=ev.MESSAGE_CREATED,
+            data={"message": message_view(message, sender_name)},
+            actor=sender,
+            conversation_id=conversation.id,
+            department_id=conversation.department_id,
+            agent_id=conversation.assignee_id,
+        )
+    )
+    return message
+
+
+def contact_message(
+    uow: UnitOfWork,
+    conversation: Conversation,
+    content: str,
+    kind: MessageKind = MessageKind.TEXT,
+    file_url: str | None = None,
+    idempotency_key: str | None = None,
+) -> Message:
+    return add_message(
+        uow,
+        conversation,
+        direction=Direction.INBOUND,
+        sender=Actor(ActorType.CONTACT, conversation.contact_id),
+        content=content,
+        kind=kind,
+        file_url=file_url,
+        idempotency_key=idempotency_key,
+    )
+
+
+def contact_typing(uow: UnitOfWork, conversation: Conversation, typing: bool) -> None:
+    _require_open(conversation)
+    uow.emit(
+        NewEvent(
+            account_id=conversation.account_id,
+            type=ev.CONTACT_TYPING,
+            data={"typing": typing},
+            actor=Actor(ActorType.CONTACT, conversation.contact_id),
+            conversation_id=conversation.id,
+            department_id=conversation.department_id,
+            agent_id=conversation.assignee_id,
+        )
+    )
+
+
+def contact_finish(uow: UnitOfWork, conversation: Conversation) -> Conversation:
+    _require_open(conversation)
+    return routing.finish(
+        uow, conversation, FinishReason.RESOLVED, Actor(ActorType.CONTACT, conversation.contact_id)
+    )
+
+
+def update_details(uow: UnitOfWork, conversation: Conversation, changes: dict[str, Any], actor: Actor) -> None:
+    """Mood, tags, note and the customer's key: annotations that any side may set at any time."""
+    allowed = {"mood", "tags", "note", "customer_key"}
+    unknown = set(changes) - allowed
+    if unknown:
+        raise Invalid(f"cannot update {', '.join(sorted(unknown))}")
+    if not changes:
+        return
+    uow.conversations.update(conversation.id, changes)
+    for key, value in changes.items():
+        setattr(conversation, key, value)
+    uow.emit(
+        NewEvent(
+            account_id=conversation.account_id,
+            type=ev.CONVERSATION_UPDATED,
+            data={"changes": changes},
+            actor=actor,
+            conversation_id=conversation.id,
+            department_id=conversation.department_id,
+            agent_id=conversation.assignee_id,
+        )
+    )
+
+
+def record_history(
+    uow: UnitOfWork, conversation: Conversation, entries: list[HistoryEntry] | None, error: str | None
+) -> None:
+    """Keep what the external history URL gave, or why it failed, so the agent sees one or the other."""
+    if entries is not None:
+        uow.history.add_many(entries)
+        uow.conversations.update(
+            conversation.id, {"history_status": HistoryStatus.LOADED.value, "history_error": None}
+        )
+        event_type, data = ev.HISTORY_LOADED, {"count": len(entries)}
+    else:
+        uow.conversations.update(
+            conversation.id, {"history_status": HistoryStatus.FAILED.value, "history_error": error}
+        )
+        event_type, data = ev.HISTORY_FAILED, {"error": error}
+    uow.emit(
+        NewEvent(
+            account_id=conversation.account_id,
+            type=event_type,
+            data=data,
+            actor=Actor(ActorType.SYSTEM),
+            conversation_id=conversation.id,
+            department_id=conversation.department_id,
+            agent_id=conversation.assignee_id,
+        )
+    )

@@ -1,0 +1,54 @@
+"""The names of domain events. Dialects render these in their own words; the agent websocket sends them as is."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from helpline.core.model import Actor, JsonObject
+
+CONVERSATION_STARTED = "conversation.started"
+CONVERSATION_QUEUED = "conversation.queued"
+QUEUE_POSITION_CHANGED = "conversation.queue_position"
+CONVERSATION_OFFERED = "conversation.offered"
+CONVERSATION_ACCEPTED = "conversation.accepted"
+CONVERSATION_TRANSFERRED = "conversation.transferred"
+CONVERSATION_FINISHED = "conversation.finished"
+CONVERSATION_UPDATED = "conversation.updated"
+HISTORY_LOADED = "conversation.history_loaded"
+HISTORY_FAILED = "conversation.history_failed"
+MESSAGE_CREATED = "message.created"
+CONTACT_TYPING = "contact.typing"
+AGENT_TYPING = "agent.typing"
+AGENT_PRESENCE = "agent.presence"
+
+ALL = (
+    CONVERSATION_STARTED,
+    CONVERSATION_QUEUED,
+    QUEUE_POSITION_CHANGED,
+    CONVERSATION_OFFERED,
+    CONVERSATION_ACCEPTED,
+    CONVERSATION_TRANSFERRED,
+    CONVERSATION_FINISHED,
+    CONVERSATION_UPDATED,
+    HISTORY_LOADED,
+    HISTORY_FAILED,
+    MESSAGE_CREATED,
+    CONTACT_TYPING,
+    AGENT_TYPING,
+    AGENT_PRESENCE,
+)
+
+
+@dataclass(slots=True)
+class NewEvent:
+    """An event about to be appended; the event log gives it its sequence number on insert."""
+
+    account_id: int
+    type: str
+    data: JsonObject
+    actor: Actor
+    conversation_id: int | None = None
+    department_id: int | None = None
+    agent_id: int | None = None
+    prev_department_id: int | None = None
+    prev_agent_id: int | None = None

@@ -1,0 +1,203 @@
+"""The routing policy: who waits, for how long, and who gets a conversation.
+
+All of it runs inside the caller's unit of work, so a state change and the events announcing it commit
+together; the atomic ``transition`` of the repository is what makes one conversation go to one agent
+even when several server processes share a PostgreSQL database.
+"""
+
+from __future__ import annotations
+
+from helpline.core import events as ev
+from helpline.core.errors import Conflict
+from helpline.core.events import NewEvent
+from helpline.core.model import (
+    SYSTEM,
+    Actor,
+    Agent,
+    Conversation,
+    ConversationState,
+    Department,
+    FinishReason,
+)
+from helpline.core.ports import UnitOfWork
+
+OPEN_STATES = (ConversationState.BOT, ConversationState.QUEUED, ConversationState.ASSIGNED)
+
+
+def queue_position(uow: UnitOfWork, conversation: Conversation) -> int:
+    for index, queued in enumerate(uow.conversations.queued_in_department(conversation.department_id)):
+        if queued.id == conversation.id:
+            return index + 1
+    return 0
+
+
+def announce_queue_moved(uow: UnitOfWork, department_id: int, from_position: int, actor: Actor) -> None:
+    """Tell every conversation behind ``from_position`` its new place; receivers show it to the customer."""
+    if from_position <= 0:
+        return
+    queue = uow.conversations.queued_in_department(department_id)
+    for index in range(from_position - 1, len(queue)):
+        moved = queue[index]
+        uow.emit(
+            NewEvent(
+                account_id=moved.account_id,
+                type=ev.QUEUE_POSITION_CHANGED,
+                data={"position": index + 1, "department_id": department_id},
+                actor=actor,
+                conversation_id=moved.id,
+                department_id=department_id,
+            )
+        )
+
+
+def enter_queue(
+    uow: UnitOfWork, conversation: Conversation, department: Department, actor: Actor
+) -> Conversation:
+    """Queue a conversation, or end it as ``unavailable`` when the department can take nobody now."""
+    online = uow.agents.online_in_department(department.id)
+    if not online and not department.queue_enabled:
+        return finish(uow, conversation, FinishReason.UNAVAILABLE, SYSTEM, why="no agent online")
+    fields = {
+        "state": ConversationState.QUEUED.value,
+        "department_id": department.id,
+        "assignee_id": None,
+        "offered_to": None,
+        "offered_at": None,
+        "queued_at": uow.now,
+    }
+    uow.conversations.update(conversation.id, fields)
+    conversation.state = ConversationState.QUEUED
+    conversation.department_id = department.id
+    conversation.assignee_id = None
+    conversation.offered_to = None
+    conversation.offered_at = None
+    conversation.queued_at = uow.now
+    position = queue_position(uow, conversation)
+    uow.emit(
+        NewEvent(
+            account_id=conversation.account_id,
+            type=ev.CONVERSATION_QUEUED,
+            data={"position": position, "department_id": department.id},
+            actor=actor,
+            conversation_id=conversation.id,
+            department_id=department.id,
+        )
+    )
+    if department.auto_assign and online:
+        offer(uow, conversation, department, online)
+    return conversation
+
+
+def offer(
+    uow: UnitOfWork,
+    conversation: Conversation,
+    department: Department,
+    online: list[Agent],
+    skip_agent_id: int | None = None,
+) -> bool:
+    """Ring the least busy online agent with room under the department's capacity; False if none has."""
+    best: tuple[int, int, Agent] | None = None
+    for agent in online:
+        if agent.id == skip_agent_id:
+            continue
+        load = uow.conversations.assigned_count(agent.id)
+        if load >= department.capacity:
+            continue
+        if best is None or (load, agent.id) < best[:2]:
+            best = (load, agent.id, agent)
+    if best is None:
+        if conversation.offered_to is not None:
+            uow.conversations.update(conversation.id, {"offered_to": None, "offered_at": None})
+            conversation.offered_to = None
+        return False
+    agent = best[2]
+    offered = uow.conversations.transition(
+        conversation.id, [ConversationState.QUEUED], {"offered_to": agent.id, "offered_at": uow.now}
+    )
+    if not offered:
+        return False
+    conversation.offered_to = agent.id
+    conversation.offered_at = uow.now
+    uow.emit(
+        NewEvent(
+            account_id=conversation.account_id,
+            type=ev.CONVERSATION_OFFERED,
+            data={"agent_id": agent.id, "ringing_max_time": department.ringing_max_time},
+            actor=SYSTEM,
+            conversation_id=conversation.id,
+            department_id=conversation.department_id,
+            agent_id=agent.id,
+        )
+    )
+    return True
+
+
+def finish(
+    uow: UnitOfWork,
+    conversation: Conversation,
+    reason: FinishReason,
+    actor: Actor,
+    why: str | None = None,
+) -> Conversation:
+    if not conversation.is_open:
+        raise Conflict("the conversation is already finished")
+    position = queue_position(uow, conversation) if conversation.state is ConversationState.QUEUED else 0
+    fields = {
+        "state": ConversationState.FINISHED.value,
+        "finished_at": uow.now,
+        "finish_reason": reason.value,
+        "finished_by_type": actor.type.value,
+        "finished_by_id": actor.id,
+        "offered_to": None,
+    }
+    if not uow.conversations.transition(conversation.id, OPEN_STATES, fields):
+        raise Conflict("the conversation is already finished")
+    conversation.state = ConversationState.FINISHED
+    conversation.finished_at = uow.now
+    conversation.finish_reason = reason
+    conversation.finished_by_type = actor.type
+    conversation.finished_by_id = actor.id
+    data: dict[str, object] = {"reason": reason.value, "finished_by": actor.as_json()}
+    if why:
+        data["why"] = why
+    uow.emit(
+        NewEvent(
+            account_id=conversation.account_id,
+            type=ev.CONVERSATION_FINISHED,
+            data=data,
+            actor=actor,
+            conversation_id=conversation.id,
+            department_id=conversation.department_id,
+            agent_id=conversation.assignee_id,
+        )
+    )
+    announce_queue_moved(uow, conversation.department_id, position, actor)
+    return conversation
+
+
+def expire_waiting(uow: UnitOfWork) -> int:
+    """End conversations that waited past ``queued_max_time`` and re-ring offers past ``ringing_max_time``."""
+    changed = 0
+    for conversation in uow.conversations.queued_older_than(uow.now):
+        finish(uow, conversation, FinishReason.UNAVAILABLE, SYSTEM, why="queued_max_time")
+        changed += 1
+    for conversation in uow.conversations.offers_older_than(uow.now):
+        department = uow.departments.get(conversation.account_id, conversation.department_id)
+        if department is None:
+            continue
+        online = uow.agents.online_in_department(department.id)
+        offer(uow, conversation, department, online, skip_agent_id=conversation.offered_to)
+        changed += 1
+    return changed
+
+
+def offer_waiting(uow: UnitOfWork, agent: Agent) -> None:
+    """When an agent comes online, ring them for conversations already waiting in auto-assign departments."""
+    for department_id in agent.department_ids:
+        department = uow.departments.get(agent.account_id, department_id)
+        if department is None or not department.auto_assign:
+            continue
+        online = uow.agents.online_in_department(department.id)
+        for conversation in uow.conversations.queued_in_department(department.id):
+            if conversation.offered_to is None and not offer(uow, conversation, department, online):
+                break

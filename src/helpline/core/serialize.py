@@ -1,0 +1,59 @@
+"""Plain-JSON views of core entities, carried inside events so every renderer sees the same facts."""
+
+from __future__ import annotations
+
+from helpline.core.model import Agent, Conversation, JsonObject, Message
+
+
+def message_view(message: Message, sender_name: str | None = None) -> JsonObject:
+    return {
+        "id": message.id,
+        "hash": message.hash,
+        "seq": message.seq,
+        "direction": message.direction.value,
+        "sender": {"type": message.sender_type.value, "id": message.sender_id, "name": sender_name},
+        "content": message.content,
+        "type": message.kind.value,
+        "url": message.file_url,
+        "status": message.status,
+        "created_at": message.created_at,
+    }
+
+
+def agent_brief(agent: Agent) -> JsonObject:
+    return {"id": agent.id, "name": agent.name, "photo": agent.photo_url}
+
+
+def conversation_view(conversation: Conversation) -> JsonObject:
+    return {
+        "id": conversation.id,
+        "hash": conversation.hash,
+        "account_id": conversation.account_id,
+        "department_id": conversation.department_id,
+        "origin_department_id": conversation.origin_department_id,
+        "contact_id": conversation.contact_id,
+        "state": conversation.state.value,
+        "assignee_id": conversation.assignee_id,
+        "offered_to": conversation.offered_to,
+        "origin": {"dialect": conversation.origin_dialect, "key": conversation.origin_key},
+        "extra": conversation.extra,
+        "external_history": {
+            "url": conversation.external_history_url,
+            "status": conversation.history_status.value,
+            "error": conversation.history_error,
+        },
+        "mood": conversation.mood,
+        "tags": conversation.tags,
+        "note": conversation.note,
+        "created_at": conversation.created_at,
+        "queued_at": conversation.queued_at,
+        "assigned_at": conversation.assigned_at,
+        "finished_at": conversation.finished_at,
+        "finish_reason": conversation.finish_reason.value if conversation.finish_reason else None,
+        "finished_by": (
+            {"type": conversation.finished_by_type.value, "id": conversation.finished_by_id}
+            if conversation.finished_by_type
+            else None
+        ),
+        "last_message_seq": conversation.last_message_seq,
+    }

@@ -1,0 +1,1 @@
+"""Storage adapters: one set of SQL repositories over SQLite (default) or PostgreSQL."""

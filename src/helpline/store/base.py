@@ -1,0 +1,57 @@
+"""What both backends share: the unit-of-work boundary and the post-commit hand-off of events."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from typing import Any, Protocol, TypeVar
+
+from helpline.core.model import Event
+from helpline.store.sql import SqlUnitOfWork
+
+T = TypeVar("T")
+Work = Callable[[SqlUnitOfWork], T]
+EventListener = Callable[[list[Event]], None]
+
+
+class SystemClock:
+    def now(self) -> float:
+        return time.time()
+
+
+class Store(Protocol):
+    """The request or job boundary: ``write`` commits once per unit of work, ``read`` never writes."""
+
+    url: str
+
+    async def write(self, work: Work[T]) -> T: ...
+    async def read(self, work: Work[T]) -> T: ...
+    def write_sync(self, work: Work[T]) -> T: ...
+    def read_sync(self, work: Work[T]) -> T: ...
+    def add_listener(self, listener: EventListener, loop: asyncio.AbstractEventLoop) -> None: ...
+    async def close(self) -> None: ...
+    def close_sync(self) -> None: ...
+
+
+class Listeners:
+    """Hands committed events to the event loop in commit order (call_soon_threadsafe keeps FIFO order)."""
+
+    def __init__(self) -> None:
+        self._listeners: list[tuple[EventListener, asyncio.AbstractEventLoop]] = []
+
+    def add(self, listener: EventListener, loop: asyncio.AbstractEventLoop) -> None:
+        self._listeners.append((listener, loop))
+
+    def notify(self, events: list[Event]) -> None:
+        if not events:
+            return
+        for listener, loop in self._listeners:
+            if not loop.is_closed():
+                loop.call_soon_threadsafe(listener, events)
+
+
+def raise_if_error(value: Any) -> Any:
+    if isinstance(value, BaseException):
+        raise value
+    return value

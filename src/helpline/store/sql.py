@@ -1,0 +1,756 @@
+"""The SQL repositories, written once for both backends.
+
+Statements use ``?`` placeholders; the PostgreSQL connection rewrites them to ``%s``. Every query the
+application makes lives here, and none of these methods commits: the store's ``write`` does, once per
+unit of work (or once per group of them on SQLite).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, Protocol
+
+from helpline.core.events import NewEvent
+from helpline.core.model import (
+    Account,
+    Agent,
+    ApiToken,
+    Contact,
+    Conversation,
+    ConversationState,
+    Department,
+    Endpoint,
+    Event,
+    HistoryEntry,
+    Message,
+    Presence,
+)
+from helpline.outbound.model import Attempt, Delivery, DeliveryState
+from helpline.store import rows
+from helpline.store.rows import Row, dumps
+
+
+class Cursor(Protocol):
+    rowcount: int
+
+    def fetchone(self) -> Any: ...
+    def fetchall(self) -> list[Any]: ...
+
+
+class Db(Protocol):
+    """The one thing a repository needs: run a statement inside the current transaction."""
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> Cursor: ...
+
+
+def _one(db: Db, sql: str, params: Sequence[Any] = ()) -> Row | None:
+    row: Row | None = db.execute(sql, params).fetchone()
+    return row
+
+
+def _all(db: Db, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+    return list(db.execute(sql, params).fetchall())
+
+
+def _insert(db: Db, table: str, values: dict[str, Any], returning: str = "id") -> Any:
+    columns = ", ".join(values)
+    marks = ", ".join("?" for _ in values)
+    row = _one(db, f"INSERT INTO {table} ({columns}) VALUES ({marks}) RETURNING {returning}", list(values.values()))  # noqa: S608
+    assert row is not None
+    return row[returning]
+
+
+def _set_clause(fields: dict[str, Any]) -> tuple[str, list[Any]]:
+    return ", ".join(f"{name} = ?" for name in fields), list(fields.values())
+
+
+def _marks(values: Sequence[Any]) -> str:
+    return ", ".join("?" for _ in values)
+
+
+class Accounts:
+    def __init__(self, db: Db) -> None:
+        self.db = db
+
+    def create(self, name: str, now: float) -> Account:
+        account_id = _insert(self.db, "accounts", {"name": name, "created_at": now})
+        return Account(id=account_id, name=name, created_at=now)
+
+    def get(self, account_id: int) -> Account | None:
+        row = _one(self.db, "SELECT * FROM accounts WHERE id = ?", [account_id])
+        return rows.account(row) if row else None
+
+    def list(self) -> list[Account]:
+        return [rows.account(r) for r in _all(self.db, "SELECT * FROM accounts ORDER BY id")]
+
+
+class Departments:
+    def __init__(self, db: Db) -> None:
+        self.db = db
+
+    def create(self, department: Department) -> Department:
+        department.id = _insert(
+            self.db,
+            "departments",
+            {
+                "account_id": department.account_id,
+                "name": department.name,
+                "active": department.active,
+                "queue_enabled": department.queue_enabled,
+                "queued_max_time": department.queued_max_time,
+                "ringing_max_time": department.ringing_max_time,
+                "capacity": department.capacity,
+                "auto_assign": department.auto_assign,
+                "bot_url": department.bot_url,
+                "created_at": department.created_at,
+                "updated_at": department.updated_at,
+            },
+        )
+        return department
+
+    def get(self, account_id: int, department_id: int) -> Department | None:
+        row = _one(self.db, "SELECT * FROM departments WHERE id = ? AND account_id = ?", [department_id, account_id])
+        return rows.department(row) if row else None
+
+    def list(self, account_id: int | None = None) -> list[Department]:
+        if account_id is None:
+            found = _all(self.db, "SELECT * FROM departments ORDER BY id")
+        else:
+            found = _all(self.db, "SELECT * FROM departments WHERE account_id = ? ORDER BY id", [account_id])
+        return [rows.department(r) for r in found]
+
+    def update(self, department_id: int, fields: dict[str, Any]) -> None:
+        clause, values = _set_clause(fields)
+        self.db.execute(f"UPDATE departments SET {clause} WHERE id = ?", [*values, department_id])  # noqa: S608
+
+
+class Agents:
+    def __init__(self, db: Db) -> None:
+        self.db = db
+
+    def _departments_of(self, agent_ids: Sequence[int]) -> dict[int, list[int]]:
+        found: dict[int, list[int]] = {agent_id: [] for agent_id in agent_ids}
+        if agent_ids:
+            for row in _all(
+                self.db,
+                f"SELECT agent_id, department_id FROM agent_departments WHERE agent_id IN ({_marks(agent_ids)})"  # noqa: S608
+                " ORDER BY department_id",
+                list(agent_ids),
+            ):
+                found[row["agent_id"]].append(row["department_id"])
+        return found
+
+    def _hydrate(self, found: list[Row]) -> list[Agent]:
+        departments = self._departments_of([r["id"] for r in found])
+        return [rows.agent(r, departments[r["id"]]) for r in found]
+
+    def create(self, agent: Agent) -> Agent:
+        agent.id = _insert(
+            self.db,
+            "agents",
+            {
+                "account_id": agent.account_id,
+                "name": agent.name,
+                "email": agent.email,
+                "password_hash": agent.password_hash,
+                "role": agent.role.value,
+                "presence": agent.presence.value,
+                "photo_url": agent.photo_url,
+                "created_at": agent.created_at,
+            },
+        )
+        for department_id in agent.department_ids:
+            self.db.execute(
+                "INSERT INTO agent_departments (agent_id, department_id) VALUES (?, ?)", [agent.id, department_id]
+            )
+        return agent
+
+    def get(self, agent_id: int) -> Agent | None:
+        found = self._hydrate(_all(self.db, "SELECT * FROM agents WHERE id = ?", [agent_id]))
+        return found[0] if found else None
+
+    def by_email(self, email: str) -> Agent | None:
+        found = self._hydrate(_all(self.db, "SELECT * FROM agents WHERE email = ?", [email]))
+        return found[0] if found else None
+
+    def list(self, account_id: int | None = None) -> list[Agent]:
+        if account_id is None:
+            return self._hydrate(_all(self.db, "SELECT * FROM agents ORDER BY id"))
+        return self._hydrate(_all(self.db, "SELECT * FROM agents WHERE account_id = ? ORDER BY id", [account_id]))
+
+    def set_presence(self, agent_id: int, presence: Presence, now: float) -> None:
+        self.db.execute(
+            "UPDATE agents SET presence = ?, presence_changed_at = ? WHERE id = ?", [presence.value, now, agent_id]
+        )
+
+    def online_in_department(self, department_id: int) -> list[Agent]:
+        return self._hydrate(
+            _all(
+                self.db,
+                "SELECT a.* FROM agents a JOIN agent_departments d ON d.agent_id = a.id"
+                " WHERE d.department_id = ? AND a.presence = 'online' ORDER BY a.id",
+                [department_id],
+            )
+        )
+
+    def add_key(self, agent_id: int, key_hash: str, now: float) -> None:
+        _insert(self.db, "agent_keys", {"agent_id": agent_id, "key_hash": key_hash, "created_at": now})
+
+    def by_key_hash(self, key_hash: str) -> Agent | None:
+        found = self._hydrate(
+            _all(self.db, "SELECT a.* FROM agents a JOIN agent_keys k ON k.agent_id = a.id WHERE k.key_hash = ?", [key_hash])
+        )
+        return found[0] if found else None
+
+    def assigned_count(self, agent_id: int) -> int:
+        row = _one(
+            self.db, "SELECT COUNT(*) AS n FROM conversations WHERE assignee_id = ? AND state = 'assigned'", [agent_id]
+        )
+        return int(row["n"]) if row else 0
+
+
+class Tokens:
+    def __init__(self, db: Db) -> None:
+        self.db = db
+
+    def create(self, account_id: int, token_hash: str, prefix: str, endpoint_id: int | None, now: float) -> ApiToken:
+        token_id = _insert(
+            self.db,
+            "api_tokens",
+            {
+                "account_id": account_id,
+                "token_hash": token_hash,
+                "prefix": prefix,
+                "endpoint_id": endpoint_id,
+                "active": True,
+                "created_at": now,
+            },
+        )
+        return ApiToken(token_id, account_id, prefix, endpoint_id, True, now)
+
+    def by_hash(self, token_hash: str) -> ApiToken | None:
+        row = _one(self.db, "SELECT * FROM api_tokens WHERE token_hash = ?", [token_hash])
+        return rows.token(row) if row else None
+
+    def get(self, token_id: int) -> ApiToken | None:
+        row = _one(self.db, "SELECT * FROM api_tokens WHERE id = ?", [token_id])
+        return rows.token(row) if row else None
+
+    def list(self, account_id: int | None = None) -> list[ApiToken]:
+        if account_id is None:
+            return [rows.token(r) for r in _all(self.db, "SELECT * FROM api_tokens ORDER BY id")]
+        return [
+            rows.token(r) for r in _all(self.db, "SELECT * FROM api_tokens WHERE account_id = ? ORDER BY id", [account_id])
+        ]
+
+    def revoke(self, token_id: int, now: float) -> None:
+        self.db.execute("UPDATE api_tokens SET active = FALSE, revoked_at = ? WHERE id = ?", [now, token_id])
+
+
+class Endpoints:
+    def __init__(self, db: Db) -> None:
+        self.db = db
+
+    def create(self, account_id: int, kind: str, url: str, secret: str, now: float) -> Endpoint:
+        endpoint_id = _insert(
+            self.db,
+            "endpoints",
+            {"account_id": account_id, "kind": kind, "url": url, "secret": secret, "enabled": True, "created_at": now},
+        )
+        return Endpoint(endpoint_id, account_id, kind, url, secret, True, None, now)
+
+    def get(self, endpoint_id: int) -> Endpoint | None:
+        row = _one(self.db, "SELECT * FROM endpoints WHERE id = ?", [endpoint_id])
+        return rows.endpoint(row) if row else None
+
+    def disable(self, endpoint_id: int, reason: str) -> None:
+        self.db.execute("UPDATE endpoints SET enabled = FALSE, disabled_reason = ? WHERE id = ?", [reason, endpoint_id])
+
+
+class Contacts:
+    def __init__(self, db: Db) -> None:
+        self.db = db
+
+    def create(self, contact: Contact) -> Contact:
+        contact.id = _insert(
+            self.db,
+            "contacts",
+            {
+                "account_id": contact.account_id,
+                "name": contact.name,
+                "email": contact.email,
+                "phone": contact.phone,
+                "document": contact.document,
+                "attributes": dumps(contact.attributes),
+                "created_at": contact.created_at,
+            },
+        )
+        return contact
+
+    def get(self, contact_id: int) -> Contact | None:
+        row = _one(self.db, "SELECT * FROM contacts WHERE id = ?", [contact_id])
+        return rows.contact(row) if row else None
+
+
+_JSON_COLUMNS = {"extra", "tags"}
+
+
+def _conversation_fields(fields: dict[str, Any]) -> dict[str, Any]:
+    return {k: dumps(v) if k in _JSON_COLUMNS else v for k, v in fields.items()}
+
+
+class Conversations:
+    def __init__(self, db: Db) -> None:
+        self.db = db
+
+    def create(self, conversation: Conversation) -> Conversation:
+        c = conversation
+        c.id = _insert(
+            self.db,
+            "conversations",
+            {
+                "hash": c.hash,
+                "account_id": c.account_id,
+                "department_id": c.department_id,
+                "origin_department_id": c.origin_department_id,
+                "contact_id": c.contact_id,
+                "state": c.state.value,
+                "origin_dialect": c.origin_dialect,
+                "origin_token_id": c.origin_token_id,
+                "origin_key": c.origin_key,
+                "extra": dumps(c.extra),
+                "external_history_url": c.external_history_url,
+                "history_status": c.history_status.value,
+                "tags": dumps(c.tags),
+                "created_at": c.created_at,
+                "updated_at": c.updated_at,
+            },
+        )
+        return c
+
+    def get(self, account_id: int, conversation_id: int) -> Conversation | None:
+        row = _one(self.db, "SELECT * FROM conversations WHERE id = ? AND account_id = ?", [conversation_id, account_id])
+        return rows.conversation(row) if row else None
+
+    def by_hash(self, account_id: int, conversation_hash: str) -> Conversation | None:
+        row = _one(
+            self.db, "SELECT * FROM conversations WHERE hash = ? AND account_id = ?", [conversation_hash, account_id]
+        )
+        return rows.conversation(row) if row else None
+
+    def by_id_any_account(self, conversation_id: int) -> Conversation | None:
+        row = _one(self.db, "SELECT * FROM conversations WHERE id = ?", [conversation_id])
+        return rows.conversation(row) if row else None
+
+    def update(self, conversation_id: int, fields: dict[str, Any]) -> None:
+        clause, values = _set_clause(_conversation_fields(fields))
+        self.db.execute(f"UPDATE conversations SET {clause} WHERE id = ?", [*values, conversation_id])  # noqa: S608
+
+    def transition(
+        self, conversation_id: int, from_states: Iterable[ConversationState], fields: dict[str, Any]
+    ) -> bool:
+        states = [s.value for s in from_states]
+        clause, values = _set_clause(_conversation_fields(fields))
+        cursor = self.db.execute(
+            f"UPDATE conversations SET {clause} WHERE id = ? AND state IN ({_marks(states)})",  # noqa: S608
+            [*values, conversation_id, *states],
+        )
+        return cursor.rowcount == 1
+
+    def next_message_seq(self, conversation_id: int) -> int:
+        row = _one(
+            self.db,
+            "UPDATE conversations SET last_message_seq = last_message_seq + 1 WHERE id = ? RETURNING last_message_seq",
+            [conversation_id],
+        )
+        assert row is not None
+        return int(row["last_message_seq"])
+
+    def queued_in_department(self, department_id: int) -> list[Conversation]:
+        return [
+            rows.conversation(r)
+            for r in _all(
+                self.db,
+                "SELECT * FROM conversations WHERE department_id = ? AND state = 'queued' ORDER BY queued_at, id",
+                [department_id],
+            )
+        ]
+
+    def list_for_agent(
+        self,
+        account_id: int,
+        department_ids: Sequence[int],
+        agent_id: int,
+        state: ConversationState | None,
+        include_all: bool,
+        limit: int,
+    ) -> list[Conversation]:
+        where = ["account_id = ?"]
+        params: list[Any] = [account_id]
+        if not include_all:
+            scope = ["assignee_id = ?"]
+            params.append(agent_id)
+            if department_ids:
+                scope.append(f"department_id IN ({_marks(department_ids)})")
+                params.extend(department_ids)
+            where.append("(" + " OR ".join(scope) + ")")
+        if state is not None:
+            where.append("state = ?")
+            params.append(state.value)
+        order = "queued_at, id" if state is ConversationState.QUEUED else "id DESC"
+        sql = f"SELECT * FROM conversations WHERE {' AND '.join(where)} ORDER BY {order} LIMIT ?"  # noqa: S608
+        return [rows.conversation(r) for r in _all(self.db, sql, [*params, limit])]
+
+    def queued_older_than(self, now: float) -> list[Conversation]:
+        return [
+            rows.conversation(r)
+            for r in _all(
+                self.db,
+                "SELECT c.* FROM conversations c JOIN departments d ON d.id = c.department_id"
+                " WHERE c.state = 'queued' AND c.queued_at + d.queued_max_time <= ? ORDER BY c.queued_at, c.id",
+                [now],
+            )
+        ]
+
+    def offers_older_than(self, now: float) -> list[Conversation]:
+        return [
+            rows.conversation(r)
+            for r in _all(
+                self.db,
+                "SELECT c.* FROM conversations c JOIN departments d ON d.id = c.department_id"
+                " WHERE c.state = 'queued' AND c.offered_to IS NOT NULL"
+                " AND c.offered_at + d.ringing_max_time <= ? ORDER BY c.offered_at, c.id",
+                [now],
+            )
+        ]
+
+    def pending_history(self, limit: int) -> list[Conversation]:
+        return [
+            rows.conversation(r)
+            for r in _all(
+                self.db, "SELECT * FROM conversations WHERE history_status = 'pending' ORDER BY id LIMIT ?", [limit]
+            )
+        ]
+
+    def assigned_count(self, agent_id: int) -> int:
+        row = _one(
+            self.db, "SELECT COUNT(*) AS n FROM conversations WHERE assignee_id = ? AND state = 'assigned'", [agent_id]
+        )
+        return int(row["n"]) if row else 0
+
+
+class Messages:
+    def __init__(self, db: Db) -> None:
+        self.db = db
+
+    def add(self, message: Message) -> Message:
+        m = message
+        m.id = _insert(
+            self.db,
+            "messages",
+            {
+                "conversation_id": m.conversation_id,
+                "seq": m.seq,
+                "hash": m.hash,
+                "direction": m.direction.value,
+                "sender_type": m.sender_type.value,
+                "sender_id": m.sender_id,
+                "content": m.content,
+                "kind": m.kind.value,
+                "file_url": m.file_url,
+                "status": m.status,
+                "idempotency_key": m.idempotency_key,
+                "created_at": m.created_at,
+            },
+        )
+        return m
+
+    def by_idempotency_key(self, conversation_id: int, key: str) -> Message | None:
+        row = _one(
+            self.db, "SELECT * FROM messages WHERE conversation_id = ? AND idempotency_key = ?", [conversation_id, key]
+        )
+        return rows.message(row) if row else None
+
+    def list(self, conversation_id: int) -> list[Message]:
+        return [
+            rows.message(r)
+            for r in _all(self.db, "SELECT * FROM messages WHERE conversation_id = ? ORDER BY seq", [conversation_id])
+        ]
+
+
+class History:
+    def __init__(self, db: Db) -> None:
+        self.db = db
+
+    def add_many(self, entries: Sequence[HistoryEntry]) -> None:
+        for entry in entries:
+            self.db.execute(
+                "INSERT INTO history_entries (conversation_id, position, time, direction, content)"
+                " VALUES (?, ?, ?, ?, ?)",
+                [entry.conversation_id, entry.position, entry.time, entry.direction, entry.content],
+            )
+
+    def list(self, conversation_id: int) -> list[HistoryEntry]:
+        return [
+            rows.history_entry(r)
+            for r in _all(
+                self.db, "SELECT * FROM history_entries WHERE conversation_id = ? ORDER BY position", [conversation_id]
+            )
+        ]
+
+
+class Events:
+    """The outbox. Sequence numbers come from a counter row, so they are gap-free and in commit order
+    on PostgreSQL too (the row lock serialises writers from their first event until they commit)."""
+
+    def __init__(self, db: Db) -> None:
+        self.db = db
+
+    def append(self, event: NewEvent, now: float) -> Event:
+        row = _one(self.db, "UPDATE counters SET value = value + 1 WHERE name = 'events' RETURNING value")
+        assert row is not None
+        seq = int(row["value"])
+        self.db.execute(
+            "INSERT INTO events (seq, account_id, type, data, actor_type, actor_id, conversation_id, department_id,"
+            " agent_id, prev_department_id, prev_agent_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                seq,
+                event.account_id,
+                event.type,
+                dumps(event.data),
+                event.actor.type.value,
+                event.actor.id,
+                event.conversation_id,
+                event.department_id,
+                event.agent_id,
+                event.prev_department_id,
+                event.prev_agent_id,
+                now,
+            ],
+        )
+        return Event(
+            seq=seq,
+            account_id=event.account_id,
+            type=event.type,
+            data=event.data,
+            actor=event.actor,
+            created_at=now,
+            conversation_id=event.conversation_id,
+            department_id=event.department_id,
+            agent_id=event.agent_id,
+            prev_department_id=event.prev_department_id,
+            prev_agent_id=event.prev_agent_id,
+        )
+
+    def after(self, seq: int, limit: int, account_id: int | None = None) -> list[Event]:
+        if account_id is None:
+            found = _all(self.db, "SELECT * FROM events WHERE seq > ? ORDER BY seq LIMIT ?", [seq, limit])
+        else:
+            found = _all(
+                self.db,
+                "SELECT * FROM events WHERE account_id = ? AND seq > ? ORDER BY seq LIMIT ?",
+                [account_id, seq, limit],
+            )
+        return [rows.event(r) for r in found]
+
+    def last_seq(self) -> int:
+        row = _one(self.db, "SELECT value FROM counters WHERE name = 'events'")
+        return int(row["value"]) if row else 0
+
+    def first_seq(self) -> int:
+        row = _one(self.db, "SELECT MIN(seq) AS seq FROM events")
+        return int(row["seq"]) if row and row["seq"] is not None else 0
+
+
+def _delivery(row: Row) -> Delivery:
+    return Delivery(
+        id=row["id"],
+        account_id=row["account_id"],
+        event_seq=row["event_seq"],
+        endpoint_id=row["endpoint_id"],
+        conversation_id=row["conversation_id"],
+        webhook_id=row["webhook_id"],
+        event_type=row["event_type"],
+        body=row["body"],
+        state=DeliveryState(row["state"]),
+        attempts=row["attempts"],
+        next_attempt_at=row["next_attempt_at"],
+        last_status=row["last_status"],
+        last_error=row["last_error"],
+        created_at=row["created_at"],
+        finished_at=row["finished_at"],
+    )
+
+
+class Deliveries:
+    """Outbound HTTP calls to make, in order per (endpoint, conversation), with their attempts."""
+
+    def __init__(self, db: Db) -> None:
+        self.db = db
+
+    def planned_up_to(self) -> int:
+        row = _one(self.db, "SELECT value FROM counters WHERE name = 'planned_events'")
+        return int(row["value"]) if row else 0
+
+    def claim_planning(self) -> int:
+        """Lock the planning cursor for this transaction (PostgreSQL) and return it."""
+        row = _one(self.db, "UPDATE counters SET value = value WHERE name = 'planned_events' RETURNING value")
+        return int(row["value"]) if row else 0
+
+    def set_planned_up_to(self, seq: int) -> None:
+        self.db.execute("UPDATE counters SET value = ? WHERE name = 'planned_events'", [seq])
+
+    def add(
+        self,
+        account_id: int,
+        event_seq: int,
+        endpoint_id: int,
+        conversation_id: int | None,
+        webhook_id: str,
+        event_type: str,
+        body: str,
+        now: float,
+    ) -> int:
+        return int(
+            _insert(
+                self.db,
+                "deliveries",
+                {
+                    "account_id": account_id,
+                    "event_seq": event_seq,
+                    "endpoint_id": endpoint_id,
+                    "conversation_id": conversation_id,
+                    "webhook_id": webhook_id,
+                    "event_type": event_type,
+                    "body": body,
+                    "state": DeliveryState.PENDING.value,
+                    "attempts": 0,
+                    "next_attempt_at": now,
+                    "created_at": now,
+                },
+            )
+        )
+
+    def due(self, now: float, limit: int) -> list[Delivery]:
+        """The head of each (endpoint, conversation) line whose time has come and that no worker holds.
+
+        Only the oldest pending delivery of a line may go, so a conversation's triggers arrive in order.
+        """
+        found = _all(
+            self.db,
+            "SELECT d.* FROM deliveries d WHERE d.state = 'pending' AND d.next_attempt_at <= ?"
+            " AND (d.locked_until IS NULL OR d.locked_until <= ?)"
+            " AND NOT EXISTS (SELECT 1 FROM deliveries e WHERE e.state = 'pending' AND e.endpoint_id = d.endpoint_id"
+            " AND e.conversation_id IS NOT DISTINCT FROM d.conversation_id AND e.id < d.id)"
+            " ORDER BY d.next_attempt_at, d.id LIMIT ?",
+            [now, now, limit],
+        )
+        return [_delivery(r) for r in found]
+
+    def lock(self, delivery_id: int, now: float, until: float) -> bool:
+        cursor = self.db.execute(
+            "UPDATE deliveries SET locked_until = ? WHERE id = ? AND state = 'pending'"
+            " AND (locked_until IS NULL OR locked_until <= ?)",
+            [until, delivery_id, now],
+        )
+        return cursor.rowcount == 1
+
+    def record_attempt(self, attempt: Attempt) -> None:
+        _insert(
+            self.db,
+            "delivery_attempts",
+            {
+                "delivery_id": attempt.delivery_id,
+                "attempted_at": attempt.attempted_at,
+                "status_code": attempt.status_code,
+                "latency_ms": attempt.latency_ms,
+                "error": attempt.error,
+                "response_excerpt": attempt.response_excerpt,
+            },
+        )
+
+    def finish(self, delivery_id: int, state: DeliveryState, status: int | None, error: str | None, now: float) -> None:
+        self.db.execute(
+            "UPDATE deliveries SET state = ?, attempts = attempts + 1, last_status = ?, last_error = ?,"
+            " finished_at = ?, locked_until = NULL WHERE id = ?",
+            [state.value, status, error, now, delivery_id],
+        )
+
+    def retry_later(self, delivery_id: int, at: float, status: int | None, error: str | None) -> None:
+        self.db.execute(
+            "UPDATE deliveries SET attempts = attempts + 1, next_attempt_at = ?, last_status = ?, last_error = ?,"
+            " locked_until = NULL WHERE id = ?",
+            [at, status, error, delivery_id],
+        )
+
+    def fail_pending_for_endpoint(self, endpoint_id: int, reason: str, now: float) -> None:
+        self.db.execute(
+            "UPDATE deliveries SET state = 'failed', last_error = ?, finished_at = ?, locked_until = NULL"
+            " WHERE endpoint_id = ? AND state = 'pending'",
+            [reason, now, endpoint_id],
+        )
+
+    def get(self, delivery_id: int) -> Delivery | None:
+        row = _one(self.db, "SELECT * FROM deliveries WHERE id = ?", [delivery_id])
+        return _delivery(row) if row else None
+
+    def list(self, account_id: int | None, state: DeliveryState | None, limit: int) -> list[Delivery]:
+        where, params = [], []
+        if account_id is not None:
+            where.append("account_id = ?")
+            params.append(account_id)
+        if state is not None:
+            where.append("state = ?")
+            params.append(state.value)
+        clause = ("WHERE " + " AND ".join(where)) if where else ""
+        sql = f"SELECT * FROM deliveries {clause} ORDER BY id DESC LIMIT ?"  # noqa: S608
+        return [_delivery(r) for r in _all(self.db, sql, [*params, limit])]
+
+    def attempts(self, delivery_id: int) -> list[Attempt]:
+        return [
+            Attempt(
+                delivery_id=r["delivery_id"],
+                attempted_at=r["attempted_at"],
+                status_code=r["status_code"],
+                latency_ms=r["latency_ms"],
+                error=r["error"],
+                response_excerpt=r["response_excerpt"],
+            )
+            for r in _all(self.db, "SELECT * FROM delivery_attempts WHERE delivery_id = ? ORDER BY id", [delivery_id])
+        ]
+
+    def requeue(self, delivery_id: int, now: float) -> None:
+        self.db.execute(
+            "UPDATE deliveries SET state = 'pending', next_attempt_at = ?, locked_until = NULL, finished_at = NULL"
+            " WHERE id = ?",
+            [now, delivery_id],
+        )
+
+
+class SqlUnitOfWork:
+    """Every repository over one connection inside one transaction; events appended are kept for fan-out."""
+
+    def __init__(self, db: Db, now: float) -> None:
+        self.db = db
+        self.now = now
+        self.accounts = Accounts(db)
+        self.departments = Departments(db)
+        self.agents = Agents(db)
+        self.tokens = Tokens(db)
+        self.endpoints = Endpoints(db)
+        self.contacts = Contacts(db)
+        self.conversations = Conversations(db)
+        self.messages = Messages(db)
+        self.history = History(db)
+        self.events = Events(db)
+        self.deliveries = Deliveries(db)
+        self.recorded: list[Event] = []
+
+    def emit(self, event: NewEvent) -> Event:
+        stored = self.events.append(event, self.now)
+        self.recorded.append(stored)
+        return stored
+
+
+Work = Callable[[SqlUnitOfWork], Any]
+
