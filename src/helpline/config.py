@@ -1,0 +1,68 @@
+"""Settings, read once from the environment (``HELPLINE_*``) and overridable by command-line flags."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from dataclasses import dataclass, field
+
+from helpline.store.open import default_url
+
+DEFAULT_RETRY_SCHEDULE = (0.0, 5.0, 300.0, 1800.0, 7200.0, 18000.0, 36000.0, 36000.0)
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def parse_networks(text: str) -> tuple[Network, ...]:
+    """``127.0.0.1/32,10.0.0.0/8`` → networks the SSRF guard lets through; a bare address means /32 or /128."""
+    networks = []
+    for part in text.split(","):
+        part = part.strip()
+        if part:
+            networks.append(ipaddress.ip_network(part, strict=False))
+    return tuple(networks)
+
+
+def parse_schedule(text: str) -> tuple[float, ...]:
+    values = tuple(float(v) for v in text.split(",") if v.strip())
+    if not values or any(v < 0 for v in values):
+        raise ValueError(f"a retry schedule is a comma-separated list of seconds ≥ 0, got {text!r}")
+    return values
+
+
+@dataclass(slots=True)
+class Settings:
+    data_dir: str = "./helpline-data"
+    database_url: str = ""
+    host: str = "127.0.0.1"
+    port: int = 8000
+    outbound_allow: tuple[Network, ...] = ()
+    retry_schedule: tuple[float, ...] = DEFAULT_RETRY_SCHEDULE
+    webhook_timeout: float = 10.0
+    response_excerpt_bytes: int = 2048
+    history_max_bytes: int = 1_000_000
+    history_timeout: float = 10.0
+    max_body_bytes: int = 1_000_000
+    tick_seconds: float = 1.0
+    extra: dict[str, str] = field(default_factory=dict)
+
+    def resolved_database_url(self) -> str:
+        return self.database_url or default_url(self.data_dir)
+
+
+def from_env(environ: dict[str, str] | None = None) -> Settings:
+    env = dict(os.environ if environ is None else environ)
+    settings = Settings()
+    settings.data_dir = env.get("HELPLINE_DATA_DIR", settings.data_dir)
+    settings.database_url = env.get("HELPLINE_DATABASE_URL", "")
+    settings.host = env.get("HELPLINE_HOST", settings.host)
+    settings.port = int(env.get("HELPLINE_PORT", settings.port))
+    settings.outbound_allow = parse_networks(env.get("HELPLINE_OUTBOUND_ALLOW", ""))
+    if "HELPLINE_WEBHOOK_RETRY_SCHEDULE" in env:
+        settings.retry_schedule = parse_schedule(env["HELPLINE_WEBHOOK_RETRY_SCHEDULE"])
+    settings.webhook_timeout = float(env.get("HELPLINE_WEBHOOK_TIMEOUT", settings.webhook_timeout))
+    settings.history_timeout = float(env.get("HELPLINE_HISTORY_TIMEOUT", settings.history_timeout))
+    settings.history_max_bytes = int(env.get("HELPLINE_HISTORY_MAX_BYTES", settings.history_max_bytes))
+    settings.max_body_bytes = int(env.get("HELPLINE_MAX_BODY_BYTES", settings.max_body_bytes))
+    settings.tick_seconds = float(env.get("HELPLINE_TICK_SECONDS", settings.tick_seconds))
+    return settings
