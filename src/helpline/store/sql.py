@@ -193,6 +193,13 @@ class Agents:
             )
         )
 
+    def online(self, account_id: int, department_id: int | None) -> list[Agent]:
+        if department_id is None:
+            return self._hydrate(
+                _all(self.db, "SELECT * FROM agents WHERE account_id = ? AND presence = 'online' ORDER BY id", [account_id])
+            )
+        return self.online_in_department(department_id)
+
     def add_key(self, agent_id: int, key_hash: str, now: float) -> None:
         _insert(self.db, "agent_keys", {"agent_id": agent_id, "key_hash": key_hash, "created_at": now})
 
@@ -437,6 +444,20 @@ class Conversations:
             self.db, "SELECT COUNT(*) AS n FROM conversations WHERE assignee_id = ? AND state = 'assigned'", [agent_id]
         )
         return int(row["n"]) if row else 0
+
+    def average_answer_seconds(self, account_id: int, department_id: int | None, last: int) -> float | None:
+        """Mean time from entering the queue to an agent's accept, over the last ``last`` answered ones."""
+        scope, params = "account_id = ?", [account_id]
+        if department_id is not None:
+            scope += " AND department_id = ?"
+            params.append(department_id)
+        row = _one(
+            self.db,
+            f"SELECT AVG(assigned_at - queued_at) AS average FROM (SELECT assigned_at, queued_at FROM conversations"  # noqa: S608
+            f" WHERE {scope} AND assigned_at IS NOT NULL AND queued_at IS NOT NULL ORDER BY id DESC LIMIT ?) AS recent",
+            [*params, last],
+        )
+        return float(row["average"]) if row and row["average"] is not None else None
 
 
 class Messages:

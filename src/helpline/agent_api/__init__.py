@@ -1,0 +1,1 @@
+"""The native agent API: what the console and agents' own tools use to answer conversations."""

@@ -1,0 +1,334 @@
+"""``/api/agent/v1``: presence, the agent's conversations, accept/answer/type/transfer/finish, and the websocket.
+
+Errors are ``{"error": {"status": N, "message": "..."}}`` with HTTP status N.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+import msgspec
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route, WebSocketRoute
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from helpline.agent_api import views
+from helpline.agent_api.schema import Login, PostMessage, SetPresence, Transfer, Typing
+from helpline.core import admin, agents, routing
+from helpline.core.credentials import verify_password
+from helpline.core.errors import DomainError, Invalid, Unauthorized
+from helpline.core.model import Agent, ConversationState, MessageKind, Presence, Role
+from helpline.realtime.hub import Subscriber, encode_event
+from helpline.store.sql import SqlUnitOfWork
+from helpline.web.http import BodyTooLarge, describe_validation_error, json_response, read_body
+from helpline.web.services import Services
+
+PREFIX = "/api/agent/v1"
+S = TypeVar("S", bound=msgspec.Struct)
+Handler = Callable[[Request], Awaitable[Response]]
+BACKLOG_LIMIT = 50_000
+
+
+def error(status: int, message: str) -> Response:
+    return json_response({"error": {"status": status, "message": message}}, status)
+
+
+def _guarded(handler: Handler) -> Handler:
+    async def run(request: Request) -> Response:
+        try:
+            return await handler(request)
+        except DomainError as refusal:
+            return error(refusal.status, refusal.message)
+        except BodyTooLarge as too_large:
+            return error(413, str(too_large))
+
+    return run
+
+
+def bearer(headers: Any, query: Any) -> str:
+    header = headers.get("authorization", "")
+    if header.lower().startswith("bearer "):
+        return str(header[7:].strip())
+    return str(query.get("api_key", ""))
+
+
+class AgentApi:
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        self.store = services.store
+        self.limit = services.settings.max_body_bytes
+
+    async def _decode(self, request: Request, schema: type[S]) -> S:
+        raw = await read_body(request, self.limit)
+        try:
+            return msgspec.json.decode(raw or b"{}", type=schema)
+        except msgspec.DecodeError as bad:
+            raise Invalid(describe_validation_error(bad)) from None
+
+    @staticmethod
+    def _key(request: Request) -> str:
+        key = bearer(request.headers, request.query_params)
+        if not key:
+            raise Unauthorized("send your API key as 'Authorization: Bearer <api_key>'")
+        return key
+
+    async def _act(self, request: Request, act: Callable[[SqlUnitOfWork, Agent], Any], write: bool = True) -> Any:
+        key = self._key(request)
+
+        def work(uow: SqlUnitOfWork) -> Any:
+            return act(uow, agents.agent_by_api_key(uow, key))
+
+        return await (self.store.write(work) if write else self.store.read(work))
+
+    # -- session -----------------------------------------------------------------------------------
+
+    async def login(self, request: Request) -> Response:
+        body = await self._decode(request, Login)
+        agent = await self.store.read(lambda uow: uow.agents.by_email(body.email.strip().lower()))
+        # argon2 is slow on purpose: verify off the event loop and outside the writer.
+        if agent is None or not await asyncio.to_thread(verify_password, agent.password_hash, body.password):
+            raise Unauthorized("wrong email or password")
+        key = await self.store.write(lambda uow: admin.issue_api_key(uow, agent))
+        return json_response({"api_key": key, "agent": views.agent_view(agent)})
+
+    async def me(self, request: Request) -> Response:
+        agent = await self._act(request, lambda uow, agent: agent, write=False)
+        return json_response(views.agent_view(agent))
+
+    async def presence(self, request: Request) -> Response:
+        body = await self._decode(request, SetPresence)
+
+        def act(uow: SqlUnitOfWork, agent: Agent) -> Agent:
+            agents.set_presence(uow, agent, Presence(body.status))
+            return agent
+
+        return json_response(views.agent_view(await self._act(request, act)))
+
+    # -- conversations -----------------------------------------------------------------------------
+
+    async def list_conversations(self, request: Request) -> Response:
+        status = request.query_params.get("status")
+        states = {s.value: s for s in ConversationState}
+        if status is not None and status not in states:
+            raise Invalid(f"status must be one of {', '.join(states)} (got {status!r})")
+        raw_limit = request.query_params.get("limit", "100")
+        if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= 1000:
+            raise Invalid("limit must be a number from 1 to 1000")
+
+        def act(uow: SqlUnitOfWork, agent: Agent) -> list[dict[str, Any]]:
+            found = uow.conversations.list_for_agent(
+                agent.account_id,
+                agent.department_ids,
+                agent.id,
+                states[status] if status else None,
+                agent.role is Role.ADMIN,
+                int(raw_limit),
+            )
+            listed = []
+            for index, conversation in enumerate(found):
+                contact = uow.contacts.get(conversation.contact_id) if conversation.contact_id else None
+                position = index + 1 if status == "queued" else routing.queue_position(uow, conversation)
+                if conversation.state is not ConversationState.QUEUED:
+                    position = 0
+                listed.append(views.conversation_with_contact(conversation, contact, position))
+            return listed
+
+        return json_response({"conversations": await self._act(request, act, write=False)})
+
+    async def get_conversation(self, request: Request) -> Response:
+        reference = request.path_params["id"]
+
+        def act(uow: SqlUnitOfWork, agent: Agent) -> dict[str, Any]:
+            conversation = agents.visible_conversation(uow, agent, reference)
+            contact = uow.contacts.get(conversation.contact_id) if conversation.contact_id else None
+            position = routing.queue_position(uow, conversation) if conversation.state is ConversationState.QUEUED else 0
+            return views.conversation_with_contact(conversation, contact, position)
+
+        return json_response(await self._act(request, act, write=False))
+
+    async def messages(self, request: Request) -> Response:
+        reference = request.path_params["id"]
+
+        def act(uow: SqlUnitOfWork, agent: Agent) -> dict[str, Any]:
+            conversation = agents.visible_conversation(uow, agent, reference)
+            items = [views.history_item(e) for e in uow.history.list(conversation.id)]
+            items += [views.message_item(m) for m in uow.messages.list(conversation.id)]
+            return {
+                "conversation_id": conversation.id,
+                "external_history": {
+                    "url": conversation.external_history_url,
+                    "status": conversation.history_status.value,
+                    "error": conversation.history_error,
+                },
+                "messages": items,
+            }
+
+        return json_response(await self._act(request, act, write=False))
+
+    async def accept(self, request: Request) -> Response:
+        reference = request.path_params["id"]
+
+        def act(uow: SqlUnitOfWork, agent: Agent) -> dict[str, Any]:
+            conversation = agents.accept(uow, agent, agents.visible_conversation(uow, agent, reference))
+            return views.conversation_with_contact(conversation, None, 0)
+
+        return json_response(await self._act(request, act))
+
+    async def post_message(self, request: Request) -> Response:
+        body = await self._decode(request, PostMessage)
+        if body.content_type == "text" and not body.content.strip():
+            raise Invalid("content is required for a text message")
+        if body.url is not None and not body.url.startswith(("http://", "https://")):
+            raise Invalid(f"url must be an http(s) URL (got {body.url!r})")
+        reference = request.path_params["id"]
+        idempotency_key = request.headers.get("idempotency-key")
+
+        def act(uow: SqlUnitOfWork, agent: Agent) -> dict[str, Any]:
+            conversation = agents.visible_conversation(uow, agent, reference)
+            message = agents.send_message(
+                uow, agent, conversation, body.content, MessageKind(body.content_type), body.url, idempotency_key
+            )
+            return views.message_item(message)
+
+        return json_response(await self._act(request, act), status=201)
+
+    async def typing(self, request: Request) -> Response:
+        body = await self._decode(request, Typing)
+        reference = request.path_params["id"]
+
+        def act(uow: SqlUnitOfWork, agent: Agent) -> None:
+            agents.typing(uow, agent, agents.visible_conversation(uow, agent, reference), body.typing)
+
+        await self._act(request, act)
+        return json_response({"typing": body.typing})
+
+    async def finish(self, request: Request) -> Response:
+        reference = request.path_params["id"]
+
+        def act(uow: SqlUnitOfWork, agent: Agent) -> dict[str, Any]:
+            conversation = agents.finish(uow, agent, agents.visible_conversation(uow, agent, reference))
+            return views.conversation_with_contact(conversation, None, 0)
+
+        return json_response(await self._act(request, act))
+
+    async def transfer(self, request: Request) -> Response:
+        body = await self._decode(request, Transfer)
+        reference = request.path_params["id"]
+
+        def act(uow: SqlUnitOfWork, agent: Agent) -> dict[str, Any]:
+            conversation = agents.visible_conversation(uow, agent, reference)
+            agents.transfer(uow, agent, conversation, body.department_id, body.agent_id)
+            position = routing.queue_position(uow, conversation) if conversation.state is ConversationState.QUEUED else 0
+            return views.conversation_with_contact(conversation, None, position)
+
+        return json_response(await self._act(request, act))
+
+    # -- websocket ---------------------------------------------------------------------------------
+
+    async def websocket(self, websocket: WebSocket) -> None:
+        key = bearer(websocket.headers, websocket.query_params)
+        raw_after = websocket.query_params.get("after")
+        try:
+            agent = await self.store.read(lambda uow: agents.agent_by_api_key(uow, key))
+        except Unauthorized:
+            await websocket.close(code=4401, reason="invalid API key")
+            return
+        if raw_after is not None and not raw_after.isdigit():
+            await websocket.close(code=4400, reason="after must be a sequence number")
+            return
+        await websocket.accept()
+        hub = self.services.hub
+        subscriber = Subscriber(
+            account_id=agent.account_id,
+            agent_id=agent.id,
+            department_ids=frozenset(agent.department_ids),
+            is_admin=agent.role is Role.ADMIN,
+        )
+        hub.subscribe(subscriber)
+        reader = asyncio.create_task(self._drain_incoming(websocket))
+        try:
+            last_sent = hub.last_seq
+            if raw_after is not None:
+                last_sent = await self._send_backlog(websocket, subscriber, int(raw_after))
+            await websocket.send_text(
+                msgspec.json.encode({"event": "ready", "data": {"last_seq": last_sent, "agent_id": agent.id}}).decode()
+            )
+            while True:
+                getter = asyncio.ensure_future(subscriber.queue.get())
+                done, _ = await asyncio.wait({getter, reader}, return_when=asyncio.FIRST_COMPLETED)
+                if getter not in done:
+                    getter.cancel()
+                    return
+                item = getter.result()
+                if item is None:
+                    await websocket.close(code=4008, reason="too far behind; reconnect with ?after=<last seq>")
+                    return
+                seq, frame = item
+                if seq <= last_sent:
+                    continue
+                await websocket.send_text(frame)
+                last_sent = seq
+        except (WebSocketDisconnect, RuntimeError):
+            return
+        finally:
+            hub.unsubscribe(subscriber)
+            reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await reader
+
+    async def _send_backlog(self, websocket: WebSocket, subscriber: Subscriber, after: int) -> int:
+        """Replay what the agent may see after ``after``; say so when it is older than the log keeps."""
+        first = await self.store.read(lambda uow: uow.events.first_seq())
+        newest = self.services.hub.last_seq
+        if (first and after < first - 1) or newest - after > BACKLOG_LIMIT:
+            await websocket.send_text(
+                msgspec.json.encode(
+                    {"event": "resync_required", "data": {"oldest_seq": first, "last_seq": newest}}
+                ).decode()
+            )
+            return newest
+        last = after
+        while True:
+            page = await self.store.read(lambda uow: uow.events.after(last, 1000, subscriber.account_id))
+            for event in page:
+                if subscriber.wants(event):
+                    await websocket.send_text(encode_event(event))
+                last = event.seq
+            if len(page) < 1000:
+                return max(last, after)
+
+    @staticmethod
+    async def _drain_incoming(websocket: WebSocket) -> None:
+        """Read what the client sends (pings) so a closed socket is noticed at once."""
+        while True:
+            message = await websocket.receive()
+            if message["type"] == "websocket.disconnect":
+                return
+            if message.get("text") and '"ping"' in message["text"]:
+                await websocket.send_text('{"event":"pong"}')
+
+
+def routes(services: Services) -> list[BaseRoute]:
+    api = AgentApi(services)
+    table: list[tuple[str, Handler, str]] = [
+        ("/login", api.login, "POST"),
+        ("/me", api.me, "GET"),
+        ("/presence", api.presence, "PUT"),
+        ("/conversations", api.list_conversations, "GET"),
+        ("/conversations/{id}", api.get_conversation, "GET"),
+        ("/conversations/{id}/messages", api.messages, "GET"),
+        ("/conversations/{id}/accept", api.accept, "POST"),
+        ("/conversations/{id}/messages", api.post_message, "POST"),
+        ("/conversations/{id}/typing", api.typing, "POST"),
+        ("/conversations/{id}/finish", api.finish, "POST"),
+        ("/conversations/{id}/transfer", api.transfer, "POST"),
+    ]
+    built: list[BaseRoute] = [
+        Route(PREFIX + path, _guarded(handler), methods=[method]) for path, handler, method in table
+    ]
+    built.append(WebSocketRoute(PREFIX + "/ws", api.websocket))
+    return built

@@ -1,0 +1,116 @@
+"""The one place that wires Helpline together: store, hub, dialects, outbound worker, timers, HTTP app."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from helpline import __version__
+from helpline.agent_api import routes as agent_routes
+from helpline.config import Settings
+from helpline.core import events as ev
+from helpline.core.model import Event
+from helpline.dialects.omnize_v1 import DIALECT as OMNIZE_V1
+from helpline.dialects.omnize_v1 import history as omnize_v1_history
+from helpline.dialects.omnize_v1 import routes as omnize_v1_routes
+from helpline.dialects.omnize_v1 import triggers as omnize_v1_triggers
+from helpline.jobs.history import HistoryLoader
+from helpline.jobs.timers import run_timers
+from helpline.openapi import documents
+from helpline.outbound.fetch import fetch_json
+from helpline.outbound.guard import OutboundGuard
+from helpline.outbound.http import OutboundHttp
+from helpline.outbound.planner import Planner
+from helpline.outbound.render import Renderer
+from helpline.outbound.worker import DeliveryWorker
+from helpline.realtime.hub import Hub
+from helpline.store.base import SystemClock
+from helpline.store.open import AnyStore, open_store
+from helpline.web.http import json_response
+from helpline.web.services import Services
+
+log = logging.getLogger("helpline")
+
+RENDERERS: dict[str, Renderer] = {OMNIZE_V1: omnize_v1_triggers.render}
+HISTORY_PARSERS = {OMNIZE_V1: omnize_v1_history.parse_history}
+
+
+def create_app(settings: Settings, store: AnyStore | None = None) -> Starlette:
+    store = store or open_store(settings.resolved_database_url())
+    clock = SystemClock()
+
+    async def fetch_events(after: int, limit: int) -> list[Event]:
+        return await store.read(lambda uow: uow.events.after(after, limit))
+
+    hub = Hub(fetch_events, start_seq=store.read_sync(lambda uow: uow.events.last_seq()))
+    services = Services(store=store, settings=settings, hub=hub)
+    http = OutboundHttp(OutboundGuard(settings.outbound_allow), settings)
+    worker = DeliveryWorker(store, http, Planner(RENDERERS), settings, clock)
+
+    async def history_fetch(url: str) -> Any:
+        return await fetch_json(http, url, settings.history_max_bytes, settings.history_timeout)
+
+    history = HistoryLoader(store, history_fetch, HISTORY_PARSERS)
+
+    def after_dispatch(events: list[Event]) -> None:
+        worker.wake()
+        if any(e.type == ev.CONVERSATION_STARTED for e in events):
+            history.wake()
+
+    hub.add_listener(after_dispatch)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        stop = asyncio.Event()
+        store.add_listener(hub.publish, asyncio.get_running_loop())
+        tasks = [
+            asyncio.create_task(hub.run(stop), name="hub"),
+            asyncio.create_task(worker.run(stop), name="deliveries"),
+            asyncio.create_task(run_timers(store, stop, settings.tick_seconds), name="timers"),
+            asyncio.create_task(history.run(stop, settings.tick_seconds), name="history"),
+        ]
+        log.info("helpline %s serving with %s", __version__, store.url.split("?")[0])
+        try:
+            yield
+        finally:
+            stop.set()
+            worker.wake()
+            history.wake()
+            await asyncio.wait(tasks, timeout=10)
+            for task in tasks:
+                task.cancel()
+            await http.aclose()
+            await store.close()
+
+    routes: list[BaseRoute] = [
+        Route("/", _index, methods=["GET"]),
+        Route("/healthz", _health, methods=["GET"]),
+        *documents.routes(),
+        *omnize_v1_routes.routes(services),
+        *agent_routes.routes(services),
+    ]
+    app = Starlette(routes=routes, lifespan=lifespan)
+    app.state.services = services
+    return app
+
+
+async def _index(request: Request) -> Response:
+    return json_response(
+        {
+            "name": "Helpline",
+            "version": __version__,
+            "openapi": [str(request.url_for(name)) for name in documents.NAMES],
+        }
+    )
+
+
+async def _health(request: Request) -> Response:
+    return json_response({"status": "ok"})

@@ -1,0 +1,255 @@
+"""``helpline``: serve, migrate, and create/list accounts, departments, tokens, agents and deliveries.
+
+These names and flags are a contract (scripts depend on them): add, never rename.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from helpline import __version__
+from helpline.cli import records
+from helpline.cli.output import emit, fail
+from helpline.config import Settings, from_env
+from helpline.core import admin
+from helpline.core.errors import DomainError
+from helpline.core.model import Department, Role
+from helpline.store.open import AnyStore, open_store
+from helpline.store.sql import SqlUnitOfWork
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="print exactly one JSON object")
+    parser.add_argument(
+        "--database-url",
+        help="sqlite:///PATH or postgresql://... (default: $HELPLINE_DATABASE_URL, else SQLite in the data dir)",
+    )
+    parser.add_argument("--data-dir", help="where the SQLite file lives (default: $HELPLINE_DATA_DIR or ./helpline-data)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="helpline", description="Helpline live-chat server")
+    parser.add_argument("--version", action="version", version=f"helpline {__version__}")
+    top = parser.add_subparsers(dest="command", required=True)
+
+    serve = top.add_parser("serve", help="run the server (creates or migrates the database first)")
+    _common(serve)
+    serve.add_argument("--host", help="address to bind (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port (default 8000)")
+    serve.add_argument("--log-level", default="info")
+
+    migrate = top.add_parser("migrate", help="create or upgrade the database schema")
+    _common(migrate)
+
+    account = top.add_parser("account", help="accounts (tenants)").add_subparsers(dest="action", required=True)
+    create = account.add_parser("create", help="create an account")
+    create.add_argument("name")
+    _common(create)
+    _common(account.add_parser("list", help="list accounts"))
+
+    department = top.add_parser("department", help="departments").add_subparsers(dest="action", required=True)
+    create = department.add_parser("create", help="create a department")
+    create.add_argument("--account", type=int, required=True)
+    create.add_argument("name")
+    create.add_argument("--no-queue", action="store_true", help="no waiting line: nobody online means unavailable")
+    create.add_argument("--queued-max-time", type=int, default=900, help="seconds in the queue before unavailable")
+    create.add_argument("--ringing-max-time", type=int, default=60, help="seconds an offer rings an agent")
+    create.add_argument("--capacity", type=int, default=5, help="conversations per agent for auto-assignment")
+    create.add_argument("--auto-assign", action="store_true", help="offer new conversations to agents by load")
+    create.add_argument("--inactive", action="store_true", help="create it switched off")
+    _common(create)
+    listing = department.add_parser("list", help="list departments")
+    listing.add_argument("--account", type=int)
+    _common(listing)
+
+    token = top.add_parser("token", help="API tokens and their webhooks").add_subparsers(dest="action", required=True)
+    create = token.add_parser("create", help="issue a token (shown once)")
+    create.add_argument("--account", type=int, required=True)
+    create.add_argument("--webhook-url", help="where this token's triggers are POSTed")
+    _common(create)
+    listing = token.add_parser("list", help="list tokens (never their secrets)")
+    listing.add_argument("--account", type=int)
+    _common(listing)
+    revoke = token.add_parser("revoke", help="disable a token")
+    revoke.add_argument("id", type=int)
+    _common(revoke)
+
+    agent = top.add_parser("agent", help="agents").add_subparsers(dest="action", required=True)
+    create = agent.add_parser("create", help="create an agent (prints an API key once)")
+    create.add_argument("--account", type=int, required=True)
+    create.add_argument("--name", required=True)
+    create.add_argument("--email", required=True)
+    create.add_argument("--password", required=True)
+    create.add_argument("--department", type=int, action="append", default=[], help="repeat for several")
+    create.add_argument("--role", choices=[r.value for r in Role], default="agent")
+    create.add_argument("--photo-url")
+    _common(create)
+    listing = agent.add_parser("list", help="list agents")
+    listing.add_argument("--account", type=int)
+    _common(listing)
+
+    deliveries = top.add_parser("deliveries", help="the outbound delivery log").add_subparsers(
+        dest="action", required=True
+    )
+    listing = deliveries.add_parser("list", help="list deliveries, newest first, with their attempts")
+    listing.add_argument("--account", type=int)
+    listing.add_argument("--state", choices=["pending", "succeeded", "failed"])
+    listing.add_argument("--limit", type=int, default=50)
+    _common(listing)
+    replay = deliveries.add_parser("replay", help="send a delivery again (same webhook-id)")
+    replay.add_argument("id", type=int)
+    _common(replay)
+    return parser
+
+
+def settings_for(args: argparse.Namespace) -> Settings:
+    settings = from_env()
+    if args.data_dir:
+        settings.data_dir = args.data_dir
+    if args.database_url:
+        settings.database_url = args.database_url
+    if getattr(args, "host", None):
+        settings.host = args.host
+    if getattr(args, "port", None):
+        settings.port = args.port
+    return settings
+
+
+Command = Callable[[argparse.Namespace, AnyStore], int]
+
+
+def _account_create(args: argparse.Namespace, store: AnyStore) -> int:
+    account = store.write_sync(lambda uow: admin.create_account(uow, args.name))
+    emit(records.account(account), args.json)
+    return 0
+
+
+def _account_list(args: argparse.Namespace, store: AnyStore) -> int:
+    found = store.read_sync(lambda uow: uow.accounts.list())
+    emit({"accounts": [records.account(a) for a in found]}, args.json)
+    return 0
+
+
+def _department_create(args: argparse.Namespace, store: AnyStore) -> int:
+    draft = Department(
+        id=0,
+        account_id=args.account,
+        name=args.name,
+        active=not args.inactive,
+        queue_enabled=not args.no_queue,
+        queued_max_time=args.queued_max_time,
+        ringing_max_time=args.ringing_max_time,
+        capacity=args.capacity,
+        auto_assign=args.auto_assign,
+    )
+    department = store.write_sync(lambda uow: admin.create_department(uow, draft))
+    emit(records.department(department), args.json)
+    return 0
+
+
+def _department_list(args: argparse.Namespace, store: AnyStore) -> int:
+    found = store.read_sync(lambda uow: uow.departments.list(args.account))
+    emit({"departments": [records.department(d) for d in found]}, args.json)
+    return 0
+
+
+def _token_create(args: argparse.Namespace, store: AnyStore) -> int:
+    issued = store.write_sync(lambda uow: admin.create_token(uow, args.account, args.webhook_url))
+    emit(records.issued_token(issued), args.json)
+    return 0
+
+
+def _token_list(args: argparse.Namespace, store: AnyStore) -> int:
+    def work(uow: SqlUnitOfWork) -> list[dict[str, Any]]:
+        return [records.token(t, uow.endpoints.get(t.endpoint_id) if t.endpoint_id else None) for t in uow.tokens.list(args.account)]
+
+    emit({"tokens": store.read_sync(work)}, args.json)
+    return 0
+
+
+def _token_revoke(args: argparse.Namespace, store: AnyStore) -> int:
+    def work(uow: SqlUnitOfWork) -> dict[str, Any]:
+        if uow.tokens.get(args.id) is None:
+            raise DomainError(f"token {args.id} does not exist")
+        uow.tokens.revoke(args.id, uow.now)
+        found = uow.tokens.get(args.id)
+        assert found is not None
+        return records.token(found, None)
+
+    emit(store.write_sync(work), args.json)
+    return 0
+
+
+def _agent_create(args: argparse.Namespace, store: AnyStore) -> int:
+    created = store.write_sync(
+        lambda uow: admin.create_agent(
+            uow, args.account, args.name, args.email, args.password, args.department, Role(args.role), args.photo_url
+        )
+    )
+    emit(records.agent(created.agent) | {"api_key": created.api_key}, args.json)
+    return 0
+
+
+def _agent_list(args: argparse.Namespace, store: AnyStore) -> int:
+    found = store.read_sync(lambda uow: uow.agents.list(args.account))
+    emit({"agents": [records.agent(a) for a in found]}, args.json)
+    return 0
+
+
+def _deliveries_list(args: argparse.Namespace, store: AnyStore) -> int:
+    from helpline.outbound import operator
+
+    found = operator.list_deliveries(store, args.account, args.state, args.limit)
+    emit({"deliveries": found}, args.json)
+    return 0
+
+
+def _deliveries_replay(args: argparse.Namespace, store: AnyStore) -> int:
+    from helpline.outbound import operator
+
+    emit(operator.replay(store, args.id), args.json)
+    return 0
+
+
+COMMANDS: dict[tuple[str, str | None], Command] = {
+    ("account", "create"): _account_create,
+    ("account", "list"): _account_list,
+    ("department", "create"): _department_create,
+    ("department", "list"): _department_list,
+    ("token", "create"): _token_create,
+    ("token", "list"): _token_list,
+    ("token", "revoke"): _token_revoke,
+    ("agent", "create"): _agent_create,
+    ("agent", "list"): _agent_list,
+    ("deliveries", "list"): _deliveries_list,
+    ("deliveries", "replay"): _deliveries_replay,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    settings = settings_for(args)
+    if args.command == "serve":
+        from helpline.cli.serve import serve
+
+        return serve(settings, args.log_level)
+    try:
+        store = open_store(settings.resolved_database_url())
+    except Exception as problem:  # a bad URL or an unreachable database: say which
+        return fail(f"cannot open the database {settings.resolved_database_url()}: {problem}")
+    try:
+        if args.command == "migrate":
+            emit({"migrated": True, "database_url": store.url}, args.json)
+            return 0
+        return COMMANDS[(args.command, args.action)](args, store)
+    except DomainError as refusal:
+        return fail(refusal.message)
+    finally:
+        store.close_sync()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

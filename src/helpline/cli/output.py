@@ -1,0 +1,37 @@
+"""Printing for the CLI: exactly one JSON object with ``--json``, a readable line per record otherwise."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+
+def emit(payload: dict[str, Any], as_json: bool, human: str | None = None) -> None:
+    if as_json:
+        sys.stdout.write(json.dumps(payload, ensure_ascii=False) + "\n")
+        return
+    sys.stdout.write((human if human is not None else _pretty(payload)) + "\n")
+
+
+def _pretty(payload: dict[str, Any]) -> str:
+    lines = []
+    for key, value in payload.items():
+        if isinstance(value, list):
+            lines.append(f"{key}: {len(value)}")
+            for item in value:
+                lines.append("  " + "  ".join(f"{k}={_short(v)}" for k, v in item.items()))
+        else:
+            lines.append(f"{key}: {_short(value)}")
+    return "\n".join(lines)
+
+
+def _short(value: Any) -> str:
+    if isinstance(value, dict | list):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
+
+
+def fail(message: str, code: int = 1) -> int:
+    sys.stderr.write(f"helpline: error: {message}\n")
+    return code

@@ -1,0 +1,58 @@
+"""Core events → the seed's triggers, POSTed to the webhook URL set with the interaction's token."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+
+from helpline.core import events as ev
+from helpline.core.model import Conversation, Event
+from helpline.outbound.model import PlannedDelivery
+from helpline.store.sql import SqlUnitOfWork
+
+
+def trigger_for(event: Event, conversation: Conversation) -> dict[str, Any] | None:
+    base: dict[str, Any] = {"interaction_hash": conversation.hash}
+    kind = event.type
+    if kind in (ev.CONVERSATION_QUEUED, ev.QUEUE_POSITION_CHANGED):
+        base |= {"state": "queued", "position": event.data["position"]}
+    elif kind == ev.CONVERSATION_ACCEPTED or (
+        kind == ev.CONVERSATION_TRANSFERRED and event.data.get("to_agent") is not None
+    ):
+        base["state"] = "accepted"
+    elif kind == ev.CONVERSATION_FINISHED:
+        if event.data["reason"] == "unavailable":
+            base["state"] = "unavailable"
+        elif event.actor.type.value == "contact":
+            return None  # the customer app ended it itself; the seed's trigger is for the agent side
+        else:
+            base["state"] = "finished"
+    elif kind == ev.AGENT_TYPING:
+        base["state"] = "typing" if event.data["typing"] else "cleared"
+    elif kind == ev.MESSAGE_CREATED:
+        message = event.data["message"]
+        if message["direction"] != "outbound":
+            return None
+        body: dict[str, Any] = {"hash": message["hash"], "content": message["content"], "type": message["type"]}
+        if message.get("url"):
+            body["url"] = message["url"]
+        base["message"] = body
+        sender = message["sender"]
+        base["agent"] = {"id": sender["id"], "name": sender["name"]}
+    else:
+        return None
+    base["extra"] = conversation.extra
+    return base
+
+
+def render(uow: SqlUnitOfWork, event: Event, conversation: Conversation) -> list[PlannedDelivery]:
+    if conversation.origin_token_id is None:
+        return []
+    trigger = trigger_for(event, conversation)
+    if trigger is None:
+        return []
+    token = uow.tokens.get(conversation.origin_token_id)
+    if token is None or token.endpoint_id is None:
+        return []
+    return [PlannedDelivery(endpoint_id=token.endpoint_id, body=msgspec.json.encode(trigger).decode())]

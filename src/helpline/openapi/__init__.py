@@ -1,0 +1,1 @@
+"""OpenAPI documents for the native APIs and for every dialect served."""

@@ -1,0 +1,59 @@
+"""Assemble OpenAPI 3.1 documents from the msgspec request structs and a table of operations."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import msgspec
+
+from helpline import __version__
+
+
+@dataclass(slots=True)
+class Operation:
+    method: str
+    path: str
+    summary: str
+    request: type[msgspec.Struct] | None = None
+    response: dict[str, Any] = field(default_factory=lambda: {"type": "object"})
+    query: Sequence[tuple[str, str, bool]] = ()  # name, type, required
+    path_params: Sequence[str] = ()
+    security: bool = True
+
+
+def document(
+    title: str, description: str, operations: Sequence[Operation], error: dict[str, Any], security: dict[str, Any] | None
+) -> dict[str, Any]:
+    structs = tuple(op.request for op in operations if op.request is not None)
+    schemas, components = msgspec.json.schema_components(structs, ref_template="#/components/schemas/{name}")
+    by_struct = dict(zip(structs, schemas, strict=True))
+    paths: dict[str, dict[str, Any]] = {}
+    for op in operations:
+        parameters = [
+            {"name": name, "in": "path", "required": True, "schema": {"type": "string"}} for name in op.path_params
+        ] + [{"name": name, "in": "query", "required": required, "schema": {"type": kind}} for name, kind, required in op.query]
+        entry: dict[str, Any] = {
+            "summary": op.summary,
+            "responses": {
+                "200": {"description": "OK", "content": {"application/json": {"schema": op.response}}},
+                "4XX": {"description": "Refused", "content": {"application/json": {"schema": error}}},
+            },
+        }
+        if parameters:
+            entry["parameters"] = parameters
+        if op.request is not None:
+            entry["requestBody"] = {"required": True, "content": {"application/json": {"schema": by_struct[op.request]}}}
+        if security and op.security:
+            entry["security"] = [{name: []} for name in security]
+        paths.setdefault(op.path, {})[op.method.lower()] = entry
+    doc: dict[str, Any] = {
+        "openapi": "3.1.0",
+        "info": {"title": title, "version": __version__, "description": description},
+        "paths": paths,
+        "components": {"schemas": components},
+    }
+    if security:
+        doc["components"]["securitySchemes"] = security
+    return doc

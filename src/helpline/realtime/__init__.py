@@ -1,0 +1,1 @@
+"""Real-time fan-out of committed events to websockets, in sequence order, resumable."""

@@ -1,0 +1,1 @@
+"""HTTP plumbing shared by every API surface: bounded body reading, JSON responses."""

@@ -1,0 +1,42 @@
+"""Small helpers the API surfaces share; each surface keeps its own error shape."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+from starlette.requests import Request
+from starlette.responses import Response
+
+
+class BodyTooLarge(Exception):
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"request body is larger than {limit} bytes")
+        self.limit = limit
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """Read the body, refusing past ``limit`` bytes while streaming, not after buffering it all."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise BodyTooLarge(limit)
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise BodyTooLarge(limit)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def json_response(payload: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(msgspec.json.encode(payload), status_code=status, media_type="application/json", headers=headers)
+
+
+def describe_validation_error(error: msgspec.ValidationError | msgspec.DecodeError) -> str:
+    """msgspec says "Expected `int`, got `str` - at `$.department_id`"; make it read for a person."""
+    text = str(error)
+    if isinstance(error, msgspec.DecodeError) and not isinstance(error, msgspec.ValidationError):
+        return f"malformed JSON body: {text}"
+    return text.replace("`", "").replace(" - at $.", " at ").replace("$.", "")

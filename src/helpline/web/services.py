@@ -1,0 +1,16 @@
+"""What a request handler may use; built once by :mod:`helpline.bootstrap` and handed to each surface."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from helpline.config import Settings
+from helpline.realtime.hub import Hub
+from helpline.store.open import AnyStore
+
+
+@dataclass(slots=True)
+class Services:
+    store: AnyStore
+    settings: Settings
+    hub: Hub
