@@ -10,7 +10,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent / "support"))
 
-from helpline_testing import Receiver, RunningServer, start_server  # noqa: E402
+from helpline_testing import Receiver, RunningServer, start_server
 
 
 @pytest.fixture

@@ -59,7 +59,10 @@ class Receiver:
             def _handle(self) -> None:
                 length = int(self.headers.get("content-length", "0"))
                 request = Received(
-                    self.command, self.path, {k.lower(): v for k, v in self.headers.items()}, self.rfile.read(length)
+                    self.command,
+                    self.path,
+                    {k.lower(): v for k, v in self.headers.items()},
+                    self.rfile.read(length),
                 )
                 status = outer.respond(request)
                 with outer._lock:
@@ -69,9 +72,9 @@ class Receiver:
                 self.end_headers()
                 self.wfile.write(b'{"message":"ok"}')
 
-            do_POST = do_GET = do_PUT = _handle  # noqa: N815
+            do_POST = do_GET = do_PUT = _handle
 
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+            def log_message(self, format: str, *args: Any) -> None:
                 return
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
@@ -124,11 +127,17 @@ class RunningServer:
             department = admin.create_department(
                 uow,
                 Department(
-                    id=0, account_id=account.id, name="Support", queue_enabled=queue, queued_max_time=queued_max_time
+                    id=0,
+                    account_id=account.id,
+                    name="Support",
+                    queue_enabled=queue,
+                    queued_max_time=queued_max_time,
                 ),
             )
             issued = admin.create_token(uow, account.id, webhook_url)
-            agent = admin.create_agent(uow, account.id, "Ana", f"ana{account.id}@acme.test", "s3cret", [department.id])
+            agent = admin.create_agent(
+                uow, account.id, "Ana", f"ana{account.id}@acme.test", "s3cret", [department.id]
+            )
             return {
                 "account_id": account.id,
                 "department_id": department.id,
@@ -143,14 +152,21 @@ class RunningServer:
     def add_agent(self, account_id: int, department_ids: list[int], name: str = "Bob") -> dict[str, Any]:
         created = self.store.write_sync(
             lambda uow: admin.create_agent(
-                uow, account_id, name, f"{name.lower()}{time.monotonic_ns()}@acme.test", "s3cret", department_ids
+                uow,
+                account_id,
+                name,
+                f"{name.lower()}{time.monotonic_ns()}@acme.test",
+                "s3cret",
+                department_ids,
             )
         )
         return {"agent_id": created.agent.id, "api_key": created.api_key}
 
     def add_department(self, account_id: int, name: str, **options: Any) -> int:
         department = self.store.write_sync(
-            lambda uow: admin.create_department(uow, Department(id=0, account_id=account_id, name=name, **options))
+            lambda uow: admin.create_department(
+                uow, Department(id=0, account_id=account_id, name=name, **options)
+            )
         )
         return department.id
 

@@ -76,7 +76,9 @@ class AgentApi:
             raise Unauthorized("send your API key as 'Authorization: Bearer <api_key>'")
         return key
 
-    async def _act(self, request: Request, act: Callable[[SqlUnitOfWork, Agent], Any], write: bool = True) -> Any:
+    async def _act(
+        self, request: Request, act: Callable[[SqlUnitOfWork, Agent], Any], write: bool = True
+    ) -> Any:
         key = self._key(request)
 
         def work(uow: SqlUnitOfWork) -> Any:
@@ -145,7 +147,11 @@ class AgentApi:
         def act(uow: SqlUnitOfWork, agent: Agent) -> dict[str, Any]:
             conversation = agents.visible_conversation(uow, agent, reference)
             contact = uow.contacts.get(conversation.contact_id) if conversation.contact_id else None
-            position = routing.queue_position(uow, conversation) if conversation.state is ConversationState.QUEUED else 0
+            position = (
+                routing.queue_position(uow, conversation)
+                if conversation.state is ConversationState.QUEUED
+                else 0
+            )
             return views.conversation_with_contact(conversation, contact, position)
 
         return json_response(await self._act(request, act, write=False))
@@ -190,7 +196,13 @@ class AgentApi:
         def act(uow: SqlUnitOfWork, agent: Agent) -> dict[str, Any]:
             conversation = agents.visible_conversation(uow, agent, reference)
             message = agents.send_message(
-                uow, agent, conversation, body.content, MessageKind(body.content_type), body.url, idempotency_key
+                uow,
+                agent,
+                conversation,
+                body.content,
+                MessageKind(body.content_type),
+                body.url,
+                idempotency_key,
             )
             return views.message_item(message)
 
@@ -222,7 +234,11 @@ class AgentApi:
         def act(uow: SqlUnitOfWork, agent: Agent) -> dict[str, Any]:
             conversation = agents.visible_conversation(uow, agent, reference)
             agents.transfer(uow, agent, conversation, body.department_id, body.agent_id)
-            position = routing.queue_position(uow, conversation) if conversation.state is ConversationState.QUEUED else 0
+            position = (
+                routing.queue_position(uow, conversation)
+                if conversation.state is ConversationState.QUEUED
+                else 0
+            )
             return views.conversation_with_contact(conversation, None, position)
 
         return json_response(await self._act(request, act))
@@ -255,7 +271,9 @@ class AgentApi:
             if raw_after is not None:
                 last_sent = await self._send_backlog(websocket, subscriber, int(raw_after))
             await websocket.send_text(
-                msgspec.json.encode({"event": "ready", "data": {"last_seq": last_sent, "agent_id": agent.id}}).decode()
+                msgspec.json.encode(
+                    {"event": "ready", "data": {"last_seq": last_sent, "agent_id": agent.id}}
+                ).decode()
             )
             while True:
                 getter = asyncio.ensure_future(subscriber.queue.get())
@@ -265,7 +283,9 @@ class AgentApi:
                     return
                 item = getter.result()
                 if item is None:
-                    await websocket.close(code=4008, reason="too far behind; reconnect with ?after=<last seq>")
+                    await websocket.close(
+                        code=4008, reason="too far behind; reconnect with ?after=<last seq>"
+                    )
                     return
                 seq, frame = item
                 if seq <= last_sent:
@@ -293,7 +313,9 @@ class AgentApi:
             return newest
         last = after
         while True:
-            page = await self.store.read(lambda uow: uow.events.after(last, 1000, subscriber.account_id))
+            page = await self.store.read(
+                lambda uow, since=last: uow.events.after(since, 1000, subscriber.account_id)  # type: ignore[misc]
+            )
             for event in page:
                 if subscriber.wants(event):
                     await websocket.send_text(encode_event(event))

@@ -34,7 +34,9 @@ def contact_view(contact: Contact | None) -> dict[str, Any] | None:
     }
 
 
-def conversation_with_contact(conversation: Conversation, contact: Contact | None, position: int) -> dict[str, Any]:
+def conversation_with_contact(
+    conversation: Conversation, contact: Contact | None, position: int
+) -> dict[str, Any]:
     view = conversation_view(conversation)
     view["contact"] = contact_view(contact)
     view["queue_position"] = position or None

@@ -27,7 +27,9 @@ def _common(parser: argparse.ArgumentParser) -> None:
         "--database-url",
         help="sqlite:///PATH or postgresql://... (default: $HELPLINE_DATABASE_URL, else SQLite in the data dir)",
     )
-    parser.add_argument("--data-dir", help="where the SQLite file lives (default: $HELPLINE_DATA_DIR or ./helpline-data)")
+    parser.add_argument(
+        "--data-dir", help="where the SQLite file lives (default: $HELPLINE_DATA_DIR or ./helpline-data)"
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -44,7 +46,9 @@ def build_parser() -> argparse.ArgumentParser:
     migrate = top.add_parser("migrate", help="create or upgrade the database schema")
     _common(migrate)
 
-    account = top.add_parser("account", help="accounts (tenants)").add_subparsers(dest="action", required=True)
+    account = top.add_parser("account", help="accounts (tenants)").add_subparsers(
+        dest="action", required=True
+    )
     create = account.add_parser("create", help="create an account")
     create.add_argument("name")
     _common(create)
@@ -54,18 +58,26 @@ def build_parser() -> argparse.ArgumentParser:
     create = department.add_parser("create", help="create a department")
     create.add_argument("--account", type=int, required=True)
     create.add_argument("name")
-    create.add_argument("--no-queue", action="store_true", help="no waiting line: nobody online means unavailable")
-    create.add_argument("--queued-max-time", type=int, default=900, help="seconds in the queue before unavailable")
+    create.add_argument(
+        "--no-queue", action="store_true", help="no waiting line: nobody online means unavailable"
+    )
+    create.add_argument(
+        "--queued-max-time", type=int, default=900, help="seconds in the queue before unavailable"
+    )
     create.add_argument("--ringing-max-time", type=int, default=60, help="seconds an offer rings an agent")
     create.add_argument("--capacity", type=int, default=5, help="conversations per agent for auto-assignment")
-    create.add_argument("--auto-assign", action="store_true", help="offer new conversations to agents by load")
+    create.add_argument(
+        "--auto-assign", action="store_true", help="offer new conversations to agents by load"
+    )
     create.add_argument("--inactive", action="store_true", help="create it switched off")
     _common(create)
     listing = department.add_parser("list", help="list departments")
     listing.add_argument("--account", type=int)
     _common(listing)
 
-    token = top.add_parser("token", help="API tokens and their webhooks").add_subparsers(dest="action", required=True)
+    token = top.add_parser("token", help="API tokens and their webhooks").add_subparsers(
+        dest="action", required=True
+    )
     create = token.add_parser("create", help="issue a token (shown once)")
     create.add_argument("--account", type=int, required=True)
     create.add_argument("--webhook-url", help="where this token's triggers are POSTed")
@@ -164,7 +176,10 @@ def _token_create(args: argparse.Namespace, store: AnyStore) -> int:
 
 def _token_list(args: argparse.Namespace, store: AnyStore) -> int:
     def work(uow: SqlUnitOfWork) -> list[dict[str, Any]]:
-        return [records.token(t, uow.endpoints.get(t.endpoint_id) if t.endpoint_id else None) for t in uow.tokens.list(args.account)]
+        return [
+            records.token(t, uow.endpoints.get(t.endpoint_id) if t.endpoint_id else None)
+            for t in uow.tokens.list(args.account)
+        ]
 
     emit({"tokens": store.read_sync(work)}, args.json)
     return 0
@@ -186,7 +201,14 @@ def _token_revoke(args: argparse.Namespace, store: AnyStore) -> int:
 def _agent_create(args: argparse.Namespace, store: AnyStore) -> int:
     created = store.write_sync(
         lambda uow: admin.create_agent(
-            uow, args.account, args.name, args.email, args.password, args.department, Role(args.role), args.photo_url
+            uow,
+            args.account,
+            args.name,
+            args.email,
+            args.password,
+            args.department,
+            Role(args.role),
+            args.photo_url,
         )
     )
     emit(records.agent(created.agent) | {"api_key": created.api_key}, args.json)

@@ -63,7 +63,9 @@ def create_token(uow: UnitOfWork, account_id: int, webhook_url: str | None) -> I
             raise Invalid(f"webhook URL must start with http:// or https:// (got {webhook_url!r})")
         endpoint = uow.endpoints.create(account_id, "webhook", webhook_url, new_signing_secret(), uow.now)
     secret = new_token()
-    token = uow.tokens.create(account_id, token_hash(secret), secret[:6], endpoint.id if endpoint else None, uow.now)
+    token = uow.tokens.create(
+        account_id, token_hash(secret), secret[:6], endpoint.id if endpoint else None, uow.now
+    )
     return IssuedToken(token=token, secret=secret, endpoint=endpoint)
 
 

@@ -169,9 +169,12 @@ def typing(uow: UnitOfWork, agent: Agent, conversation: Conversation, is_typing:
 def finish(uow: UnitOfWork, agent: Agent, conversation: Conversation) -> Conversation:
     if conversation.state is ConversationState.FINISHED:
         raise Invalid("the conversation is already finished")
-    if conversation.state is ConversationState.ASSIGNED and conversation.assignee_id != agent.id:
-        if agent.role is not Role.ADMIN:
-            raise Conflict("the conversation belongs to another agent")
+    if (
+        conversation.state is ConversationState.ASSIGNED
+        and conversation.assignee_id != agent.id
+        and agent.role is not Role.ADMIN
+    ):
+        raise Conflict("the conversation belongs to another agent")
     return routing.finish(uow, conversation, FinishReason.RESOLVED, actor_of(agent))
 
 
@@ -187,12 +190,17 @@ def transfer(
         raise Invalid("give exactly one of department_id or agent_id")
     if conversation.state is ConversationState.FINISHED:
         raise Invalid("the conversation is already finished")
-    if conversation.state is ConversationState.ASSIGNED and conversation.assignee_id != agent.id:
-        if agent.role is not Role.ADMIN:
-            raise Conflict("the conversation belongs to another agent")
+    if (
+        conversation.state is ConversationState.ASSIGNED
+        and conversation.assignee_id != agent.id
+        and agent.role is not Role.ADMIN
+    ):
+        raise Conflict("the conversation belongs to another agent")
     previous_department = conversation.department_id
     previous_agent = conversation.assignee_id
-    position = routing.queue_position(uow, conversation) if conversation.state is ConversationState.QUEUED else 0
+    position = (
+        routing.queue_position(uow, conversation) if conversation.state is ConversationState.QUEUED else 0
+    )
     actor = actor_of(agent)
     if department_id is not None:
         department = active_department(uow, conversation.account_id, department_id)

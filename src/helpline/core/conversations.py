@@ -218,7 +218,9 @@ def contact_finish(uow: UnitOfWork, conversation: Conversation) -> Conversation:
     )
 
 
-def update_details(uow: UnitOfWork, conversation: Conversation, changes: dict[str, Any], actor: Actor) -> None:
+def update_details(
+    uow: UnitOfWork, conversation: Conversation, changes: dict[str, Any], actor: Actor
+) -> None:
     """Mood, tags, note and the customer's key: annotations that any side may set at any time."""
     allowed = {"mood", "tags", "note", "customer_key"}
     unknown = set(changes) - allowed
@@ -251,12 +253,14 @@ def record_history(
         uow.conversations.update(
             conversation.id, {"history_status": HistoryStatus.LOADED.value, "history_error": None}
         )
-        event_type, data = ev.HISTORY_LOADED, {"count": len(entries)}
+        event_type = ev.HISTORY_LOADED
+        data: dict[str, object] = {"count": len(entries)}
     else:
         uow.conversations.update(
             conversation.id, {"history_status": HistoryStatus.FAILED.value, "history_error": error}
         )
-        event_type, data = ev.HISTORY_FAILED, {"error": error}
+        event_type = ev.HISTORY_FAILED
+        data = {"error": error}
     uow.emit(
         NewEvent(
             account_id=conversation.account_id,

@@ -24,7 +24,11 @@ class Operation:
 
 
 def document(
-    title: str, description: str, operations: Sequence[Operation], error: dict[str, Any], security: dict[str, Any] | None
+    title: str,
+    description: str,
+    operations: Sequence[Operation],
+    error: dict[str, Any],
+    security: dict[str, Any] | None,
 ) -> dict[str, Any]:
     structs = tuple(op.request for op in operations if op.request is not None)
     schemas, components = msgspec.json.schema_components(structs, ref_template="#/components/schemas/{name}")
@@ -32,8 +36,12 @@ def document(
     paths: dict[str, dict[str, Any]] = {}
     for op in operations:
         parameters = [
-            {"name": name, "in": "path", "required": True, "schema": {"type": "string"}} for name in op.path_params
-        ] + [{"name": name, "in": "query", "required": required, "schema": {"type": kind}} for name, kind, required in op.query]
+            {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+            for name in op.path_params
+        ] + [
+            {"name": name, "in": "query", "required": required, "schema": {"type": kind}}
+            for name, kind, required in op.query
+        ]
         entry: dict[str, Any] = {
             "summary": op.summary,
             "responses": {
@@ -44,7 +52,10 @@ def document(
         if parameters:
             entry["parameters"] = parameters
         if op.request is not None:
-            entry["requestBody"] = {"required": True, "content": {"application/json": {"schema": by_struct[op.request]}}}
+            entry["requestBody"] = {
+                "required": True,
+                "content": {"application/json": {"schema": by_struct[op.request]}},
+            }
         if security and op.security:
             entry["security"] = [{name: []} for name in security]
         paths.setdefault(op.path, {})[op.method.lower()] = entry

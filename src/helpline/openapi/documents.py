@@ -36,9 +36,20 @@ _AGENT_ERROR = {
 def agent_document() -> dict[str, Any]:
     c = "/api/agent/v1/conversations/{id}"
     ops = [
-        Operation("POST", "/api/agent/v1/login", "Exchange email and password for an API key", agent.Login, security=False),
+        Operation(
+            "POST",
+            "/api/agent/v1/login",
+            "Exchange email and password for an API key",
+            agent.Login,
+            security=False,
+        ),
         Operation("GET", "/api/agent/v1/me", "The agent the key belongs to"),
-        Operation("PUT", "/api/agent/v1/presence", "Set presence (online routes conversations to you)", agent.SetPresence),
+        Operation(
+            "PUT",
+            "/api/agent/v1/presence",
+            "Set presence (online routes conversations to you)",
+            agent.SetPresence,
+        ),
         Operation(
             "GET",
             "/api/agent/v1/conversations",
@@ -46,12 +57,36 @@ def agent_document() -> dict[str, Any]:
             query=[("status", "string", False), ("limit", "integer", False)],
         ),
         Operation("GET", c, "One conversation (numeric id or UUID hash)", path_params=["id"]),
-        Operation("GET", c + "/messages", "External history first (history: true), then messages", path_params=["id"]),
-        Operation("POST", c + "/accept", "Take a waiting conversation (409 if another agent was faster)", path_params=["id"]),
-        Operation("POST", c + "/messages", "Answer (Idempotency-Key header makes retries safe)", agent.PostMessage, path_params=["id"]),
-        Operation("POST", c + "/typing", "Typing on/off, relayed to the customer", agent.Typing, path_params=["id"]),
+        Operation(
+            "GET",
+            c + "/messages",
+            "External history first (history: true), then messages",
+            path_params=["id"],
+        ),
+        Operation(
+            "POST",
+            c + "/accept",
+            "Take a waiting conversation (409 if another agent was faster)",
+            path_params=["id"],
+        ),
+        Operation(
+            "POST",
+            c + "/messages",
+            "Answer (Idempotency-Key header makes retries safe)",
+            agent.PostMessage,
+            path_params=["id"],
+        ),
+        Operation(
+            "POST", c + "/typing", "Typing on/off, relayed to the customer", agent.Typing, path_params=["id"]
+        ),
         Operation("POST", c + "/finish", "End the conversation", path_params=["id"]),
-        Operation("POST", c + "/transfer", "Move to a department's queue or to an agent", agent.Transfer, path_params=["id"]),
+        Operation(
+            "POST",
+            c + "/transfer",
+            "Move to a department's queue or to an agent",
+            agent.Transfer,
+            path_params=["id"],
+        ),
     ]
     doc = document(
         "Helpline agent API",
@@ -71,13 +106,24 @@ def omnize_v1_document() -> dict[str, Any]:
     ops = [
         Operation("GET", "/api/v1/departments", "List departments", query=token),
         Operation("POST", "/api/v1/interactions", "Start an interaction", v1.StartInteraction),
-        Operation("POST", i + "/messages", "Send a message (text, or media by url)", v1.SendMessage, path_params=["hash"]),
+        Operation(
+            "POST",
+            i + "/messages",
+            "Send a message (text, or media by url)",
+            v1.SendMessage,
+            path_params=["hash"],
+        ),
         Operation("PUT", i + "/typing", "The customer is typing", v1.TokenOnly, path_params=["hash"]),
         Operation("PUT", i + "/cleared", "The customer stopped typing", v1.TokenOnly, path_params=["hash"]),
         Operation("PUT", i + "/finish", "Finish the interaction", v1.TokenOnly, path_params=["hash"]),
-        Operation("PUT", i, "Update mood, tags, customer key, note", v1.UpdateInteraction, path_params=["hash"]),
         Operation(
-            "GET", "/api/v1/agents/online", "Agents online", query=[*token, ("department_id", "integer", False)]
+            "PUT", i, "Update mood, tags, customer key, note", v1.UpdateInteraction, path_params=["hash"]
+        ),
+        Operation(
+            "GET",
+            "/api/v1/agents/online",
+            "Agents online",
+            query=[*token, ("department_id", "integer", False)],
         ),
     ]
     return document(

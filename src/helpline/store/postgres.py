@@ -40,7 +40,7 @@ class _PgDb:
         self.conn = conn
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
-        return self.conn.execute(to_pyformat(sql), params)  # type: ignore[call-overload]
+        return self.conn.execute(to_pyformat(sql), params)
 
 
 class PostgresStore:

@@ -7,6 +7,7 @@ unit of work (or once per group of them on SQLite).
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Protocol
 
@@ -31,16 +32,17 @@ from helpline.store.rows import Row, dumps
 
 
 class Cursor(Protocol):
-    rowcount: int
+    @property
+    def rowcount(self) -> int: ...
 
     def fetchone(self) -> Any: ...
-    def fetchall(self) -> list[Any]: ...
+    def fetchall(self) -> builtins.list[Any]: ...
 
 
 class Db(Protocol):
     """The one thing a repository needs: run a statement inside the current transaction."""
 
-    def execute(self, sql: str, params: Sequence[Any] = ()) -> Cursor: ...
+    def execute(self, sql: str, params: Any = (), /) -> Cursor: ...
 
 
 def _one(db: Db, sql: str, params: Sequence[Any] = ()) -> Row | None:
@@ -48,14 +50,18 @@ def _one(db: Db, sql: str, params: Sequence[Any] = ()) -> Row | None:
     return row
 
 
-def _all(db: Db, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+def _all(db: Db, sql: str, params: Sequence[Any] = ()) -> builtins.list[Row]:
     return list(db.execute(sql, params).fetchall())
 
 
 def _insert(db: Db, table: str, values: dict[str, Any], returning: str = "id") -> Any:
     columns = ", ".join(values)
     marks = ", ".join("?" for _ in values)
-    row = _one(db, f"INSERT INTO {table} ({columns}) VALUES ({marks}) RETURNING {returning}", list(values.values()))  # noqa: S608
+    row = _one(
+        db,
+        f"INSERT INTO {table} ({columns}) VALUES ({marks}) RETURNING {returning}",  # noqa: S608 - names are ours
+        list(values.values()),
+    )
     assert row is not None
     return row[returning]
 
@@ -80,7 +86,7 @@ class Accounts:
         row = _one(self.db, "SELECT * FROM accounts WHERE id = ?", [account_id])
         return rows.account(row) if row else None
 
-    def list(self) -> list[Account]:
+    def list(self) -> builtins.list[Account]:
         return [rows.account(r) for r in _all(self.db, "SELECT * FROM accounts ORDER BY id")]
 
 
@@ -109,10 +115,12 @@ class Departments:
         return department
 
     def get(self, account_id: int, department_id: int) -> Department | None:
-        row = _one(self.db, "SELECT * FROM departments WHERE id = ? AND account_id = ?", [department_id, account_id])
+        row = _one(
+            self.db, "SELECT * FROM departments WHERE id = ? AND account_id = ?", [department_id, account_id]
+        )
         return rows.department(row) if row else None
 
-    def list(self, account_id: int | None = None) -> list[Department]:
+    def list(self, account_id: int | None = None) -> builtins.list[Department]:
         if account_id is None:
             found = _all(self.db, "SELECT * FROM departments ORDER BY id")
         else:
@@ -140,7 +148,7 @@ class Agents:
                 found[row["agent_id"]].append(row["department_id"])
         return found
 
-    def _hydrate(self, found: list[Row]) -> list[Agent]:
+    def _hydrate(self, found: builtins.list[Row]) -> builtins.list[Agent]:
         departments = self._departments_of([r["id"] for r in found])
         return [rows.agent(r, departments[r["id"]]) for r in found]
 
@@ -161,7 +169,8 @@ class Agents:
         )
         for department_id in agent.department_ids:
             self.db.execute(
-                "INSERT INTO agent_departments (agent_id, department_id) VALUES (?, ?)", [agent.id, department_id]
+                "INSERT INTO agent_departments (agent_id, department_id) VALUES (?, ?)",
+                [agent.id, department_id],
             )
         return agent
 
@@ -173,17 +182,20 @@ class Agents:
         found = self._hydrate(_all(self.db, "SELECT * FROM agents WHERE email = ?", [email]))
         return found[0] if found else None
 
-    def list(self, account_id: int | None = None) -> list[Agent]:
+    def list(self, account_id: int | None = None) -> builtins.list[Agent]:
         if account_id is None:
             return self._hydrate(_all(self.db, "SELECT * FROM agents ORDER BY id"))
-        return self._hydrate(_all(self.db, "SELECT * FROM agents WHERE account_id = ? ORDER BY id", [account_id]))
+        return self._hydrate(
+            _all(self.db, "SELECT * FROM agents WHERE account_id = ? ORDER BY id", [account_id])
+        )
 
     def set_presence(self, agent_id: int, presence: Presence, now: float) -> None:
         self.db.execute(
-            "UPDATE agents SET presence = ?, presence_changed_at = ? WHERE id = ?", [presence.value, now, agent_id]
+            "UPDATE agents SET presence = ?, presence_changed_at = ? WHERE id = ?",
+            [presence.value, now, agent_id],
         )
 
-    def online_in_department(self, department_id: int) -> list[Agent]:
+    def online_in_department(self, department_id: int) -> builtins.list[Agent]:
         return self._hydrate(
             _all(
                 self.db,
@@ -193,10 +205,14 @@ class Agents:
             )
         )
 
-    def online(self, account_id: int, department_id: int | None) -> list[Agent]:
+    def online(self, account_id: int, department_id: int | None) -> builtins.list[Agent]:
         if department_id is None:
             return self._hydrate(
-                _all(self.db, "SELECT * FROM agents WHERE account_id = ? AND presence = 'online' ORDER BY id", [account_id])
+                _all(
+                    self.db,
+                    "SELECT * FROM agents WHERE account_id = ? AND presence = 'online' ORDER BY id",
+                    [account_id],
+                )
             )
         return self.online_in_department(department_id)
 
@@ -205,13 +221,19 @@ class Agents:
 
     def by_key_hash(self, key_hash: str) -> Agent | None:
         found = self._hydrate(
-            _all(self.db, "SELECT a.* FROM agents a JOIN agent_keys k ON k.agent_id = a.id WHERE k.key_hash = ?", [key_hash])
+            _all(
+                self.db,
+                "SELECT a.* FROM agents a JOIN agent_keys k ON k.agent_id = a.id WHERE k.key_hash = ?",
+                [key_hash],
+            )
         )
         return found[0] if found else None
 
     def assigned_count(self, agent_id: int) -> int:
         row = _one(
-            self.db, "SELECT COUNT(*) AS n FROM conversations WHERE assignee_id = ? AND state = 'assigned'", [agent_id]
+            self.db,
+            "SELECT COUNT(*) AS n FROM conversations WHERE assignee_id = ? AND state = 'assigned'",
+            [agent_id],
         )
         return int(row["n"]) if row else 0
 
@@ -220,7 +242,9 @@ class Tokens:
     def __init__(self, db: Db) -> None:
         self.db = db
 
-    def create(self, account_id: int, token_hash: str, prefix: str, endpoint_id: int | None, now: float) -> ApiToken:
+    def create(
+        self, account_id: int, token_hash: str, prefix: str, endpoint_id: int | None, now: float
+    ) -> ApiToken:
         token_id = _insert(
             self.db,
             "api_tokens",
@@ -243,11 +267,12 @@ class Tokens:
         row = _one(self.db, "SELECT * FROM api_tokens WHERE id = ?", [token_id])
         return rows.token(row) if row else None
 
-    def list(self, account_id: int | None = None) -> list[ApiToken]:
+    def list(self, account_id: int | None = None) -> builtins.list[ApiToken]:
         if account_id is None:
             return [rows.token(r) for r in _all(self.db, "SELECT * FROM api_tokens ORDER BY id")]
         return [
-            rows.token(r) for r in _all(self.db, "SELECT * FROM api_tokens WHERE account_id = ? ORDER BY id", [account_id])
+            rows.token(r)
+            for r in _all(self.db, "SELECT * FROM api_tokens WHERE account_id = ? ORDER BY id", [account_id])
         ]
 
     def revoke(self, token_id: int, now: float) -> None:
@@ -262,7 +287,14 @@ class Endpoints:
         endpoint_id = _insert(
             self.db,
             "endpoints",
-            {"account_id": account_id, "kind": kind, "url": url, "secret": secret, "enabled": True, "created_at": now},
+            {
+                "account_id": account_id,
+                "kind": kind,
+                "url": url,
+                "secret": secret,
+                "enabled": True,
+                "created_at": now,
+            },
         )
         return Endpoint(endpoint_id, account_id, kind, url, secret, True, None, now)
 
@@ -271,7 +303,9 @@ class Endpoints:
         return rows.endpoint(row) if row else None
 
     def disable(self, endpoint_id: int, reason: str) -> None:
-        self.db.execute("UPDATE endpoints SET enabled = FALSE, disabled_reason = ? WHERE id = ?", [reason, endpoint_id])
+        self.db.execute(
+            "UPDATE endpoints SET enabled = FALSE, disabled_reason = ? WHERE id = ?", [reason, endpoint_id]
+        )
 
 
 class Contacts:
@@ -336,12 +370,18 @@ class Conversations:
         return c
 
     def get(self, account_id: int, conversation_id: int) -> Conversation | None:
-        row = _one(self.db, "SELECT * FROM conversations WHERE id = ? AND account_id = ?", [conversation_id, account_id])
+        row = _one(
+            self.db,
+            "SELECT * FROM conversations WHERE id = ? AND account_id = ?",
+            [conversation_id, account_id],
+        )
         return rows.conversation(row) if row else None
 
     def by_hash(self, account_id: int, conversation_hash: str) -> Conversation | None:
         row = _one(
-            self.db, "SELECT * FROM conversations WHERE hash = ? AND account_id = ?", [conversation_hash, account_id]
+            self.db,
+            "SELECT * FROM conversations WHERE hash = ? AND account_id = ?",
+            [conversation_hash, account_id],
         )
         return rows.conversation(row) if row else None
 
@@ -373,7 +413,7 @@ class Conversations:
         assert row is not None
         return int(row["last_message_seq"])
 
-    def queued_in_department(self, department_id: int) -> list[Conversation]:
+    def queued_in_department(self, department_id: int) -> builtins.list[Conversation]:
         return [
             rows.conversation(r)
             for r in _all(
@@ -391,9 +431,9 @@ class Conversations:
         state: ConversationState | None,
         include_all: bool,
         limit: int,
-    ) -> list[Conversation]:
+    ) -> builtins.list[Conversation]:
         where = ["account_id = ?"]
-        params: list[Any] = [account_id]
+        params: builtins.list[Any] = [account_id]
         if not include_all:
             scope = ["assignee_id = ?"]
             params.append(agent_id)
@@ -408,7 +448,7 @@ class Conversations:
         sql = f"SELECT * FROM conversations WHERE {' AND '.join(where)} ORDER BY {order} LIMIT ?"  # noqa: S608
         return [rows.conversation(r) for r in _all(self.db, sql, [*params, limit])]
 
-    def queued_older_than(self, now: float) -> list[Conversation]:
+    def queued_older_than(self, now: float) -> builtins.list[Conversation]:
         return [
             rows.conversation(r)
             for r in _all(
@@ -419,7 +459,7 @@ class Conversations:
             )
         ]
 
-    def offers_older_than(self, now: float) -> list[Conversation]:
+    def offers_older_than(self, now: float) -> builtins.list[Conversation]:
         return [
             rows.conversation(r)
             for r in _all(
@@ -431,17 +471,21 @@ class Conversations:
             )
         ]
 
-    def pending_history(self, limit: int) -> list[Conversation]:
+    def pending_history(self, limit: int) -> builtins.list[Conversation]:
         return [
             rows.conversation(r)
             for r in _all(
-                self.db, "SELECT * FROM conversations WHERE history_status = 'pending' ORDER BY id LIMIT ?", [limit]
+                self.db,
+                "SELECT * FROM conversations WHERE history_status = 'pending' ORDER BY id LIMIT ?",
+                [limit],
             )
         ]
 
     def assigned_count(self, agent_id: int) -> int:
         row = _one(
-            self.db, "SELECT COUNT(*) AS n FROM conversations WHERE assignee_id = ? AND state = 'assigned'", [agent_id]
+            self.db,
+            "SELECT COUNT(*) AS n FROM conversations WHERE assignee_id = ? AND state = 'assigned'",
+            [agent_id],
         )
         return int(row["n"]) if row else 0
 
@@ -488,14 +532,18 @@ class Messages:
 
     def by_idempotency_key(self, conversation_id: int, key: str) -> Message | None:
         row = _one(
-            self.db, "SELECT * FROM messages WHERE conversation_id = ? AND idempotency_key = ?", [conversation_id, key]
+            self.db,
+            "SELECT * FROM messages WHERE conversation_id = ? AND idempotency_key = ?",
+            [conversation_id, key],
         )
         return rows.message(row) if row else None
 
-    def list(self, conversation_id: int) -> list[Message]:
+    def list(self, conversation_id: int) -> builtins.list[Message]:
         return [
             rows.message(r)
-            for r in _all(self.db, "SELECT * FROM messages WHERE conversation_id = ? ORDER BY seq", [conversation_id])
+            for r in _all(
+                self.db, "SELECT * FROM messages WHERE conversation_id = ? ORDER BY seq", [conversation_id]
+            )
         ]
 
 
@@ -511,11 +559,13 @@ class History:
                 [entry.conversation_id, entry.position, entry.time, entry.direction, entry.content],
             )
 
-    def list(self, conversation_id: int) -> list[HistoryEntry]:
+    def list(self, conversation_id: int) -> builtins.list[HistoryEntry]:
         return [
             rows.history_entry(r)
             for r in _all(
-                self.db, "SELECT * FROM history_entries WHERE conversation_id = ? ORDER BY position", [conversation_id]
+                self.db,
+                "SELECT * FROM history_entries WHERE conversation_id = ? ORDER BY position",
+                [conversation_id],
             )
         ]
 
@@ -563,7 +613,7 @@ class Events:
             prev_agent_id=event.prev_agent_id,
         )
 
-    def after(self, seq: int, limit: int, account_id: int | None = None) -> list[Event]:
+    def after(self, seq: int, limit: int, account_id: int | None = None) -> builtins.list[Event]:
         if account_id is None:
             found = _all(self.db, "SELECT * FROM events WHERE seq > ? ORDER BY seq LIMIT ?", [seq, limit])
         else:
@@ -652,7 +702,7 @@ class Deliveries:
             )
         )
 
-    def due(self, now: float, limit: int) -> list[Delivery]:
+    def due(self, now: float, limit: int) -> builtins.list[Delivery]:
         """The head of each (endpoint, conversation) line whose time has come and that no worker holds.
 
         Only the oldest pending delivery of a line may go, so a conversation's triggers arrive in order.
@@ -690,7 +740,9 @@ class Deliveries:
             },
         )
 
-    def finish(self, delivery_id: int, state: DeliveryState, status: int | None, error: str | None, now: float) -> None:
+    def finish(
+        self, delivery_id: int, state: DeliveryState, status: int | None, error: str | None, now: float
+    ) -> None:
         self.db.execute(
             "UPDATE deliveries SET state = ?, attempts = attempts + 1, last_status = ?, last_error = ?,"
             " finished_at = ?, locked_until = NULL WHERE id = ?",
@@ -715,8 +767,11 @@ class Deliveries:
         row = _one(self.db, "SELECT * FROM deliveries WHERE id = ?", [delivery_id])
         return _delivery(row) if row else None
 
-    def list(self, account_id: int | None, state: DeliveryState | None, limit: int) -> list[Delivery]:
-        where, params = [], []
+    def list(
+        self, account_id: int | None, state: DeliveryState | None, limit: int
+    ) -> builtins.list[Delivery]:
+        where: builtins.list[str] = []
+        params: builtins.list[Any] = []
         if account_id is not None:
             where.append("account_id = ?")
             params.append(account_id)
@@ -727,7 +782,7 @@ class Deliveries:
         sql = f"SELECT * FROM deliveries {clause} ORDER BY id DESC LIMIT ?"  # noqa: S608
         return [_delivery(r) for r in _all(self.db, sql, [*params, limit])]
 
-    def attempts(self, delivery_id: int) -> list[Attempt]:
+    def attempts(self, delivery_id: int) -> builtins.list[Attempt]:
         return [
             Attempt(
                 delivery_id=r["delivery_id"],
@@ -737,7 +792,9 @@ class Deliveries:
                 error=r["error"],
                 response_excerpt=r["response_excerpt"],
             )
-            for r in _all(self.db, "SELECT * FROM delivery_attempts WHERE delivery_id = ? ORDER BY id", [delivery_id])
+            for r in _all(
+                self.db, "SELECT * FROM delivery_attempts WHERE delivery_id = ? ORDER BY id", [delivery_id]
+            )
         ]
 
     def requeue(self, delivery_id: int, now: float) -> None:
@@ -765,7 +822,7 @@ class SqlUnitOfWork:
         self.history = History(db)
         self.events = Events(db)
         self.deliveries = Deliveries(db)
-        self.recorded: list[Event] = []
+        self.recorded: builtins.list[Event] = []
 
     def emit(self, event: NewEvent) -> Event:
         stored = self.events.append(event, self.now)
@@ -774,4 +831,3 @@ class SqlUnitOfWork:
 
 
 Work = Callable[[SqlUnitOfWork], Any]
-

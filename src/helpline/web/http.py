@@ -31,7 +31,9 @@ async def read_body(request: Request, limit: int) -> bytes:
 
 
 def json_response(payload: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    return Response(msgspec.json.encode(payload), status_code=status, media_type="application/json", headers=headers)
+    return Response(
+        msgspec.json.encode(payload), status_code=status, media_type="application/json", headers=headers
+    )
 
 
 def describe_validation_error(error: msgspec.ValidationError | msgspec.DecodeError) -> str:

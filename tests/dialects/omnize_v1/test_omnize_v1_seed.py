@@ -26,7 +26,12 @@ def seed_start_body(token: str, department_id: int) -> dict[str, Any]:
         "token": token,
         "media_type": "text",
         "department_id": str(department_id),
-        "customer": {"name": "Joao", "email": "joao@example.com", "phone": "11988776655", "cpf": "123.456.789-00"},
+        "customer": {
+            "name": "Joao",
+            "email": "joao@example.com",
+            "phone": "11988776655",
+            "cpf": "123.456.789-00",
+        },
         "extra": SEED_EXTRA,
     }
 
@@ -39,7 +44,10 @@ def start(server: RunningServer, setup: dict[str, Any], prefix: str = "/api/v1",
     assert payload["message"] == "Interaction created successfully"
     interaction_hash: str = payload["data"]["interaction_hash"]
     assert UUID.match(interaction_hash)
-    assert payload == {"message": "Interaction created successfully", "data": {"interaction_hash": interaction_hash}}
+    assert payload == {
+        "message": "Interaction created successfully",
+        "data": {"interaction_hash": interaction_hash},
+    }
     return interaction_hash
 
 
@@ -64,9 +72,20 @@ def test_departments_listing(server: RunningServer) -> None:
     assert department["queue"] is True
     assert department["state"] == 1
     assert department["agents"] == [{"id": setup["agent_id"], "name": "Ana", "photo": None}]
-    for key in ("ringing_max_time", "queued_max_time", "bot_id", "queue_position_time", "date_creation", "change_date", "channels"):
+    for key in (
+        "ringing_max_time",
+        "queued_max_time",
+        "bot_id",
+        "queue_position_time",
+        "date_creation",
+        "change_date",
+        "channels",
+    ):
         assert key in department
-    assert server.client.get("/core/api/v1/departments", params={"token": setup["token"]}).json() == response.json()
+    assert (
+        server.client.get("/core/api/v1/departments", params={"token": setup["token"]}).json()
+        == response.json()
+    )
 
 
 def test_full_interaction_with_every_trigger(server: RunningServer, receiver: Receiver) -> None:
@@ -82,14 +101,20 @@ def test_full_interaction_with_every_trigger(server: RunningServer, receiver: Re
         "extra": SEED_EXTRA,
     }
 
-    listed = server.client.get("/api/agent/v1/conversations", params={"status": "queued"}, headers=headers).json()
+    listed = server.client.get(
+        "/api/agent/v1/conversations", params={"status": "queued"}, headers=headers
+    ).json()
     assert [c["hash"] for c in listed["conversations"]] == [interaction]
     assert listed["conversations"][0]["contact"]["name"] == "Joao"
     assert listed["conversations"][0]["contact"]["document"] == "123.456.789-00"
 
     accepted = server.client.post(f"/api/agent/v1/conversations/{interaction}/accept", headers=headers)
     assert accepted.status_code == 200, accepted.text
-    assert triggers(receiver, 2)[1] == {"interaction_hash": interaction, "state": "accepted", "extra": SEED_EXTRA}
+    assert triggers(receiver, 2)[1] == {
+        "interaction_hash": interaction,
+        "state": "accepted",
+        "extra": SEED_EXTRA,
+    }
 
     sent = server.client.post(
         f"/api/v1/interactions/{interaction}/messages",
@@ -105,7 +130,9 @@ def test_full_interaction_with_every_trigger(server: RunningServer, receiver: Re
     }
 
     for path, text in (("typing", "Typing sent successfully"), ("cleared", "Cleared sent successfully")):
-        answer = server.client.put(f"/api/v1/interactions/{interaction}/{path}", json={"token": setup["token"]})
+        answer = server.client.put(
+            f"/api/v1/interactions/{interaction}/{path}", json={"token": setup["token"]}
+        )
         assert answer.status_code == 200
         assert answer.json() == {"message": text, "status": 200}
 
@@ -173,14 +200,16 @@ def test_triggers_are_signed_with_standard_webhooks(server: RunningServer, recei
     assert request.headers["content-type"].startswith("application/json")
     Webhook(setup["signing_secret"]).verify(request.body, request.headers)
     assert request.headers["webhook-id"].startswith("evt_")
-    with pytest.raises(Exception, match="(?i)signature"):
+    with pytest.raises(Exception, match=r"(?i)signature"):
         Webhook(setup["signing_secret"]).verify(request.body + b" ", request.headers)
 
 
 def test_unavailable_when_no_queue_and_nobody_online(server: RunningServer, receiver: Receiver) -> None:
     setup = server.setup_account(webhook_url=receiver.url + "/hook", queue=False)
     interaction = start(server, setup)
-    assert triggers(receiver, 1) == [{"interaction_hash": interaction, "state": "unavailable", "extra": SEED_EXTRA}]
+    assert triggers(receiver, 1) == [
+        {"interaction_hash": interaction, "state": "unavailable", "extra": SEED_EXTRA}
+    ]
     refused = server.client.put(f"/api/v1/interactions/{interaction}/finish", json={"token": setup["token"]})
     assert refused.status_code == 422
 
@@ -225,10 +254,15 @@ def test_queue_positions_move_and_are_announced(server: RunningServer, receiver:
 def test_customer_finish_and_media_messages(server: RunningServer) -> None:
     setup = server.setup_account()
     interaction = start(server, setup, prefix="/core/api/v1")
-    for mime, kind in (("image/jpeg", "image"), ("image/png", "image"), ("video/mp4", "video"), ("audio/ogg", "audio")):
+    for mime in ("image/jpeg", "image/png", "video/mp4", "audio/ogg"):
         sent = server.client.post(
             f"/core/api/v1/interactions/{interaction}/messages",
-            json={"token": setup["token"], "content": "Message", "type": mime, "url": "https://images.com/image.png"},
+            json={
+                "token": setup["token"],
+                "content": "Message",
+                "type": mime,
+                "url": "https://images.com/image.png",
+            },
         )
         assert sent.status_code == 200, sent.text
     no_url = server.client.post(
@@ -251,8 +285,12 @@ def test_idempotency_key_makes_a_retry_return_the_first_message(server: RunningS
     setup = server.setup_account()
     interaction = start(server, setup)
     body = {"token": setup["token"], "content": "once"}
-    first = server.client.post(f"/api/v1/interactions/{interaction}/messages", json=body, headers={"Idempotency-Key": "k1"})
-    second = server.client.post(f"/api/v1/interactions/{interaction}/messages", json=body, headers={"Idempotency-Key": "k1"})
+    first = server.client.post(
+        f"/api/v1/interactions/{interaction}/messages", json=body, headers={"Idempotency-Key": "k1"}
+    )
+    second = server.client.post(
+        f"/api/v1/interactions/{interaction}/messages", json=body, headers={"Idempotency-Key": "k1"}
+    )
     assert first.json() == second.json()
     listed = server.client.get(
         f"/api/agent/v1/conversations/{interaction}/messages", headers=server.agent_headers(setup["api_key"])
@@ -265,22 +303,33 @@ def test_update_interaction_and_agents_online(server: RunningServer) -> None:
     interaction = start(server, setup)
     updated = server.client.put(
         f"/api/v1/interactions/{interaction}",
-        json={"token": setup["token"], "mood": "POSITIVE", "tag_ids": [1, 2], "customer_key": "c-9", "note": "vip"},
+        json={
+            "token": setup["token"],
+            "mood": "POSITIVE",
+            "tag_ids": [1, 2],
+            "customer_key": "c-9",
+            "note": "vip",
+        },
     )
     assert updated.json() == {"message": "Interaction updated successfully", "status": 200}
     seen = server.client.get(
         f"/api/agent/v1/conversations/{interaction}", headers=server.agent_headers(setup["api_key"])
     ).json()
     assert (seen["mood"], seen["tags"], seen["note"]) == ("POSITIVE", [1, 2], "vip")
-    bad_mood = server.client.put(f"/api/v1/interactions/{interaction}", json={"token": setup["token"], "mood": "meh"})
+    bad_mood = server.client.put(
+        f"/api/v1/interactions/{interaction}", json={"token": setup["token"], "mood": "meh"}
+    )
     assert bad_mood.status_code == 422
 
     nobody = server.client.get("/core/api/v1/agents/online", params={"token": setup["token"]}).json()
     assert nobody == {"agents": [], "averageService": 0, "count": 0, "status": 200}
     go_online(server, setup["api_key"])
-    server.client.post(f"/api/agent/v1/conversations/{interaction}/accept", headers=server.agent_headers(setup["api_key"]))
+    server.client.post(
+        f"/api/agent/v1/conversations/{interaction}/accept", headers=server.agent_headers(setup["api_key"])
+    )
     online = server.client.get(
-        "/core/api/v1/agents/online", params={"token": setup["token"], "department_id": setup["department_id"]}
+        "/core/api/v1/agents/online",
+        params={"token": setup["token"], "department_id": setup["department_id"]},
     ).json()
     assert online["count"] == 1
     assert online["agents"] == [{"id": setup["agent_id"], "name": "Ana", "photo": None}]
@@ -316,7 +365,9 @@ def test_start_refusals(server: RunningServer, body: dict[str, Any], status: int
 
 def test_malformed_and_oversized_bodies(server: RunningServer) -> None:
     setup = server.setup_account()
-    broken = server.client.post("/api/v1/interactions", content=b"{not json", headers={"content-type": "application/json"})
+    broken = server.client.post(
+        "/api/v1/interactions", content=b"{not json", headers={"content-type": "application/json"}
+    )
     assert broken.status_code == 422
     assert "malformed JSON" in broken.json()["message"]
     huge = server.client.post(
@@ -335,7 +386,9 @@ def test_inactive_department_and_other_tenant(server: RunningServer) -> None:
     setup = server.setup_account()
     other = server.setup_account()
     inactive = server.add_department(setup["account_id"], "Closed", active=False)
-    refused = server.client.post("/api/v1/interactions", json={"token": setup["token"], "department_id": inactive})
+    refused = server.client.post(
+        "/api/v1/interactions", json={"token": setup["token"], "department_id": inactive}
+    )
     assert refused.status_code == 422
     assert f"department {inactive} (Closed) is not active" in refused.json()["message"]
     theirs = start(server, other)
@@ -396,7 +449,7 @@ def _wait_history(server: RunningServer, interaction: str, headers: dict[str, st
         time.sleep(0.05)
 
 
-class _json_server:  # noqa: N801 - used as a context manager like open()
+class _json_server:
     def __init__(self, document: Any) -> None:
         self.document = document
 
@@ -406,14 +459,14 @@ class _json_server:  # noqa: N801 - used as a context manager like open()
         payload = json.dumps(self.document).encode()
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802
+            def do_GET(self) -> None:
                 self.send_response(200)
                 self.send_header("content-type", "application/json")
                 self.send_header("content-length", str(len(payload)))
                 self.end_headers()
                 self.wfile.write(payload)
 
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+            def log_message(self, format: str, *args: Any) -> None:
                 return
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
@@ -434,7 +487,9 @@ def test_agent_websocket_sees_every_event_and_resumes(server: RunningServer) -> 
         assert ready["event"] == "ready"
         interaction = start(server, setup)
         server.client.put(f"/api/v1/interactions/{interaction}/typing", json={"token": setup["token"]})
-        server.client.post(f"/api/v1/interactions/{interaction}/messages", json={"token": setup["token"], "content": "hi"})
+        server.client.post(
+            f"/api/v1/interactions/{interaction}/messages", json={"token": setup["token"], "content": "hi"}
+        )
         server.client.put(f"/api/v1/interactions/{interaction}/cleared", json={"token": setup["token"]})
         frames = [json.loads(socket.recv(timeout=5)) for _ in range(5)]
     assert [f["event"] for f in frames] == [
@@ -445,21 +500,27 @@ def test_agent_websocket_sees_every_event_and_resumes(server: RunningServer) -> 
         "contact.typing",
     ]
     seqs = [f["seq"] for f in frames]
-    assert seqs == sorted(seqs) and len(set(seqs)) == 5
+    assert seqs == sorted(seqs)
+    assert len(set(seqs)) == 5
     assert frames[1]["data"]["position"] == 1
     assert frames[3]["data"]["message"]["content"] == "hi"
     assert [frames[2]["data"]["typing"], frames[4]["data"]["typing"]] == [True, False]
 
     last_seen = seqs[-1]
     for text in ("while", "you", "were", "away"):
-        server.client.post(f"/api/v1/interactions/{interaction}/messages", json={"token": setup["token"], "content": text})
+        server.client.post(
+            f"/api/v1/interactions/{interaction}/messages", json={"token": setup["token"], "content": text}
+        )
     with connect(f"{ws_url}&after={last_seen}") as socket:
         missed = [json.loads(socket.recv(timeout=5)) for _ in range(4)]
         ready = json.loads(socket.recv(timeout=5))
-        server.client.post(f"/api/v1/interactions/{interaction}/messages", json={"token": setup["token"], "content": "live"})
+        server.client.post(
+            f"/api/v1/interactions/{interaction}/messages", json={"token": setup["token"], "content": "live"}
+        )
         live = json.loads(socket.recv(timeout=5))
     assert [m["data"]["message"]["content"] for m in missed] == ["while", "you", "were", "away"]
-    assert ready["event"] == "ready" and ready["data"]["last_seq"] == missed[-1]["seq"]
+    assert ready["event"] == "ready"
+    assert ready["data"]["last_seq"] == missed[-1]["seq"]
     assert live["data"]["message"]["content"] == "live"
     assert live["seq"] == missed[-1]["seq"] + 1
 
@@ -482,7 +543,9 @@ def test_two_agents_racing_for_one_conversation(server: RunningServer) -> None:
         with httpx.Client(base_url=server.url) as client:
             barrier.wait()
             results.append(
-                client.post(f"/api/agent/v1/conversations/{interaction}/accept", headers=server.agent_headers(api_key)).status_code
+                client.post(
+                    f"/api/agent/v1/conversations/{interaction}/accept", headers=server.agent_headers(api_key)
+                ).status_code
             )
 
     threads = [threading.Thread(target=take, args=(key,)) for key in (setup["api_key"], rival["api_key"])]

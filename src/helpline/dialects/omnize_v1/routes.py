@@ -20,7 +20,7 @@ from starlette.routing import BaseRoute, Route
 from helpline.core import admin, conversations
 from helpline.core.conversations import ContactDetails, StartConversation
 from helpline.core.errors import DomainError, Invalid, Unauthorized
-from helpline.core.model import Actor, ActorType, Department
+from helpline.core.model import Actor, ActorType, Agent, Conversation, Department
 from helpline.dialects.omnize_v1 import DIALECT
 from helpline.dialects.omnize_v1.schema import (
     MEDIA_TYPES,
@@ -194,7 +194,9 @@ class OmnizeV1:
 
     # -- PUT /interactions/{hash}/typing|cleared|finish ------------------------------------------
 
-    async def _contact_signal(self, request: Request, act: Callable[[SqlUnitOfWork, Any], None]) -> None:
+    async def _contact_signal(
+        self, request: Request, act: Callable[[SqlUnitOfWork, Conversation], object]
+    ) -> None:
         body = await self._decode_optional(request)
         secret = self._token(request, body.token)
         interaction_hash = request.path_params["hash"]
@@ -248,7 +250,9 @@ class OmnizeV1:
         def work(uow: SqlUnitOfWork) -> None:
             token = admin.token_by_secret(uow, secret)
             conversation = conversations.conversation_by_hash(uow, token.account_id, interaction_hash)
-            conversations.update_details(uow, conversation, changes, Actor(ActorType.CONTACT, conversation.contact_id))
+            conversations.update_details(
+                uow, conversation, changes, Actor(ActorType.CONTACT, conversation.contact_id)
+            )
 
         await self.store.write(work)
         return ok("Interaction updated successfully")
@@ -268,7 +272,7 @@ class OmnizeV1:
                 raise Invalid(f"department {department_id} does not exist")
             online = uow.agents.online(token.account_id, department_id)
             average = uow.conversations.average_answer_seconds(token.account_id, department_id, 100)
-            shown = random.sample(online, min(3, len(online)))
+            shown: list[Agent] = random.sample(online, min(3, len(online)))
             return {
                 "agents": [{"id": a.id, "name": a.name, "photo": a.photo_url} for a in shown],
                 "averageService": round(average) if average is not None else 0,

@@ -34,7 +34,11 @@ def trigger_for(event: Event, conversation: Conversation) -> dict[str, Any] | No
         message = event.data["message"]
         if message["direction"] != "outbound":
             return None
-        body: dict[str, Any] = {"hash": message["hash"], "content": message["content"], "type": message["type"]}
+        body: dict[str, Any] = {
+            "hash": message["hash"],
+            "content": message["content"],
+            "type": message["type"],
+        }
         if message.get("url"):
             body["url"] = message["url"]
         base["message"] = body

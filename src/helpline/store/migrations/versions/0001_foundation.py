@@ -24,7 +24,9 @@ def _id() -> sa.Column:  # type: ignore[type-arg]
 
 
 def upgrade() -> None:
-    op.create_table("accounts", _id(), sa.Column("name", sa.Text, nullable=False), sa.Column("created_at", Time))
+    op.create_table(
+        "accounts", _id(), sa.Column("name", sa.Text, nullable=False), sa.Column("created_at", Time)
+    )
     op.create_table(
         "departments",
         _id(),
@@ -134,7 +136,9 @@ def upgrade() -> None:
     op.create_index("ix_conversations_queue", "conversations", ["department_id", "state", "queued_at"])
     op.create_index("ix_conversations_assignee", "conversations", ["assignee_id", "state"])
     op.create_index("ix_conversations_account_state", "conversations", ["account_id", "state"])
-    op.create_index("ix_conversations_origin_key", "conversations", ["origin_token_id", "origin_key", "state"])
+    op.create_index(
+        "ix_conversations_origin_key", "conversations", ["origin_token_id", "origin_key", "state"]
+    )
     op.create_table(
         "messages",
         _id(),
