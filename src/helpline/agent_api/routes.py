@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 import msgspec
@@ -20,33 +20,20 @@ from helpline.agent_api import views
 from helpline.agent_api.schema import Login, PostMessage, SetPresence, Transfer, Typing
 from helpline.core import admin, agents, routing
 from helpline.core.credentials import verify_password
-from helpline.core.errors import DomainError, Invalid, Unauthorized
+from helpline.core.errors import Invalid, Unauthorized
 from helpline.core.model import Agent, ConversationState, MessageKind, Presence, Role
 from helpline.realtime.hub import Subscriber, encode_event
 from helpline.store.sql import SqlUnitOfWork
-from helpline.web.http import BodyTooLarge, describe_validation_error, json_response, read_body
+from helpline.web.http import Handler, describe_validation_error, guarded, json_response, read_body
 from helpline.web.services import Services
 
 PREFIX = "/api/agent/v1"
 S = TypeVar("S", bound=msgspec.Struct)
-Handler = Callable[[Request], Awaitable[Response]]
 BACKLOG_LIMIT = 50_000
 
 
 def error(status: int, message: str) -> Response:
     return json_response({"error": {"status": status, "message": message}}, status)
-
-
-def _guarded(handler: Handler) -> Handler:
-    async def run(request: Request) -> Response:
-        try:
-            return await handler(request)
-        except DomainError as refusal:
-            return error(refusal.status, refusal.message)
-        except BodyTooLarge as too_large:
-            return error(413, str(too_large))
-
-    return run
 
 
 def bearer(headers: Any, query: Any) -> str:
@@ -350,7 +337,7 @@ def routes(services: Services) -> list[BaseRoute]:
         ("/conversations/{id}/transfer", api.transfer, "POST"),
     ]
     built: list[BaseRoute] = [
-        Route(PREFIX + path, _guarded(handler), methods=[method]) for path, handler, method in table
+        Route(PREFIX + path, guarded(handler, error), methods=[method]) for path, handler, method in table
     ]
     built.append(WebSocketRoute(PREFIX + "/ws", api.websocket))
     return built

@@ -6,6 +6,8 @@ then changes state and records the events in the same unit of work.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from helpline.core import events as ev
 from helpline.core import routing
 from helpline.core.conversations import active_department, add_message
@@ -88,22 +90,8 @@ def accept(uow: UnitOfWork, agent: Agent, conversation: Conversation) -> Convers
     if conversation.state is not ConversationState.QUEUED:
         raise Conflict(f"the conversation is {conversation.state.value}, not waiting for an agent")
     position = routing.queue_position(uow, conversation)
-    taken = uow.conversations.transition(
-        conversation.id,
-        [ConversationState.QUEUED],
-        {
-            "state": ConversationState.ASSIGNED.value,
-            "assignee_id": agent.id,
-            "assigned_at": uow.now,
-            "offered_to": None,
-            "offered_at": None,
-        },
-    )
-    if not taken:
+    if not _assign(uow, conversation, agent, [ConversationState.QUEUED]):
         raise Conflict("another agent has already accepted this conversation")
-    conversation.state = ConversationState.ASSIGNED
-    conversation.assignee_id = agent.id
-    conversation.assigned_at = uow.now
     uow.emit(
         NewEvent(
             account_id=conversation.account_id,
@@ -117,6 +105,29 @@ def accept(uow: UnitOfWork, agent: Agent, conversation: Conversation) -> Convers
     )
     routing.announce_queue_moved(uow, conversation.department_id, position, actor_of(agent))
     return conversation
+
+
+def _assign(
+    uow: UnitOfWork, conversation: Conversation, agent: Agent, from_states: Sequence[ConversationState]
+) -> bool:
+    """The one atomic step that gives a conversation to an agent; False if its state moved meanwhile."""
+    taken = uow.conversations.transition(
+        conversation.id,
+        from_states,
+        {
+            "state": ConversationState.ASSIGNED.value,
+            "assignee_id": agent.id,
+            "assigned_at": uow.now,
+            "offered_to": None,
+            "offered_at": None,
+        },
+    )
+    if taken:
+        conversation.state = ConversationState.ASSIGNED
+        conversation.assignee_id = agent.id
+        conversation.assigned_at = uow.now
+        conversation.offered_to = None
+    return taken
 
 
 def _require_assignee(agent: Agent, conversation: Conversation) -> None:
@@ -216,21 +227,8 @@ def transfer(
         raise Invalid(f"agent {agent_id} does not exist")
     if target.presence is Presence.OFFLINE:
         raise Conflict(f"agent {agent_id} ({target.name}) is offline")
-    moved = uow.conversations.transition(
-        conversation.id,
-        routing.OPEN_STATES,
-        {
-            "state": ConversationState.ASSIGNED.value,
-            "assignee_id": target.id,
-            "assigned_at": uow.now,
-            "offered_to": None,
-            "offered_at": None,
-        },
-    )
-    if not moved:
+    if not _assign(uow, conversation, target, routing.OPEN_STATES):
         raise Conflict("the conversation changed meanwhile; reload it")
-    conversation.state = ConversationState.ASSIGNED
-    conversation.assignee_id = target.id
     _emit_transfer(uow, conversation, actor, previous_department, previous_agent, None, target)
     routing.announce_queue_moved(uow, previous_department, position, actor)
     return conversation

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
+
+from helpline.core.errors import DomainError
+
+Handler = Callable[[Request], Awaitable[Response]]
+ErrorRenderer = Callable[[int, str], Response]
 
 
 class BodyTooLarge(Exception):
@@ -42,3 +48,17 @@ def describe_validation_error(error: msgspec.ValidationError | msgspec.DecodeErr
     if isinstance(error, msgspec.DecodeError) and not isinstance(error, msgspec.ValidationError):
         return f"malformed JSON body: {text}"
     return text.replace("`", "").replace(" - at $.", " at ").replace("$.", "")
+
+
+def guarded(handler: Handler, render_error: ErrorRenderer) -> Handler:
+    """Turn the core's refusals and oversized bodies into the surface's own error shape."""
+
+    async def run(request: Request) -> Response:
+        try:
+            return await handler(request)
+        except DomainError as refusal:
+            return render_error(refusal.status, refusal.message)
+        except BodyTooLarge as too_large:
+            return render_error(413, str(too_large))
+
+    return run

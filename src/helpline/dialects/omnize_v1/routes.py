@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
@@ -19,7 +19,7 @@ from starlette.routing import BaseRoute, Route
 
 from helpline.core import admin, conversations
 from helpline.core.conversations import ContactDetails, StartConversation
-from helpline.core.errors import DomainError, Invalid, Unauthorized
+from helpline.core.errors import Invalid, Unauthorized
 from helpline.core.model import Actor, ActorType, Agent, Conversation, Department
 from helpline.dialects.omnize_v1 import DIALECT
 from helpline.dialects.omnize_v1.schema import (
@@ -32,12 +32,11 @@ from helpline.dialects.omnize_v1.schema import (
     message_kind,
 )
 from helpline.store.sql import SqlUnitOfWork
-from helpline.web.http import BodyTooLarge, describe_validation_error, json_response, read_body
+from helpline.web.http import Handler, describe_validation_error, guarded, json_response, read_body
 from helpline.web.services import Services
 
 PREFIXES = ("/api/v1", "/core/api/v1")
 S = TypeVar("S", bound=msgspec.Struct)
-Handler = Callable[[Request], Awaitable[Response]]
 
 
 def error(status: int, message: str) -> Response:
@@ -46,18 +45,6 @@ def error(status: int, message: str) -> Response:
 
 def ok(message: str) -> Response:
     return json_response({"message": message, "status": 200})
-
-
-def _guarded(handler: Handler) -> Handler:
-    async def run(request: Request) -> Response:
-        try:
-            return await handler(request)
-        except DomainError as refusal:
-            return error(refusal.status, refusal.message)
-        except BodyTooLarge as too_large:
-            return error(413, str(too_large))
-
-    return run
 
 
 def _date(value: float | None) -> str | None:
@@ -313,7 +300,7 @@ def routes(services: Services) -> list[BaseRoute]:
         ("/agents/online", api.agents_online, "GET"),
     ]
     return [
-        Route(prefix + path, _guarded(handler), methods=[method])
+        Route(prefix + path, guarded(handler, error), methods=[method])
         for prefix in PREFIXES
         for path, handler, method in table
     ]
