@@ -1,0 +1,90 @@
+"""Turns outbox events into delivery rows: which endpoint gets which body, decided once per event.
+
+The planning cursor (``counters.planned_events``), the events read after it and the deliveries inserted
+all move in one unit of work: a crash either keeps the whole plan of a batch or none of it, so no event is
+planned twice or skipped.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+
+from helpline.outbound.render import Renderer
+from helpline.store.sql import SqlUnitOfWork
+
+log = logging.getLogger(__name__)
+
+
+def webhook_id(event_seq: int, endpoint_id: int, index: int = 0) -> str:
+    """The id receivers deduplicate with; stable across retries and replays of one delivery."""
+    base = f"evt_{event_seq}_{endpoint_id}"
+    return base if index == 0 else f"{base}_{index}"
+
+
+class Planner:
+    """Renders each new event with the renderer of the dialect that opened its conversation."""
+
+    def __init__(self, renderers: Mapping[str, Renderer]) -> None:
+        self.renderers = dict(renderers)
+
+    def register(self, dialect: str, renderer: Renderer) -> None:
+        self.renderers[dialect] = renderer
+
+    def plan(self, uow: SqlUnitOfWork, batch: int = 500) -> int:
+        """Plan up to ``batch`` events past the cursor; returns how many events it consumed.
+
+        A result equal to ``batch`` means there may be more: call again.
+        """
+        cursor = uow.deliveries.claim_planning()
+        events = uow.events.after(cursor, batch)
+        if not events:
+            return 0
+        for event in events:
+            if event.conversation_id is None:
+                continue
+            conversation = uow.conversations.by_id_any_account(event.conversation_id)
+            if conversation is None:
+                continue
+            renderer = self.renderers.get(conversation.origin_dialect)
+            if renderer is None:
+                continue
+            try:
+                planned = renderer(uow, event, conversation)
+            except Exception:  # one bad event must not stop every webhook behind it
+                log.exception(
+                    "the %s renderer failed on event %s (%s); no delivery planned for it",
+                    conversation.origin_dialect,
+                    event.seq,
+                    event.type,
+                )
+                continue
+            seen: dict[int, int] = {}
+            for delivery in planned:
+                endpoint = uow.endpoints.get(delivery.endpoint_id)
+                if endpoint is None or not endpoint.enabled:
+                    continue
+                if endpoint.account_id != event.account_id:
+                    log.error(
+                        "%s renderer planned event %s of account %s for endpoint %s of account %s; skipped",
+                        conversation.origin_dialect,
+                        event.seq,
+                        event.account_id,
+                        endpoint.id,
+                        endpoint.account_id,
+                    )
+                    continue
+                index = seen.get(endpoint.id, 0)
+                seen[endpoint.id] = index + 1
+                uow.deliveries.add(
+                    account_id=event.account_id,
+                    event_seq=event.seq,
+                    endpoint_id=endpoint.id,
+                    conversation_id=event.conversation_id,
+                    webhook_id=webhook_id(event.seq, endpoint.id, index),
+                    event_type=event.type,
+                    body=delivery.body,
+                    now=uow.now,
+                )
+        uow.deliveries.set_planned_up_to(events[-1].seq)
+        return len(events)

@@ -1,0 +1,266 @@
+"""The delivery worker: plans new events into deliveries, then sends the due ones.
+
+Order per conversation: ``Deliveries.due`` only ever offers the oldest pending delivery of each
+(endpoint, conversation) line, and a line's head is locked while it is in flight, so the next one in
+line waits until the head succeeds or is given up on. Different lines go concurrently (bounded).
+
+At least once: a delivery is locked (not finished) before it is sent and finished after; a crash in
+between leaves it pending, and it goes again once the lock runs out, with the same ``webhook-id``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+import random
+from dataclasses import dataclass
+
+from helpline.config import Settings
+from helpline.core.model import Endpoint, Event
+from helpline.core.ports import Clock
+from helpline.outbound.guard import OutboundRefused
+from helpline.outbound.http import OutboundFailed, OutboundHttp, Response
+from helpline.outbound.model import Attempt, Delivery, DeliveryState
+from helpline.outbound.planner import Planner
+from helpline.outbound.signing import webhook_headers
+from helpline.store.base import Store, SystemClock
+from helpline.store.sql import SqlUnitOfWork
+
+log = logging.getLogger(__name__)
+
+LOCK_MARGIN = 5.0
+JITTER = (0.8, 1.2)
+
+
+@dataclass(slots=True)
+class _Outcome:
+    status: int | None
+    latency_ms: float
+    error: str | None
+    excerpt: str | None
+    verdict: str  # "ok", "retry", "fail", "gone"
+
+
+def judge(response: Response) -> tuple[str, str | None]:
+    """What a status means for the delivery: ``(verdict, error)``."""
+    status = response.status
+    if 200 <= status < 300:
+        return "ok", None
+    if status == 410:
+        return "gone", "the endpoint answered 410 Gone: it is disabled and its pending deliveries failed"
+    if 300 <= status < 400:
+        where = f" to {response.location}" if response.location else ""
+        return "retry", f"answered HTTP {status} (redirect{where}); redirects are not followed"
+    return "retry", f"answered HTTP {status}"
+
+
+def _unplanned_events(uow: SqlUnitOfWork) -> bool:
+    return uow.events.last_seq() > uow.deliveries.planned_up_to()
+
+
+class DeliveryWorker:
+    """Runs until ``stop`` is set; ``wake()`` (e.g. from a store listener) makes it look again at once."""
+
+    def __init__(
+        self,
+        store: Store,
+        http: OutboundHttp,
+        planner: Planner,
+        settings: Settings,
+        clock: Clock | None = None,
+        *,
+        concurrency: int = 16,
+        idle_seconds: float = 0.5,
+        plan_batch: int = 500,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.store = store
+        self.http = http
+        self.planner = planner
+        self.settings = settings
+        self.clock: Clock = clock or SystemClock()
+        self.concurrency = concurrency
+        self.idle_seconds = idle_seconds
+        self.plan_batch = plan_batch
+        self.rng = rng or random.Random()  # jitter, not secrets
+        self._wake = asyncio.Event()
+        self._in_flight: dict[int, asyncio.Task[None]] = {}
+        self._lines: set[tuple[int, int | None]] = set()
+
+    # -- waking --------------------------------------------------------------------------------------
+
+    def wake(self) -> None:
+        """Look for work now. Call it on the worker's event loop (use ``loop.call_soon_threadsafe``
+        from other threads); ``on_events`` is the same, shaped as a store listener."""
+        self._wake.set()
+
+    def on_events(self, events: list[Event]) -> None:
+        if events:
+            self._wake.set()
+
+    # -- the loop -----------------------------------------------------------------------------------
+
+    async def run(self, stop: asyncio.Event, grace: float = 5.0) -> None:
+        """Plan and send until ``stop`` is set; then give in-flight sends ``grace`` seconds to finish."""
+        stopping = asyncio.ensure_future(stop.wait())
+        try:
+            while not stop.is_set():
+                self._wake.clear()
+                try:
+                    await self.plan()
+                    await self.dispatch()
+                except Exception:
+                    log.exception("delivery worker round failed; trying again shortly")
+                waking = asyncio.ensure_future(self._wake.wait())
+                try:
+                    await asyncio.wait(
+                        {waking, stopping}, timeout=self.idle_seconds, return_when=asyncio.FIRST_COMPLETED
+                    )
+                finally:
+                    waking.cancel()
+        finally:
+            stopping.cancel()
+            await self.drain(grace)
+
+    async def run_once(self) -> int:
+        """One round, waiting for its sends: plan, send what is due. Returns how many were sent."""
+        await self.plan()
+        started = await self.dispatch()
+        await self.drain(None)
+        return started
+
+    async def drain(self, timeout: float | None) -> None:  # noqa: ASYNC109 -- a grace period for asyncio.wait
+        """Wait for in-flight sends; past ``timeout`` cancel them (their locks expire, they go again)."""
+        tasks = list(self._in_flight.values())
+        if not tasks:
+            return
+        _done, pending = await asyncio.wait(tasks, timeout=timeout)
+        for task in pending:
+            task.cancel()
+        if pending:
+            await asyncio.wait(pending)
+
+    async def plan(self) -> int:
+        """Plan every event past the cursor; returns how many events were consumed.
+
+        A read checks first whether there is anything new, so an idle worker does not queue writes.
+        """
+        if not await self.store.read(_unplanned_events):
+            return 0
+        total = 0
+        while True:
+            consumed = await self.store.write(self._plan_batch)
+            total += consumed
+            if consumed < self.plan_batch:
+                return total
+
+    def _plan_batch(self, uow: SqlUnitOfWork) -> int:
+        return self.planner.plan(uow, self.plan_batch)
+
+    async def dispatch(self) -> int:
+        """Lock and start sending the heads of lines that are due, up to the free concurrency."""
+        free = self.concurrency - len(self._in_flight)
+        if free <= 0:
+            return 0
+        now = self.clock.now()
+        until = now + self.http.timeout + LOCK_MARGIN
+        busy = set(self._lines)
+        due = await self.store.read(lambda uow: uow.deliveries.due(now, free + len(busy)))
+        candidates = [d for d in due if (d.endpoint_id, d.conversation_id) not in busy][:free]
+        if not candidates:
+            return 0
+
+        def claim(uow: SqlUnitOfWork) -> list[tuple[Delivery, Endpoint | None]]:
+            # The lock only takes a delivery still pending and unheld: another worker may have been first.
+            return [
+                (delivery, uow.endpoints.get(delivery.endpoint_id))
+                for delivery in candidates
+                if uow.deliveries.lock(delivery.id, now, until)
+            ]
+
+        claimed = await self.store.write(claim)
+        for delivery, endpoint in claimed:
+            line = (delivery.endpoint_id, delivery.conversation_id)
+            self._lines.add(line)
+            task = asyncio.ensure_future(self._send(delivery, endpoint))
+            self._in_flight[delivery.id] = task
+            task.add_done_callback(functools.partial(self._sent, delivery.id, line))
+        return len(claimed)
+
+    def _sent(self, delivery_id: int, line: tuple[int, int | None], _task: object) -> None:
+        self._in_flight.pop(delivery_id, None)
+        self._lines.discard(line)
+        self._wake.set()  # the next one in that line may go now
+
+    # -- one delivery -------------------------------------------------------------------------------
+
+    def next_delay(self, attempts_done: int) -> float | None:
+        """Seconds until the next try after ``attempts_done`` attempts, or ``None`` to give up."""
+        schedule = self.settings.retry_schedule
+        if attempts_done >= len(schedule):
+            return None
+        return schedule[attempts_done] * self.rng.uniform(*JITTER)
+
+    async def _send(self, delivery: Delivery, endpoint: Endpoint | None) -> None:
+        try:
+            outcome = await self._attempt(delivery, endpoint)
+            await self._record(delivery, outcome)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("delivery %s: recording failed; it goes again when its lock expires", delivery.id)
+
+    async def _attempt(self, delivery: Delivery, endpoint: Endpoint | None) -> _Outcome:
+        if endpoint is None:
+            return _Outcome(None, 0.0, f"endpoint {delivery.endpoint_id} no longer exists", None, "fail")
+        if not endpoint.enabled:
+            reason = f": {endpoint.disabled_reason}" if endpoint.disabled_reason else ""
+            return _Outcome(None, 0.0, f"endpoint {endpoint.id} is disabled{reason}", None, "fail")
+        headers = webhook_headers(endpoint.secret, delivery.webhook_id, delivery.body, self.clock.now())
+        try:
+            response = await self.http.post_json(endpoint.url, delivery.body, headers)
+        except OutboundRefused as error:
+            return _Outcome(None, 0.0, error.message, None, "fail")
+        except OutboundFailed as error:
+            return _Outcome(None, 0.0, error.message, None, "retry")
+        verdict, error_text = judge(response)
+        return _Outcome(response.status, response.latency_ms, error_text, response.excerpt, verdict)
+
+    async def _record(self, delivery: Delivery, outcome: _Outcome) -> None:
+        now = self.clock.now()
+        attempt = Attempt(
+            delivery_id=delivery.id,
+            attempted_at=now,
+            status_code=outcome.status,
+            latency_ms=outcome.latency_ms,
+            error=outcome.error,
+            response_excerpt=outcome.excerpt,
+        )
+        verdict = outcome.verdict
+        error = outcome.error
+        attempts_done = delivery.attempts + 1
+        delay = self.next_delay(attempts_done) if verdict == "retry" else None
+        if verdict == "retry" and delay is None:
+            verdict = "fail"
+            error = f"{error}; gave up after {attempts_done} attempts"
+
+        def record(uow: SqlUnitOfWork) -> None:
+            deliveries = uow.deliveries
+            deliveries.record_attempt(attempt)
+            if verdict == "ok":
+                deliveries.finish(delivery.id, DeliveryState.SUCCEEDED, outcome.status, None, now)
+            elif verdict == "gone":
+                deliveries.finish(delivery.id, DeliveryState.FAILED, outcome.status, error, now)
+                uow.endpoints.disable(delivery.endpoint_id, f"answered 410 Gone to delivery {delivery.id}")
+                reason = f"endpoint {delivery.endpoint_id} was disabled (it answered 410 Gone)"
+                deliveries.fail_pending_for_endpoint(delivery.endpoint_id, reason, now)
+            elif verdict == "retry":
+                assert delay is not None
+                deliveries.retry_later(delivery.id, now + delay, outcome.status, error)
+            else:
+                deliveries.finish(delivery.id, DeliveryState.FAILED, outcome.status, error, now)
+
+        await self.store.write(record)
+        if verdict == "fail":
+            log.warning("delivery %s (%s) failed for good: %s", delivery.id, delivery.webhook_id, error)
