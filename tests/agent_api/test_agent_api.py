@@ -33,7 +33,10 @@ def test_refusals_have_the_native_error_shape(server: RunningServer) -> None:
     setup = server.setup_account()
     headers = server.agent_headers(setup["api_key"])
     assert server.client.get("/api/agent/v1/conversations").status_code == 401
-    assert server.client.get("/api/agent/v1/conversations", headers=server.agent_headers("bad")).status_code == 401
+    assert (
+        server.client.get("/api/agent/v1/conversations", headers=server.agent_headers("bad")).status_code
+        == 401
+    )
     bad_status = server.client.get("/api/agent/v1/conversations", params={"status": "lost"}, headers=headers)
     assert bad_status.status_code == 422
     assert "status must be one of" in bad_status.json()["error"]["message"]
@@ -56,7 +59,9 @@ def test_other_tenant_and_other_department_are_invisible(server: RunningServer) 
     theirs = _start(server, other)
     headers = server.agent_headers(setup["api_key"])
     assert server.client.get(f"/api/agent/v1/conversations/{theirs}", headers=headers).status_code == 404
-    assert server.client.post(f"/api/agent/v1/conversations/{theirs}/accept", headers=headers).status_code == 404
+    assert (
+        server.client.post(f"/api/agent/v1/conversations/{theirs}/accept", headers=headers).status_code == 404
+    )
     elsewhere = server.add_department(setup["account_id"], "Sales")
     hidden = _start(server, setup, elsewhere)
     assert server.client.get(f"/api/agent/v1/conversations/{hidden}", headers=headers).status_code == 404
@@ -73,20 +78,36 @@ def test_transfer_to_department_then_to_agent(server: RunningServer, receiver: R
     for headers in (ana_headers, bob_headers):
         server.client.put("/api/agent/v1/presence", json={"status": "online"}, headers=headers)
     interaction = _start(server, setup)
-    assert server.client.post(f"/api/agent/v1/conversations/{interaction}/accept", headers=ana_headers).status_code == 200
+    assert (
+        server.client.post(
+            f"/api/agent/v1/conversations/{interaction}/accept", headers=ana_headers
+        ).status_code
+        == 200
+    )
 
     moved = server.client.post(
-        f"/api/agent/v1/conversations/{interaction}/transfer", json={"department_id": sales}, headers=ana_headers
+        f"/api/agent/v1/conversations/{interaction}/transfer",
+        json={"department_id": sales},
+        headers=ana_headers,
     )
     assert moved.status_code == 200, moved.text
     assert moved.json()["state"] == "queued"
     assert moved.json()["department_id"] == sales
-    queued_for_bob = server.client.get("/api/agent/v1/conversations", params={"status": "queued"}, headers=bob_headers)
+    queued_for_bob = server.client.get(
+        "/api/agent/v1/conversations", params={"status": "queued"}, headers=bob_headers
+    )
     assert [c["hash"] for c in queued_for_bob.json()["conversations"]] == [interaction]
-    assert server.client.post(f"/api/agent/v1/conversations/{interaction}/accept", headers=bob_headers).status_code == 200
+    assert (
+        server.client.post(
+            f"/api/agent/v1/conversations/{interaction}/accept", headers=bob_headers
+        ).status_code
+        == 200
+    )
 
     back = server.client.post(
-        f"/api/agent/v1/conversations/{interaction}/transfer", json={"agent_id": setup["agent_id"]}, headers=bob_headers
+        f"/api/agent/v1/conversations/{interaction}/transfer",
+        json={"agent_id": setup["agent_id"]},
+        headers=bob_headers,
     )
     assert back.status_code == 200
     assert back.json()["assignee_id"] == setup["agent_id"]
@@ -108,7 +129,9 @@ def test_transfer_to_an_offline_agent_is_refused(server: RunningServer) -> None:
     interaction = _start(server, setup)
     server.client.post(f"/api/agent/v1/conversations/{interaction}/accept", headers=headers)
     refused = server.client.post(
-        f"/api/agent/v1/conversations/{interaction}/transfer", json={"agent_id": bob["agent_id"]}, headers=headers
+        f"/api/agent/v1/conversations/{interaction}/transfer",
+        json={"agent_id": bob["agent_id"]},
+        headers=headers,
     )
     assert refused.status_code == 409
     assert "offline" in refused.json()["error"]["message"]
@@ -118,8 +141,13 @@ def test_finished_conversations_are_listed(server: RunningServer) -> None:
     setup = server.setup_account()
     headers = server.agent_headers(setup["api_key"])
     interaction = _start(server, setup)
-    assert server.client.post(f"/api/agent/v1/conversations/{interaction}/finish", headers=headers).status_code == 200
-    finished = server.client.get("/api/agent/v1/conversations", params={"status": "finished"}, headers=headers).json()
+    assert (
+        server.client.post(f"/api/agent/v1/conversations/{interaction}/finish", headers=headers).status_code
+        == 200
+    )
+    finished = server.client.get(
+        "/api/agent/v1/conversations", params={"status": "finished"}, headers=headers
+    ).json()
     [conversation] = finished["conversations"]
     assert conversation["finish_reason"] == "resolved"
     assert conversation["finished_by"] == {"type": "agent", "id": setup["agent_id"]}

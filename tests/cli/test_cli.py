@@ -12,7 +12,6 @@ from typing import Any
 
 import pytest
 
-
 # The installed console script, found beside the interpreter when the virtualenv is not activated.
 HELPLINE = shutil.which("helpline") or str(Path(sys.executable).with_name("helpline"))
 
@@ -20,7 +19,12 @@ HELPLINE = shutil.which("helpline") or str(Path(sys.executable).with_name("helpl
 def helpline(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("HELPLINE_")}
     return subprocess.run(
-        [HELPLINE, *args, "--data-dir", str(data_dir)], capture_output=True, text=True, env=env, timeout=60, check=False
+        [HELPLINE, *args, "--data-dir", str(data_dir)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
     )
 
 
@@ -39,7 +43,9 @@ def test_the_readme_walkthrough(tmp_path: Path) -> None:
     assert account["name"] == "Acme"
     department = as_json(tmp_path, "department", "create", "--account", "1", "Support")
     assert (department["id"], department["queue"], department["queued_max_time"]) == (1, True, 900)
-    token = as_json(tmp_path, "token", "create", "--account", "1", "--webhook-url", "http://127.0.0.1:9000/hook")
+    token = as_json(
+        tmp_path, "token", "create", "--account", "1", "--webhook-url", "http://127.0.0.1:9000/hook"
+    )
     assert len(token["token"]) >= 32
     assert token["webhook_url"] == "http://127.0.0.1:9000/hook"
     assert token["signing_secret"].startswith("whsec_")
@@ -72,7 +78,11 @@ def test_department_options(tmp_path: Path) -> None:
         "--ringing-max-time", "10", "--capacity", "2", "--auto-assign",
     )  # fmt: skip
     assert department["queue"] is False
-    assert (department["queued_max_time"], department["ringing_max_time"], department["capacity"]) == (30, 10, 2)
+    assert (department["queued_max_time"], department["ringing_max_time"], department["capacity"]) == (
+        30,
+        10,
+        2,
+    )
     assert department["auto_assign"] is True
 
 
@@ -80,12 +90,20 @@ def test_department_options(tmp_path: Path) -> None:
     ("args", "message"),
     [
         (("department", "create", "--account", "7", "X"), "account 7 does not exist"),
-        (("agent", "create", "--account", "1", "--name", "A", "--email", "bad", "--password", "s3cret"), "not an email"),
-        (("token", "create", "--account", "1", "--webhook-url", "ftp://x"), "webhook URL must start with http"),
+        (
+            ("agent", "create", "--account", "1", "--name", "A", "--email", "bad", "--password", "s3cret"),
+            "not an email",
+        ),
+        (
+            ("token", "create", "--account", "1", "--webhook-url", "ftp://x"),
+            "webhook URL must start with http",
+        ),
         (("department", "create", "--account", "1", "X", "--capacity", "0"), "capacity must be at least 1"),
     ],
 )
-def test_errors_go_to_stderr_with_a_non_zero_exit(tmp_path: Path, args: tuple[str, ...], message: str) -> None:
+def test_errors_go_to_stderr_with_a_non_zero_exit(
+    tmp_path: Path, args: tuple[str, ...], message: str
+) -> None:
     as_json(tmp_path, "account", "create", "Acme")
     done = helpline(tmp_path, *args, "--json")
     assert done.returncode != 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from helpline.core.errors import Invalid, NotFound
+from helpline.core.errors import Conflict, Invalid, NotFound
 from helpline.outbound.model import Attempt, Delivery, DeliveryState
 from helpline.store.base import Store
 from helpline.store.sql import SqlUnitOfWork
@@ -82,7 +82,10 @@ def replay_work(delivery_id: int, account_id: int | None = None) -> Callable[[Sq
         delivery = uow.deliveries.get(delivery_id)
         if delivery is None or (account_id is not None and delivery.account_id != account_id):
             raise NotFound(f"delivery {delivery_id} does not exist")
-        uow.deliveries.requeue(delivery_id, uow.now)
+        if not uow.deliveries.requeue(delivery_id, uow.now):
+            raise Conflict(
+                f"delivery {delivery_id} is being sent right now; replay it once this attempt ends"
+            )
         requeued = uow.deliveries.get(delivery_id)
         assert requeued is not None
         return describe(uow, requeued)

@@ -12,4 +12,6 @@ from helpline.store.sql import SqlUnitOfWork
 class Renderer(Protocol):
     """Given an event of a conversation the dialect opened, which endpoints get which JSON bodies."""
 
-    def __call__(self, uow: SqlUnitOfWork, event: Event, conversation: Conversation) -> list[PlannedDelivery]: ...
+    def __call__(
+        self, uow: SqlUnitOfWork, event: Event, conversation: Conversation
+    ) -> list[PlannedDelivery]: ...

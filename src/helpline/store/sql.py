@@ -797,12 +797,14 @@ class Deliveries:
             )
         ]
 
-    def requeue(self, delivery_id: int, now: float) -> None:
-        self.db.execute(
+    def requeue(self, delivery_id: int, now: float) -> bool:
+        """Send it again, unless a worker holds it right now (a second send would break the line's order)."""
+        cursor = self.db.execute(
             "UPDATE deliveries SET state = 'pending', next_attempt_at = ?, locked_until = NULL, finished_at = NULL"
-            " WHERE id = ?",
-            [now, delivery_id],
+            " WHERE id = ? AND (locked_until IS NULL OR locked_until <= ?)",
+            [now, delivery_id, now],
         )
+        return cursor.rowcount == 1
 
 
 class SqlUnitOfWork:
