@@ -1,0 +1,267 @@
+"""The core's use cases through the real stores, and the in-memory fake of ``tests/core`` held to them.
+
+The same scripted day runs on ``core_fakes.FakeStore`` and on each real backend (with a hand-moved
+clock); the two event logs and end states must match, so the core unit tests prove something about
+the real system.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pytest
+from store_backends import ManualClock, is_sqlite, opened_store
+
+from helpline.core import agents, conversations, routing
+from helpline.core import events as ev
+from helpline.core.conversations import ContactDetails, StartConversation, start_conversation
+from helpline.core.errors import Conflict
+from helpline.core.model import Agent, Conversation, ConversationState, Department, Event, Presence
+from helpline.store.open import AnyStore
+
+T = TypeVar("T")
+START = 1_000_000.0
+
+
+def _core_fakes() -> Any:
+    if "core_fakes" not in sys.modules:
+        path = Path(__file__).parents[1] / "core" / "fakes.py"
+        spec = importlib.util.spec_from_file_location("core_fakes", path)
+        assert spec is not None
+        assert spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules["core_fakes"] = module
+        spec.loader.exec_module(module)
+    return sys.modules["core_fakes"]
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock(START)
+
+
+@pytest.fixture
+def clocked_store(any_database_url: str, clock: ManualClock) -> Iterator[AnyStore]:
+    with opened_store(any_database_url, clock) as store:
+        yield store
+
+
+Write = Callable[[Callable[[Any], Any]], Any]
+
+
+def _load(uow: Any, conversation: Conversation) -> Conversation:
+    found = uow.conversations.get(conversation.account_id, conversation.id)
+    assert found is not None
+    return found
+
+
+def a_day_at_the_helpdesk(write: Write, advance: Callable[[float], None]) -> dict[str, Any]:
+    """Seeding, routing, messages, transfers, expiry and refusals, through core calls only."""
+    acme = write(lambda uow: uow.accounts.create("Acme", uow.now))
+    support = write(
+        lambda uow: uow.departments.create(
+            Department(0, acme.id, "Support", auto_assign=True, ringing_max_time=30, queued_max_time=300)
+        )
+    )
+    sales = write(lambda uow: uow.departments.create(Department(0, acme.id, "Sales", queued_max_time=600)))
+
+    def agent(name: str, departments: list[int], presence: Presence) -> Agent:
+        value = Agent(
+            0, acme.id, name, f"{name}@example.com", "h", presence=presence, department_ids=departments
+        )
+        return write(lambda uow: uow.agents.create(value))
+
+    alice = agent("alice", [support.id, sales.id], Presence.OFFLINE)
+    bob = agent("bob", [support.id], Presence.ONLINE)
+
+    def start(department: Department, name: str | None = None) -> Conversation:
+        contact = ContactDetails(name=name, attributes={"n": name}) if name else None
+        command = StartConversation(acme.id, department.id, "test", contact=contact, extra={"from": name})
+        return write(lambda uow: start_conversation(uow, command))
+
+    def act(action: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        def work(uow: Any) -> T:
+            fresh = [_load(uow, a) if isinstance(a, Conversation) else a for a in args]
+            return action(uow, *fresh, **kwargs)
+
+        return write(work)
+
+    c1 = start(support, "Ana")  # rings bob
+    advance(10)
+    c2 = start(support, "Bia")  # rings bob too
+    advance(10)
+    c3 = start(sales)
+    act(agents.set_presence, alice, Presence.ONLINE)
+    act(agents.accept, bob, c1)  # c2 moves to position 1
+    act(conversations.contact_message, c1, "hello", idempotency_key="k1")
+    act(agents.send_message, bob, c1, "hi, Ana", conversations.MessageKind.TEXT, None)
+    act(conversations.contact_message, c1, "hello (retry)", idempotency_key="k1")
+    act(conversations.contact_typing, c1, True)
+    refusals = []
+    try:
+        act(agents.accept, alice, c1)
+    except Conflict as error:
+        refusals.append(error.message)
+    advance(30)
+    write(routing.expire_waiting)  # c2 rang bob for 30 s: now alice
+    act(agents.accept, alice, c2)
+    advance(5)
+    act(agents.transfer, bob, c1, department_id=sales.id)  # queued in sales behind c3
+    act(agents.transfer, alice, c2, agent_id=bob.id)
+    act(conversations.contact_finish, c3)  # c1 moves up in sales
+    act(conversations.update_details, c2, {"tags": ["vip"], "note": "n"}, agents.actor_of(bob))
+    advance(600)
+    write(routing.expire_waiting)  # c1 waited in sales too long
+    act(agents.finish, bob, c2)
+    try:
+        act(agents.accept, alice, c2)
+    except Conflict as error:
+        refusals.append(error.message)
+
+    def summary(uow: Any) -> dict[str, Any]:
+        final = [_load(uow, c) for c in (c1, c2, c3)]
+        return {
+            "states": [
+                (c.state, c.department_id, c.assignee_id, c.finish_reason, c.last_message_seq) for c in final
+            ],
+            "tags": [c.tags for c in final],
+            "messages": [
+                (m.seq, m.content, m.sender_type, m.idempotency_key) for m in uow.messages.list(c1.id)
+            ],
+            "contact": uow.contacts.get(final[0].contact_id).attributes,
+            "load": [uow.agents.assigned_count(a.id) for a in (alice, bob)],
+            "presence": [uow.agents.get(a.id).presence for a in (alice, bob)],
+            "events": [_comparable(e) for e in uow.events.after(0, 1000)],
+            "refusals": refusals,
+        }
+
+    return write(summary)
+
+
+def _comparable(event: Event) -> tuple[Any, ...]:
+    data = dict(event.data)
+    if "message" in data:
+        data["message"] = {k: v for k, v in data["message"].items() if k != "hash"}
+    return (
+        event.seq,
+        event.type,
+        event.actor,
+        event.created_at,
+        event.conversation_id,
+        event.department_id,
+        event.agent_id,
+        event.prev_department_id,
+        event.prev_agent_id,
+        data,
+    )
+
+
+def test_the_fake_behaves_like_the_real_store(clocked_store: AnyStore, clock: ManualClock) -> None:
+    real = a_day_at_the_helpdesk(clocked_store.write_sync, clock.advance)
+    fake_store = _core_fakes().FakeStore(now=START)
+    fake = a_day_at_the_helpdesk(fake_store.write, fake_store.advance)
+
+    assert real["events"] == fake["events"]
+    assert real == fake
+
+
+def test_the_day_itself(clocked_store: AnyStore, clock: ManualClock) -> None:
+    """What the scripted day must produce, so that the parity check compares a meaningful run."""
+    day = a_day_at_the_helpdesk(clocked_store.write_sync, clock.advance)
+    assert [s[0] for s in day["states"]] == [ConversationState.FINISHED] * 3
+    assert [s[3].value for s in day["states"]] == ["unavailable", "resolved", "resolved"]
+    assert day["messages"][0][1:] == ("hello", conversations.ActorType.CONTACT, "k1")
+    assert [m[0] for m in day["messages"]] == [1, 2]
+    assert day["refusals"] == [
+        "another agent has already accepted this conversation",
+        "the conversation is already finished",
+    ]
+    assert day["tags"] == [[], ["vip"], []]
+    types = [e[1] for e in day["events"]]
+    assert types.count(ev.CONVERSATION_OFFERED) == 3
+    assert types.count(ev.QUEUE_POSITION_CHANGED) >= 2
+    assert [e[0] for e in day["events"]] == list(range(1, len(types) + 1))
+
+
+def test_unavailable_start_announces_nothing_to_those_waiting(
+    clocked_store: AnyStore, clock: ManualClock, request: pytest.FixtureRequest
+) -> None:
+    if is_sqlite(clocked_store):
+        request.applymarker(
+            pytest.mark.xfail(
+                strict=True,
+                reason="core/store bug: the new conversation is inserted as 'queued' with queued_at NULL before it "
+                "is refused; SQLite sorts that NULL first, so routing.finish announces QUEUE_POSITION_CHANGED "
+                "(unchanged positions) to everyone waiting; PostgreSQL sorts it last and announces nothing",
+            )
+        )
+    store = clocked_store
+    account = store.write_sync(lambda uow: uow.accounts.create("Acme", uow.now))
+    night = store.write_sync(lambda uow: uow.departments.create(Department(0, account.id, "Night")))
+    waiting = [
+        store.write_sync(lambda uow: start_conversation(uow, StartConversation(account.id, night.id, "t")))
+    ]
+    store.write_sync(lambda uow: uow.departments.update(night.id, {"queue_enabled": False}))
+    clock.advance(1)
+    before = store.read_sync(lambda uow: uow.events.last_seq())
+
+    refused = store.write_sync(
+        lambda uow: start_conversation(uow, StartConversation(account.id, night.id, "t"))
+    )
+
+    assert refused.state is ConversationState.FINISHED
+    assert [c.id for c in store.read_sync(lambda uow: uow.conversations.queued_in_department(night.id))] == [
+        w.id for w in waiting
+    ]
+    after = store.read_sync(lambda uow: uow.events.after(before, 100))
+    assert [e.type for e in after] == [ev.CONVERSATION_STARTED, ev.CONVERSATION_FINISHED]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="bug: a conversation transferred back to a queue keeps its old assigned_at while enter_queue sets a new "
+    "queued_at, so Conversations.average_answer_seconds counts assigned_at - queued_at < 0 for it (the "
+    "omnize_v1 dialect shows this estimate to customers); enter_queue should clear assigned_at, or the "
+    "query should only count assigned_at >= queued_at",
+)
+def test_average_answer_time_is_never_negative_after_a_transfer(
+    clocked_store: AnyStore, clock: ManualClock
+) -> None:
+    store = clocked_store
+    account = store.write_sync(lambda uow: uow.accounts.create("Acme", uow.now))
+    support = store.write_sync(lambda uow: uow.departments.create(Department(0, account.id, "Support")))
+    sales = store.write_sync(lambda uow: uow.departments.create(Department(0, account.id, "Sales")))
+    alice = store.write_sync(
+        lambda uow: uow.agents.create(
+            Agent(
+                0,
+                account.id,
+                "Alice",
+                "alice@example.com",
+                "h",
+                presence=Presence.ONLINE,
+                department_ids=[support.id],
+            )
+        )
+    )
+    conversation = store.write_sync(
+        lambda uow: start_conversation(uow, StartConversation(account.id, support.id, "t"))
+    )
+    clock.advance(10)
+    store.write_sync(lambda uow: agents.accept(uow, alice, _load(uow, conversation)))  # answered in 10 s
+    clock.advance(100)
+    store.write_sync(
+        lambda uow: agents.transfer(uow, alice, _load(uow, conversation), department_id=sales.id)
+    )
+
+    overall = store.read_sync(lambda uow: uow.conversations.average_answer_seconds(account.id, None, 100))
+    in_sales = store.read_sync(
+        lambda uow: uow.conversations.average_answer_seconds(account.id, sales.id, 100)
+    )
+
+    assert in_sales is None or in_sales >= 0
+    assert overall is None or overall >= 0

@@ -1,0 +1,99 @@
+"""The one migration history runs on every backend and may run again without harm."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from store_backends import BACKENDS, add_agent, add_department, database_url, opened_store
+
+from helpline.core.events import NewEvent
+from helpline.core.model import SYSTEM
+from helpline.store.migrate import upgrade
+from helpline.store.open import AnyStore
+from helpline.store.sql import SqlUnitOfWork
+
+TABLES = {
+    "accounts",
+    "departments",
+    "agents",
+    "agent_departments",
+    "agent_keys",
+    "endpoints",
+    "api_tokens",
+    "contacts",
+    "conversations",
+    "messages",
+    "history_entries",
+    "counters",
+    "events",
+    "deliveries",
+    "delivery_attempts",
+}
+
+
+def _version_and_counters(store: AnyStore) -> tuple[list[str], dict[str, int]]:
+    def work(uow: SqlUnitOfWork) -> tuple[list[str], dict[str, int]]:
+        db = uow.db
+        versions = [
+            r["version_num"] for r in db.execute("SELECT version_num FROM alembic_version").fetchall()
+        ]
+        counters = {
+            r["name"]: int(r["value"]) for r in db.execute("SELECT name, value FROM counters").fetchall()
+        }
+        return versions, counters
+
+    return store.read_sync(work)
+
+
+def test_a_fresh_database_gets_every_table(any_store: AnyStore) -> None:
+    def tables(uow: SqlUnitOfWork) -> set[str]:
+        db = uow.db
+        if any_store.url.startswith("sqlite:"):
+            found = db.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()
+        else:
+            found = db.execute(
+                "SELECT table_name AS name FROM information_schema.tables WHERE table_schema = current_schema()"
+            ).fetchall()
+        return {r["name"] for r in found}
+
+    assert any_store.read_sync(tables) >= {*TABLES, "alembic_version"}
+    assert _version_and_counters(any_store) == (["0001"], {"events": 0, "planned_events": 0})
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_migrations_run_twice_are_idempotent_and_keep_data(backend: str, tmp_path: Path) -> None:
+    with database_url(backend, tmp_path) as url:
+        upgrade(url)
+        upgrade(url)
+        with opened_store(url) as store:  # migrates a third time
+            account = store.write_sync(lambda uow: uow.accounts.create("Acme", uow.now))
+            store.write_sync(lambda uow: uow.emit(NewEvent(account.id, "test.event", {}, SYSTEM)))
+            store.migrate()
+        upgrade(url)
+        with opened_store(url) as reopened:
+            assert [a.name for a in reopened.read_sync(lambda uow: uow.accounts.list())] == ["Acme"]
+            assert _version_and_counters(reopened) == (["0001"], {"events": 1, "planned_events": 0})
+            assert reopened.read_sync(lambda uow: uow.events.last_seq()) == 1
+
+
+@pytest.mark.parametrize("round_", [1, 2, 3])
+def test_every_test_starts_from_a_fresh_migration(any_store: AnyStore, round_: int) -> None:
+    """The fixtures reuse one database per module or a copied template: nothing may leak between tests."""
+
+    def leftovers(uow: SqlUnitOfWork) -> tuple[int, ...]:
+        return tuple(
+            int(uow.db.execute(f"SELECT COUNT(*) AS n FROM {table}").fetchone()["n"])  # noqa: S608
+            for table in sorted(TABLES - {"counters"})
+        )
+
+    assert set(any_store.read_sync(leftovers)) == {0}
+    assert _version_and_counters(any_store) == (["0001"], {"events": 0, "planned_events": 0})
+
+    def write(uow: SqlUnitOfWork) -> tuple[int, int]:
+        account = uow.accounts.create(f"round {round_}", uow.now)
+        add_agent(uow, account.id, "Alice", [add_department(uow, account.id).id])
+        uow.deliveries.set_planned_up_to(5)
+        return account.id, uow.emit(NewEvent(account.id, "test.event", {}, SYSTEM)).seq
+
+    assert any_store.write_sync(write) == (1, 1)  # ids and the event sequence start over too
