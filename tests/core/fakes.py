@@ -412,6 +412,14 @@ class FakeConversations:
     def assigned_count(self, agent_id: int) -> int:
         return _assigned_count(self.db, agent_id)
 
+    def workload(self, agent_id: int) -> int:
+        ringing = sum(
+            1
+            for c in self.db.conversations.values()
+            if c.offered_to == agent_id and c.state is ConversationState.QUEUED
+        )
+        return _assigned_count(self.db, agent_id) + ringing
+
 
 class FakeMessages:
     def __init__(self, db: FakeDb) -> None:

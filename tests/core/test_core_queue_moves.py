@@ -110,12 +110,6 @@ def test_transfer_to_an_agent_moves_those_behind(line: tuple[World, list[Convers
     assert _queue(world, a.department_id) == [a.id, c.id, d.id]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core bug: agents.transfer to a department announces the old queue's positions before the "
-    "conversation has left it (announce_queue_moved runs before enter_queue), so the ones behind are told "
-    "their old positions and the transferred conversation is told it is still at its old place in the old queue",
-)
 def test_transfer_to_a_department_moves_those_behind_in_the_old_queue(
     line: tuple[World, list[Conversation]],
 ) -> None:

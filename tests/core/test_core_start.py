@@ -125,12 +125,6 @@ def test_queue_enabled_with_nobody_online_queues(world: World) -> None:
     assert world.conversation(conversation).state is ConversationState.QUEUED
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core bug: start_conversation creates the row in state 'queued' with queued_at NULL, so when it then "
-    "ends as unavailable routing.finish computes a queue position for it (1 where NULLs sort first, as on "
-    "SQLite) and announces QUEUE_POSITION_CHANGED to every conversation already waiting, with unchanged positions",
-)
 def test_unavailable_start_does_not_announce_positions_to_those_waiting(world: World) -> None:
     night = world.department("Night")
     alice = world.agent("Alice", [night])

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
-from store_backends import ManualClock, is_sqlite, opened_store
+from store_backends import ManualClock, opened_store
 
 from helpline.core import agents, conversations, routing
 from helpline.core import events as ev
@@ -188,17 +188,8 @@ def test_the_day_itself(clocked_store: AnyStore, clock: ManualClock) -> None:
 
 
 def test_unavailable_start_announces_nothing_to_those_waiting(
-    clocked_store: AnyStore, clock: ManualClock, request: pytest.FixtureRequest
+    clocked_store: AnyStore, clock: ManualClock
 ) -> None:
-    if is_sqlite(clocked_store):
-        request.applymarker(
-            pytest.mark.xfail(
-                strict=True,
-                reason="core/store bug: the new conversation is inserted as 'queued' with queued_at NULL before it "
-                "is refused; SQLite sorts that NULL first, so routing.finish announces QUEUE_POSITION_CHANGED "
-                "(unchanged positions) to everyone waiting; PostgreSQL sorts it last and announces nothing",
-            )
-        )
     store = clocked_store
     account = store.write_sync(lambda uow: uow.accounts.create("Acme", uow.now))
     night = store.write_sync(lambda uow: uow.departments.create(Department(0, account.id, "Night")))
@@ -221,13 +212,6 @@ def test_unavailable_start_announces_nothing_to_those_waiting(
     assert [e.type for e in after] == [ev.CONVERSATION_STARTED, ev.CONVERSATION_FINISHED]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: a conversation transferred back to a queue keeps its old assigned_at while enter_queue sets a new "
-    "queued_at, so Conversations.average_answer_seconds counts assigned_at - queued_at < 0 for it (the "
-    "omnize_v1 dialect shows this estimate to customers); enter_queue should clear assigned_at, or the "
-    "query should only count assigned_at >= queued_at",
-)
 def test_average_answer_time_is_never_negative_after_a_transfer(
     clocked_store: AnyStore, clock: ManualClock
 ) -> None:

@@ -10,7 +10,7 @@ from typing import Any
 
 import psycopg
 import pytest
-from store_backends import add_agent, add_department, is_sqlite
+from store_backends import add_agent, add_department
 
 from helpline.core.events import NewEvent
 from helpline.core.model import SYSTEM, Event
@@ -169,16 +169,7 @@ def test_sqlite_a_job_that_breaks_sql_only_undoes_itself(sqlite_store: SqliteSto
     assert _names(any_store) == ["before", "after"]
 
 
-def test_read_never_writes(any_store: AnyStore, request: pytest.FixtureRequest) -> None:
-    if not is_sqlite(any_store):
-        request.applymarker(
-            pytest.mark.xfail(
-                strict=True,
-                reason="store bug: PostgresStore.read_sync runs the work in conn.transaction(), which COMMITs on "
-                "exit, so whatever a read unit of work writes (rows, events that no listener ever hears of) is "
-                "kept; the Store contract says read never writes, and SqliteStore.read_sync rolls back",
-            )
-        )
+def test_read_never_writes(any_store: AnyStore) -> None:
     any_store.read_sync(lambda uow: uow.accounts.create("Read", uow.now))
 
     async def main() -> None:

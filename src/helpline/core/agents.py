@@ -218,8 +218,9 @@ def transfer(
         if not department.queue_enabled and not uow.agents.online_in_department(department.id):
             raise Conflict(f"nobody is available in department {department_id} ({department.name})")
         _emit_transfer(uow, conversation, actor, previous_department, previous_agent, department.id, None)
-        routing.announce_queue_moved(uow, previous_department, position, actor)
         routing.enter_queue(uow, conversation, department, actor)
+        if previous_department != department.id:
+            routing.announce_queue_moved(uow, previous_department, position, actor)
         return conversation
     assert agent_id is not None
     target = uow.agents.get(agent_id)

@@ -61,6 +61,7 @@ def enter_queue(
         "state": ConversationState.QUEUED.value,
         "department_id": department.id,
         "assignee_id": None,
+        "assigned_at": None,
         "offered_to": None,
         "offered_at": None,
         "queued_at": uow.now,
@@ -69,6 +70,7 @@ def enter_queue(
     conversation.state = ConversationState.QUEUED
     conversation.department_id = department.id
     conversation.assignee_id = None
+    conversation.assigned_at = None
     conversation.offered_to = None
     conversation.offered_at = None
     conversation.queued_at = uow.now
@@ -100,7 +102,7 @@ def offer(
     for agent in online:
         if agent.id == skip_agent_id:
             continue
-        load = uow.conversations.assigned_count(agent.id)
+        load = uow.conversations.workload(agent.id)
         if load >= department.capacity:
             continue
         if best is None or (load, agent.id) < best[:2]:
@@ -141,7 +143,8 @@ def finish(
 ) -> Conversation:
     if not conversation.is_open:
         raise Conflict("the conversation is already finished")
-    position = queue_position(uow, conversation) if conversation.state is ConversationState.QUEUED else 0
+    waiting = conversation.state is ConversationState.QUEUED and conversation.queued_at is not None
+    position = queue_position(uow, conversation) if waiting else 0
     fields = {
         "state": ConversationState.FINISHED.value,
         "finished_at": uow.now,

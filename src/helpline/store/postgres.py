@@ -77,7 +77,7 @@ class PostgresStore:
         raise AssertionError("unreachable")
 
     def read_sync(self, work: Work[T]) -> T:
-        with self.pool.connection() as conn, conn.transaction():
+        with self.pool.connection() as conn, conn.transaction(force_rollback=True):
             return work(SqlUnitOfWork(_PgDb(conn), self.clock.now()))
 
     async def write(self, work: Work[T]) -> T:

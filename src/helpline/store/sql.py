@@ -489,6 +489,15 @@ class Conversations:
         )
         return int(row["n"]) if row else 0
 
+    def workload(self, agent_id: int) -> int:
+        row = _one(
+            self.db,
+            "SELECT COUNT(*) AS n FROM conversations WHERE (assignee_id = ? AND state = 'assigned')"
+            " OR (offered_to = ? AND state = 'queued')",
+            [agent_id, agent_id],
+        )
+        return int(row["n"]) if row else 0
+
     def average_answer_seconds(self, account_id: int, department_id: int | None, last: int) -> float | None:
         """Mean time from entering the queue to an agent's accept, over the last ``last`` answered ones."""
         scope, params = "account_id = ?", [account_id]
