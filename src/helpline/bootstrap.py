@@ -22,6 +22,7 @@ from helpline.dialects.omnize_v1 import DIALECT as OMNIZE_V1
 from helpline.dialects.omnize_v1 import history as omnize_v1_history
 from helpline.dialects.omnize_v1 import routes as omnize_v1_routes
 from helpline.dialects.omnize_v1 import triggers as omnize_v1_triggers
+from helpline.files.local import LocalFileStore
 from helpline.jobs.history import HistoryLoader
 from helpline.jobs.timers import run_timers
 from helpline.openapi import documents
@@ -34,6 +35,7 @@ from helpline.outbound.worker import DeliveryWorker
 from helpline.realtime.hub import Hub
 from helpline.store.base import SystemClock
 from helpline.store.open import AnyStore, open_store
+from helpline.web import files as file_routes
 from helpline.web.http import json_response
 from helpline.web.services import Services
 
@@ -51,7 +53,7 @@ def create_app(settings: Settings, store: AnyStore | None = None) -> Starlette:
         return await store.read(lambda uow: uow.events.after(after, limit))
 
     hub = Hub(fetch_events, start_seq=store.read_sync(lambda uow: uow.events.last_seq()))
-    services = Services(store=store, settings=settings, hub=hub)
+    services = Services(store=store, settings=settings, hub=hub, files=LocalFileStore(settings.files_dir()))
     http = OutboundHttp(OutboundGuard(settings.outbound_allow), settings)
     worker = DeliveryWorker(store, http, Planner(RENDERERS), settings, clock)
 
@@ -94,6 +96,7 @@ def create_app(settings: Settings, store: AnyStore | None = None) -> Starlette:
         Route("/", _index, methods=["GET"]),
         Route("/healthz", _health, methods=["GET"]),
         *documents.routes(),
+        *file_routes.routes(services),
         *omnize_v1_routes.routes(services),
         *agent_routes.routes(services),
     ]

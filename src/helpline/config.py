@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 import os
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from helpline.store.open import default_url
 
@@ -43,11 +44,19 @@ class Settings:
     history_max_bytes: int = 1_000_000
     history_timeout: float = 10.0
     max_body_bytes: int = 1_000_000
+    max_upload_bytes: int = 25 * 1024 * 1024
+    public_url: str = ""
     tick_seconds: float = 1.0
     extra: dict[str, str] = field(default_factory=dict)
 
     def resolved_database_url(self) -> str:
         return self.database_url or default_url(self.data_dir)
+
+    def resolved_public_url(self) -> str:
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+    def files_dir(self) -> str:
+        return str(Path(self.data_dir) / "files")
 
 
 def from_env(environ: dict[str, str] | None = None) -> Settings:
@@ -65,4 +74,6 @@ def from_env(environ: dict[str, str] | None = None) -> Settings:
     settings.history_max_bytes = int(env.get("HELPLINE_HISTORY_MAX_BYTES", settings.history_max_bytes))
     settings.max_body_bytes = int(env.get("HELPLINE_MAX_BODY_BYTES", settings.max_body_bytes))
     settings.tick_seconds = float(env.get("HELPLINE_TICK_SECONDS", settings.tick_seconds))
+    settings.max_upload_bytes = int(env.get("HELPLINE_MAX_UPLOAD_BYTES", settings.max_upload_bytes))
+    settings.public_url = env.get("HELPLINE_PUBLIC_URL", settings.public_url)
     return settings

@@ -239,6 +239,9 @@ class FakeTokens:
         if found is not None:
             found.active = False
 
+    def hold(self, token_id: int) -> None:
+        """One fake transaction runs at a time: there is nobody to lock out."""
+
 
 class FakeEndpoints:
     def __init__(self, db: FakeDb) -> None:
@@ -257,6 +260,13 @@ class FakeEndpoints:
         if found is not None:
             found.enabled = False
             found.disabled_reason = reason
+
+    def update_url(self, endpoint_id: int, url: str) -> None:
+        found = self.db.endpoints.get(endpoint_id)
+        if found is not None:
+            found.url = url
+            found.enabled = True
+            found.disabled_reason = None
 
 
 class FakeContacts:
@@ -404,6 +414,27 @@ class FakeConversations:
             )
         )
         return [_copy(c) for c in sorted(found, key=lambda c: (c.offered_at, c.id))]
+
+    def open_by_origin_key(self, token_id: int, key: str) -> Conversation | None:
+        found = self._where(
+            lambda c: c.origin_token_id == token_id and c.origin_key == key and c.state is not ConversationState.FINISHED
+        )
+        return _copy(max(found, key=lambda c: c.id)) if found else None
+
+    def bots_unaccepted_older_than(self, now: float) -> list[Conversation]:
+        found = self._where(
+            lambda c: (
+                c.state is ConversationState.BOT
+                and c.bot_accepted_at is None
+                and c.bot_started_at is not None
+                and c.bot_started_at + self._department(c).bot_accept_timeout <= now
+            )
+        )
+        return [_copy(c) for c in sorted(found, key=lambda c: (c.bot_started_at or 0.0, c.id))]
+
+    def held_by_bot(self, endpoint_id: int) -> list[Conversation]:
+        found = self._where(lambda c: c.state is ConversationState.BOT and c.bot_endpoint_id == endpoint_id)
+        return [_copy(c) for c in sorted(found, key=lambda c: c.id)]
 
     def pending_history(self, limit: int) -> list[Conversation]:
         found = self._where(lambda c: c.history_status is HistoryStatus.PENDING)

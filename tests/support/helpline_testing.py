@@ -183,11 +183,12 @@ def start_server(data_dir: Path, **overrides: Any) -> Iterator[RunningServer]:
         tick_seconds=0.2,
         webhook_timeout=5.0,
     )
+    port = free_port()
+    settings.port = port
     for key, value in overrides.items():
         setattr(settings, key, value)
     store = open_store(settings.resolved_database_url())
     app = create_app(settings, store)
-    port = free_port()
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)

@@ -21,11 +21,13 @@ from helpline.agent_api.schema import Login, PostMessage, SetPresence, Transfer,
 from helpline.core import admin, agents, routing
 from helpline.core.credentials import verify_password
 from helpline.core.errors import Invalid, Unauthorized
+from helpline.core.files import kind_for, public_path, record_file
 from helpline.core.model import Agent, ConversationState, MessageKind, Presence, Role
 from helpline.realtime.hub import Subscriber, encode_event
 from helpline.store.sql import SqlUnitOfWork
 from helpline.web.http import Handler, describe_validation_error, guarded, json_response, read_body
 from helpline.web.services import Services
+from helpline.web.uploads import parse_multipart, single_file, store_upload
 
 PREFIX = "/api/agent/v1"
 S = TypeVar("S", bound=msgspec.Struct)
@@ -195,6 +197,49 @@ class AgentApi:
 
         return json_response(await self._act(request, act), status=201)
 
+    async def attach(self, request: Request) -> Response:
+        """Multipart ``file`` (and an optional ``content`` caption): stored, typed by content, sent as a message."""
+        key = self._key(request)
+        reference = request.path_params["id"]
+        limit = self.services.settings.max_upload_bytes
+        # Who and where first, so nobody can fill the disk with uploads they may not send.
+        await self._act(request, lambda uow, agent: agents.visible_conversation(uow, agent, reference), write=False)
+        form = await parse_multipart(request, limit, max_files=1)
+        upload = single_file(form, "file")
+        caption = form.get("content")
+        content = caption if isinstance(caption, str) else ""
+        blob = await store_upload(self.services.files, upload, limit)
+        idempotency_key = request.headers.get("idempotency-key")
+
+        def work(uow: SqlUnitOfWork) -> dict[str, Any]:
+            agent = agents.agent_by_api_key(uow, key)
+            conversation = agents.visible_conversation(uow, agent, reference)
+            stored = record_file(uow, conversation, blob, upload.filename, agents.actor_of(agent))
+            message = agents.send_message(
+                uow,
+                agent,
+                conversation,
+                content,
+                kind_for(blob.content_type),
+                self.services.public_url(public_path(stored)),
+                idempotency_key,
+                file_id=stored.id,
+            )
+            return views.message_item(message) | {
+                "file": {"name": stored.original_name, "size": stored.size, "content_type": stored.content_type}
+            }
+
+        try:
+            created = await self.store.write(work)
+        except BaseException:
+            await self.services.files.delete(blob.key)
+            raise
+        return json_response(created, status=201)
+
+    async def limits(self, request: Request) -> Response:
+        await self._act(request, lambda uow, agent: agent, write=False)
+        return json_response({"max_upload_bytes": self.services.settings.max_upload_bytes})
+
     async def typing(self, request: Request) -> Response:
         body = await self._decode(request, Typing)
         reference = request.path_params["id"]
@@ -333,6 +378,8 @@ def routes(services: Services) -> list[BaseRoute]:
         ("/conversations/{id}/accept", api.accept, "POST"),
         ("/conversations/{id}/messages", api.post_message, "POST"),
         ("/conversations/{id}/typing", api.typing, "POST"),
+        ("/conversations/{id}/attachments", api.attach, "POST"),
+        ("/limits", api.limits, "GET"),
         ("/conversations/{id}/finish", api.finish, "POST"),
         ("/conversations/{id}/transfer", api.transfer, "POST"),
     ]

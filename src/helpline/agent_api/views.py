@@ -54,6 +54,7 @@ def message_item(message: Message) -> dict[str, Any]:
         "content": message.content,
         "content_type": message.kind.value,
         "url": message.file_url,
+        "file_id": message.file_id,
         "status": message.status,
         "created_at": message.created_at,
     }

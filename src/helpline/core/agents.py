@@ -145,6 +145,7 @@ def send_message(
     kind: MessageKind,
     file_url: str | None,
     idempotency_key: str | None = None,
+    file_id: int | None = None,
 ) -> Message:
     _require_assignee(agent, conversation)
     if kind is not MessageKind.TEXT and not file_url:
@@ -159,6 +160,7 @@ def send_message(
         file_url=file_url,
         idempotency_key=idempotency_key,
         sender_name=agent.name,
+        file_id=file_id,
     )
 
 
@@ -215,10 +217,11 @@ def transfer(
     actor = actor_of(agent)
     if department_id is not None:
         department = active_department(uow, conversation.account_id, department_id)
-        if not department.queue_enabled and not uow.agents.online_in_department(department.id):
+        has_bot = routing.bot_endpoint(uow, department) is not None
+        if not has_bot and not department.queue_enabled and not uow.agents.online_in_department(department.id):
             raise Conflict(f"nobody is available in department {department_id} ({department.name})")
         _emit_transfer(uow, conversation, actor, previous_department, previous_agent, department.id, None)
-        routing.enter_queue(uow, conversation, department, actor)
+        routing.enter_department(uow, conversation, department, actor)
         if previous_department != department.id:
             routing.announce_queue_moved(uow, previous_department, position, actor)
         return conversation

@@ -110,7 +110,19 @@ def start_conversation(uow: UnitOfWork, command: StartConversation) -> Conversat
             department_id=department.id,
         )
     )
-    return routing.enter_queue(uow, conversation, department, contact_actor)
+    return routing.enter_department(uow, conversation, department, contact_actor)
+
+
+def start_or_resume(uow: UnitOfWork, command: StartConversation) -> tuple[Conversation, bool]:
+    """Start a conversation unless the caller's key already has an open one with the same token; then
+    return that one. ``(conversation, started)``. The token's row lock makes two racing starts give one."""
+    if command.origin_token_id is None or not command.origin_key:
+        raise Invalid("a conversation keyed by the caller needs a token and a key")
+    uow.tokens.hold(command.origin_token_id)
+    existing = uow.conversations.open_by_origin_key(command.origin_token_id, command.origin_key)
+    if existing is not None:
+        return existing, False
+    return start_conversation(uow, command), True
 
 
 def conversation_by_hash(uow: UnitOfWork, account_id: int, conversation_hash: str) -> Conversation:
@@ -136,6 +148,7 @@ def add_message(
     file_url: str | None = None,
     idempotency_key: str | None = None,
     sender_name: str | None = None,
+    file_id: int | None = None,
 ) -> Message:
     """Persist a message with the next gap-free sequence number and announce it, once per idempotency key."""
     _require_open(conversation)
@@ -159,6 +172,7 @@ def add_message(
             status="sent",
             idempotency_key=idempotency_key,
             created_at=uow.now,
+            file_id=file_id,
         )
     )
     conversation.last_message_seq = seq

@@ -14,6 +14,9 @@ CONVERSATION_ACCEPTED = "conversation.accepted"
 CONVERSATION_TRANSFERRED = "conversation.transferred"
 CONVERSATION_FINISHED = "conversation.finished"
 CONVERSATION_UPDATED = "conversation.updated"
+BOT_STARTED = "conversation.bot_started"  # a department's bot holds it now (state ``bot``)
+BOT_ACCEPTED = "conversation.bot_accepted"
+BOT_FELL_THROUGH = "conversation.bot_fell_through"  # the bot failed it; it goes to the humans' queue
 HISTORY_LOADED = "conversation.history_loaded"
 HISTORY_FAILED = "conversation.history_failed"
 MESSAGE_CREATED = "message.created"
@@ -30,6 +33,9 @@ ALL = (
     CONVERSATION_TRANSFERRED,
     CONVERSATION_FINISHED,
     CONVERSATION_UPDATED,
+    BOT_STARTED,
+    BOT_ACCEPTED,
+    BOT_FELL_THROUGH,
     HISTORY_LOADED,
     HISTORY_FAILED,
     MESSAGE_CREATED,

@@ -92,6 +92,8 @@ class Department:
     capacity: int = 5
     auto_assign: bool = False
     bot_url: str | None = None
+    bot_endpoint_id: int | None = None  # where the bot's calls go, signed with that endpoint's secret
+    bot_accept_timeout: int = 30  # seconds the bot has to accept before the conversation goes to humans
     created_at: float = 0.0
     updated_at: float = 0.0
 
@@ -178,6 +180,9 @@ class Conversation:
     finish_reason: FinishReason | None = None
     finished_by_type: ActorType | None = None
     finished_by_id: int | None = None
+    bot_endpoint_id: int | None = None  # the bot that holds it (state ``bot``) or last held it
+    bot_started_at: float | None = None
+    bot_accepted_at: float | None = None
     last_message_seq: int = 0
     updated_at: float = 0.0
 
@@ -200,6 +205,23 @@ class Message:
     file_url: str | None
     status: str
     idempotency_key: str | None
+    created_at: float
+    file_id: int | None = None
+
+
+@dataclass(slots=True)
+class StoredFile:
+    """A file someone uploaded; its bytes live in the file store under ``key`` (random, so URLs can't be guessed)."""
+
+    id: int
+    account_id: int
+    conversation_id: int | None
+    key: str
+    original_name: str
+    content_type: str
+    size: int
+    sha256: str
+    uploaded_by: Actor
     created_at: float
 
 

@@ -17,6 +17,7 @@ from helpline.core.model import (
     Conversation,
     ConversationState,
     Department,
+    Endpoint,
     FinishReason,
 )
 from helpline.core.ports import UnitOfWork
@@ -48,6 +49,99 @@ def announce_queue_moved(uow: UnitOfWork, department_id: int, from_position: int
                 department_id=department_id,
             )
         )
+
+
+def bot_endpoint(uow: UnitOfWork, department: Department) -> Endpoint | None:
+    """The department's bot, when it has one that may be called (an endpoint answering 410 disables it)."""
+    if not department.bot_url or department.bot_endpoint_id is None:
+        return None
+    endpoint = uow.endpoints.get(department.bot_endpoint_id)
+    if endpoint is None or not endpoint.enabled or endpoint.account_id != department.account_id:
+        return None
+    return endpoint
+
+
+def enter_department(
+    uow: UnitOfWork, conversation: Conversation, department: Department, actor: Actor
+) -> Conversation:
+    """Hand a conversation to a department: to its bot when it has one, else to its humans' queue."""
+    endpoint = bot_endpoint(uow, department)
+    if endpoint is None:
+        return enter_queue(uow, conversation, department, actor)
+    return enter_bot(uow, conversation, department, endpoint, actor)
+
+
+def enter_bot(
+    uow: UnitOfWork, conversation: Conversation, department: Department, endpoint: Endpoint, actor: Actor
+) -> Conversation:
+    """Give the conversation to the department's bot (state ``bot``); its accept clock starts now."""
+    fields = {
+        "state": ConversationState.BOT.value,
+        "department_id": department.id,
+        "assignee_id": None,
+        "assigned_at": None,
+        "offered_to": None,
+        "offered_at": None,
+        "queued_at": None,
+        "bot_endpoint_id": endpoint.id,
+        "bot_started_at": uow.now,
+        "bot_accepted_at": None,
+    }
+    uow.conversations.update(conversation.id, fields)
+    conversation.state = ConversationState.BOT
+    conversation.department_id = department.id
+    conversation.assignee_id = None
+    conversation.assigned_at = None
+    conversation.offered_to = None
+    conversation.offered_at = None
+    conversation.queued_at = None
+    conversation.bot_endpoint_id = endpoint.id
+    conversation.bot_started_at = uow.now
+    conversation.bot_accepted_at = None
+    uow.emit(
+        NewEvent(
+            account_id=conversation.account_id,
+            type=ev.BOT_STARTED,
+            data={
+                "department_id": department.id,
+                "endpoint_id": endpoint.id,
+                "accept_timeout": department.bot_accept_timeout,
+            },
+            actor=actor,
+            conversation_id=conversation.id,
+            department_id=department.id,
+        )
+    )
+    return conversation
+
+
+def release_bot(uow: UnitOfWork, conversation: Conversation) -> bool:
+    """The atomic step out of state ``bot``: False if something (the bot, a timer, another process) moved
+    the conversation first. The caller then queues or finishes it in the same unit of work."""
+    return uow.conversations.transition(
+        conversation.id, [ConversationState.BOT], {"state": ConversationState.QUEUED.value, "queued_at": None}
+    )
+
+
+def bot_fall_through(uow: UnitOfWork, conversation: Conversation, reason: str, why: str) -> bool:
+    """The bot failed the customer (unreachable, too slow to accept, removed): the department's humans
+    take over. Recorded as an event; False if the bot no longer held the conversation."""
+    if conversation.state is not ConversationState.BOT or not release_bot(uow, conversation):
+        return False
+    department = uow.departments.get(conversation.account_id, conversation.department_id)
+    assert department is not None  # departments are never deleted
+    uow.emit(
+        NewEvent(
+            account_id=conversation.account_id,
+            type=ev.BOT_FELL_THROUGH,
+            data={"reason": reason, "why": why, "department_id": department.id},
+            actor=SYSTEM,
+            conversation_id=conversation.id,
+            department_id=department.id,
+        )
+    )
+    enter_queue(uow, conversation, department, SYSTEM)
+    return True
 
 
 def enter_queue(
@@ -140,6 +234,7 @@ def finish(
     reason: FinishReason,
     actor: Actor,
     why: str | None = None,
+    from_states: tuple[ConversationState, ...] = OPEN_STATES,
 ) -> Conversation:
     if not conversation.is_open:
         raise Conflict("the conversation is already finished")
@@ -153,7 +248,9 @@ def finish(
         "finished_by_id": actor.id,
         "offered_to": None,
     }
-    if not uow.conversations.transition(conversation.id, OPEN_STATES, fields):
+    if not uow.conversations.transition(conversation.id, from_states, fields):
+        if from_states != OPEN_STATES:
+            raise Conflict("the conversation changed meanwhile; reload it")
         raise Conflict("the conversation is already finished")
     conversation.state = ConversationState.FINISHED
     conversation.finished_at = uow.now
@@ -179,7 +276,8 @@ def finish(
 
 
 def expire_waiting(uow: UnitOfWork) -> int:
-    """End conversations that waited past ``queued_max_time`` and re-ring offers past ``ringing_max_time``."""
+    """End conversations that waited past ``queued_max_time``, re-ring offers past ``ringing_max_time``,
+    and hand to humans the conversations whose bot did not accept within ``bot_accept_timeout``."""
     changed = 0
     for conversation in uow.conversations.queued_older_than(uow.now):
         finish(uow, conversation, FinishReason.UNAVAILABLE, SYSTEM, why="queued_max_time")
@@ -191,6 +289,12 @@ def expire_waiting(uow: UnitOfWork) -> int:
         online = uow.agents.online_in_department(department.id)
         offer(uow, conversation, department, online, skip_agent_id=conversation.offered_to)
         changed += 1
+    for conversation in uow.conversations.bots_unaccepted_older_than(uow.now):
+        department = uow.departments.get(conversation.account_id, conversation.department_id)
+        timeout = department.bot_accept_timeout if department is not None else 0
+        why = f"the bot did not accept the conversation within {timeout} s"
+        if bot_fall_through(uow, conversation, "accept_timeout", why):
+            changed += 1
     return changed
 
 

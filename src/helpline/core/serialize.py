@@ -15,6 +15,7 @@ def message_view(message: Message, sender_name: str | None = None) -> JsonObject
         "content": message.content,
         "type": message.kind.value,
         "url": message.file_url,
+        "file_id": message.file_id,
         "status": message.status,
         "created_at": message.created_at,
     }

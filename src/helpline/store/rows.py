@@ -26,6 +26,7 @@ from helpline.core.model import (
     MessageKind,
     Presence,
     Role,
+    StoredFile,
 )
 
 Row = Mapping[str, Any]
@@ -51,6 +52,8 @@ def department(row: Row) -> Department:
         capacity=row["capacity"],
         auto_assign=bool(row["auto_assign"]),
         bot_url=row["bot_url"],
+        bot_endpoint_id=row["bot_endpoint_id"],
+        bot_accept_timeout=row["bot_accept_timeout"],
         created_at=row["created_at"],
         updated_at=row["updated_at"],
     )
@@ -138,6 +141,9 @@ def conversation(row: Row) -> Conversation:
         finish_reason=FinishReason(row["finish_reason"]) if row["finish_reason"] else None,
         finished_by_type=ActorType(row["finished_by_type"]) if row["finished_by_type"] else None,
         finished_by_id=row["finished_by_id"],
+        bot_endpoint_id=row["bot_endpoint_id"],
+        bot_started_at=row["bot_started_at"],
+        bot_accepted_at=row["bot_accepted_at"],
         last_message_seq=row["last_message_seq"],
         updated_at=row["updated_at"],
     )
@@ -157,6 +163,22 @@ def message(row: Row) -> Message:
         file_url=row["file_url"],
         status=row["status"],
         idempotency_key=row["idempotency_key"],
+        created_at=row["created_at"],
+        file_id=row["file_id"],
+    )
+
+
+def stored_file(row: Row) -> StoredFile:
+    return StoredFile(
+        id=row["id"],
+        account_id=row["account_id"],
+        conversation_id=row["conversation_id"],
+        key=row["key"],
+        original_name=row["original_name"],
+        content_type=row["content_type"],
+        size=row["size"],
+        sha256=row["sha256"],
+        uploaded_by=Actor(ActorType(row["uploaded_by_type"]), row["uploaded_by_id"]),
         created_at=row["created_at"],
     )
 

@@ -25,6 +25,7 @@ from helpline.core.model import (
     HistoryEntry,
     Message,
     Presence,
+    StoredFile,
 )
 from helpline.outbound.model import Attempt, Delivery, DeliveryState
 from helpline.store import rows
@@ -108,6 +109,8 @@ class Departments:
                 "capacity": department.capacity,
                 "auto_assign": department.auto_assign,
                 "bot_url": department.bot_url,
+                "bot_endpoint_id": department.bot_endpoint_id,
+                "bot_accept_timeout": department.bot_accept_timeout,
                 "created_at": department.created_at,
                 "updated_at": department.updated_at,
             },
@@ -278,6 +281,10 @@ class Tokens:
     def revoke(self, token_id: int, now: float) -> None:
         self.db.execute("UPDATE api_tokens SET active = FALSE, revoked_at = ? WHERE id = ?", [now, token_id])
 
+    def hold(self, token_id: int) -> None:
+        # A no-op UPDATE takes the row lock on PostgreSQL (SQLite has one writer anyway), portably.
+        self.db.execute("UPDATE api_tokens SET active = active WHERE id = ?", [token_id])
+
 
 class Endpoints:
     def __init__(self, db: Db) -> None:
@@ -305,6 +312,11 @@ class Endpoints:
     def disable(self, endpoint_id: int, reason: str) -> None:
         self.db.execute(
             "UPDATE endpoints SET enabled = FALSE, disabled_reason = ? WHERE id = ?", [reason, endpoint_id]
+        )
+
+    def update_url(self, endpoint_id: int, url: str) -> None:
+        self.db.execute(
+            "UPDATE endpoints SET url = ?, enabled = TRUE, disabled_reason = NULL WHERE id = ?", [url, endpoint_id]
         )
 
 
@@ -471,6 +483,37 @@ class Conversations:
             )
         ]
 
+    def open_by_origin_key(self, token_id: int, key: str) -> Conversation | None:
+        row = _one(
+            self.db,
+            "SELECT * FROM conversations WHERE origin_token_id = ? AND origin_key = ? AND state <> 'finished'"
+            " ORDER BY id DESC LIMIT 1",
+            [token_id, key],
+        )
+        return rows.conversation(row) if row else None
+
+    def bots_unaccepted_older_than(self, now: float) -> builtins.list[Conversation]:
+        return [
+            rows.conversation(r)
+            for r in _all(
+                self.db,
+                "SELECT c.* FROM conversations c JOIN departments d ON d.id = c.department_id"
+                " WHERE c.state = 'bot' AND c.bot_accepted_at IS NULL"
+                " AND c.bot_started_at + d.bot_accept_timeout <= ? ORDER BY c.bot_started_at, c.id",
+                [now],
+            )
+        ]
+
+    def held_by_bot(self, endpoint_id: int) -> builtins.list[Conversation]:
+        return [
+            rows.conversation(r)
+            for r in _all(
+                self.db,
+                "SELECT * FROM conversations WHERE state = 'bot' AND bot_endpoint_id = ? ORDER BY id",
+                [endpoint_id],
+            )
+        ]
+
     def pending_history(self, limit: int) -> builtins.list[Conversation]:
         return [
             rows.conversation(r)
@@ -535,6 +578,7 @@ class Messages:
                 "status": m.status,
                 "idempotency_key": m.idempotency_key,
                 "created_at": m.created_at,
+                "file_id": m.file_id,
             },
         )
         return m
@@ -554,6 +598,38 @@ class Messages:
                 self.db, "SELECT * FROM messages WHERE conversation_id = ? ORDER BY seq", [conversation_id]
             )
         ]
+
+
+class Files:
+    def __init__(self, db: Db) -> None:
+        self.db = db
+
+    def add(self, file: StoredFile) -> StoredFile:
+        file.id = _insert(
+            self.db,
+            "files",
+            {
+                "account_id": file.account_id,
+                "conversation_id": file.conversation_id,
+                "key": file.key,
+                "original_name": file.original_name,
+                "content_type": file.content_type,
+                "size": file.size,
+                "sha256": file.sha256,
+                "uploaded_by_type": file.uploaded_by.type.value,
+                "uploaded_by_id": file.uploaded_by.id,
+                "created_at": file.created_at,
+            },
+        )
+        return file
+
+    def get(self, file_id: int) -> StoredFile | None:
+        row = _one(self.db, "SELECT * FROM files WHERE id = ?", [file_id])
+        return rows.stored_file(row) if row else None
+
+    def by_key(self, key: str) -> StoredFile | None:
+        row = _one(self.db, "SELECT * FROM files WHERE key = ?", [key])
+        return rows.stored_file(row) if row else None
 
 
 class History:
@@ -636,6 +712,16 @@ class Events:
     def last_seq(self) -> int:
         row = _one(self.db, "SELECT value FROM counters WHERE name = 'events'")
         return int(row["value"]) if row else 0
+
+    def last_of_types(self, conversation_id: int, before_seq: int, types: Sequence[str]) -> Event | None:
+        """The conversation's latest event of one of ``types`` before ``before_seq``: what held at that point."""
+        row = _one(
+            self.db,
+            f"SELECT * FROM events WHERE conversation_id = ? AND seq < ? AND type IN ({_marks(types)})"  # noqa: S608
+            " ORDER BY seq DESC LIMIT 1",
+            [conversation_id, before_seq, *types],
+        )
+        return rows.event(row) if row else None
 
     def first_seq(self) -> int:
         row = _one(self.db, "SELECT MIN(seq) AS seq FROM events")
@@ -765,6 +851,18 @@ class Deliveries:
             [at, status, error, delivery_id],
         )
 
+    def fail_pending_for_line(
+        self, endpoint_id: int, conversation_id: int, reason: str, now: float
+    ) -> builtins.list[int]:
+        """Give up on what still waits for one endpoint about one conversation; returns their ids."""
+        found = _all(
+            self.db,
+            "UPDATE deliveries SET state = 'failed', last_error = ?, finished_at = ?, locked_until = NULL"
+            " WHERE endpoint_id = ? AND conversation_id = ? AND state = 'pending' RETURNING id",
+            [reason, now, endpoint_id, conversation_id],
+        )
+        return sorted(int(r["id"]) for r in found)
+
     def fail_pending_for_endpoint(self, endpoint_id: int, reason: str, now: float) -> None:
         self.db.execute(
             "UPDATE deliveries SET state = 'failed', last_error = ?, finished_at = ?, locked_until = NULL"
@@ -816,6 +914,87 @@ class Deliveries:
         return cursor.rowcount == 1
 
 
+class ConsoleSessions:
+    """Browser sessions of the agent console: the SHA-256 of a random cookie token, and when it expires."""
+
+    def __init__(self, db: Db) -> None:
+        self.db = db
+
+    def create(self, agent_id: int, token_hash: str, now: float, expires_at: float) -> int:
+        return int(
+            _insert(
+                self.db,
+                "console_sessions",
+                {"agent_id": agent_id, "token_hash": token_hash, "created_at": now, "expires_at": expires_at},
+            )
+        )
+
+    def agent_id(self, token_hash: str, now: float) -> int | None:
+        """The agent a session belongs to, while it has not expired."""
+        row = _one(
+            self.db,
+            "SELECT agent_id FROM console_sessions WHERE token_hash = ? AND expires_at > ?",
+            [token_hash, now],
+        )
+        return int(row["agent_id"]) if row else None
+
+    def delete(self, token_hash: str) -> bool:
+        cursor = self.db.execute("DELETE FROM console_sessions WHERE token_hash = ?", [token_hash])
+        return cursor.rowcount == 1
+
+    def delete_expired(self, now: float) -> int:
+        return self.db.execute("DELETE FROM console_sessions WHERE expires_at <= ?", [now]).rowcount
+
+
+def _like(text: str) -> str:
+    """A case-insensitive ``LIKE`` pattern matching ``text`` anywhere, with its wildcards taken literally."""
+    escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+class ConversationSearch:
+    """Find conversations an agent may see by the customer's name, email or phone, or by message text."""
+
+    def __init__(self, db: Db) -> None:
+        self.db = db
+
+    def search(
+        self,
+        account_id: int,
+        department_ids: Sequence[int],
+        agent_id: int,
+        state: ConversationState | None,
+        include_all: bool,
+        text: str,
+        limit: int,
+    ) -> builtins.list[Conversation]:
+        where = ["c.account_id = ?"]
+        params: builtins.list[Any] = [account_id]
+        if not include_all:
+            scope = ["c.assignee_id = ?"]
+            params.append(agent_id)
+            if department_ids:
+                scope.append(f"c.department_id IN ({_marks(department_ids)})")
+                params.extend(department_ids)
+            where.append("(" + " OR ".join(scope) + ")")
+        if state is not None:
+            where.append("c.state = ?")
+            params.append(state.value)
+        pattern = _like(text)
+        where.append(
+            "(LOWER(COALESCE(p.name, '')) LIKE ? ESCAPE '\\' OR LOWER(COALESCE(p.email, '')) LIKE ? ESCAPE '\\'"
+            " OR LOWER(COALESCE(p.phone, '')) LIKE ? ESCAPE '\\' OR c.hash = ?"
+            " OR EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = c.id"
+            " AND LOWER(m.content) LIKE ? ESCAPE '\\'))"
+        )
+        params.extend([pattern, pattern, pattern, text.strip().lower(), pattern])
+        sql = (
+            "SELECT c.* FROM conversations c LEFT JOIN contacts p ON p.id = c.contact_id"  # noqa: S608
+            f" WHERE {' AND '.join(where)} ORDER BY c.id DESC LIMIT ?"
+        )
+        return [rows.conversation(r) for r in _all(self.db, sql, [*params, limit])]
+
+
 class SqlUnitOfWork:
     """Every repository over one connection inside one transaction; events appended are kept for fan-out."""
 
@@ -831,8 +1010,11 @@ class SqlUnitOfWork:
         self.conversations = Conversations(db)
         self.messages = Messages(db)
         self.history = History(db)
+        self.files = Files(db)
         self.events = Events(db)
         self.deliveries = Deliveries(db)
+        self.console_sessions = ConsoleSessions(db)
+        self.conversation_search = ConversationSearch(db)
         self.recorded: builtins.list[Event] = []
 
     def emit(self, event: NewEvent) -> Event:

@@ -10,6 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from helpline.core.errors import DomainError
+from helpline.core.files import FileTooLarge
 
 Handler = Callable[[Request], Awaitable[Response]]
 ErrorRenderer = Callable[[int, str], Response]
@@ -58,7 +59,7 @@ def guarded(handler: Handler, render_error: ErrorRenderer) -> Handler:
             return await handler(request)
         except DomainError as refusal:
             return render_error(refusal.status, refusal.message)
-        except BodyTooLarge as too_large:
+        except (BodyTooLarge, FileTooLarge) as too_large:
             return render_error(413, str(too_large))
 
     return run

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from helpline.config import Settings
+from helpline.core.files import FileStore
 from helpline.realtime.hub import Hub
 from helpline.store.open import AnyStore
 
@@ -14,3 +15,8 @@ class Services:
     store: AnyStore
     settings: Settings
     hub: Hub
+    files: FileStore
+
+    def public_url(self, path: str) -> str:
+        """Absolute URL for a path of ours, for receivers outside (webhooks carry file URLs)."""
+        return self.settings.resolved_public_url() + path

@@ -1,0 +1,1 @@
+"""File storage adapters (local disk today; object storage can implement the same port)."""

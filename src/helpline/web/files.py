@@ -1,0 +1,43 @@
+"""``GET /files/{key}/{name}``: uploaded files, behind unguessable keys, with headers that keep them inert.
+
+The browser is told the type we sniffed, never to sniff again, to run nothing (a sandbox CSP), and to
+download anything that is not a plain picture, audio or video.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from starlette.requests import Request
+from starlette.responses import FileResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from helpline.web.http import json_response
+from helpline.web.services import Services
+
+INLINE = ("image/png", "image/jpeg", "image/gif", "image/webp", "audio/", "video/")
+
+
+def routes(services: Services) -> list[BaseRoute]:
+    async def serve_file(request: Request) -> Response:
+        key = request.path_params["key"]
+        if not key.isalnum():
+            return json_response({"error": {"status": 404, "message": "no such file"}}, 404)
+        found = await services.store.read(lambda uow: uow.files.by_key(key))
+        path = services.files.path(key) if found else None
+        if found is None or path is None or not path.exists():
+            return json_response({"error": {"status": 404, "message": "no such file"}}, 404)
+        disposition = "inline" if found.content_type.startswith(INLINE) else "attachment"
+        return FileResponse(
+            path,
+            media_type=found.content_type,
+            headers={
+                "content-disposition": f"{disposition}; filename*=UTF-8''{quote(found.original_name)}",
+                "x-content-type-options": "nosniff",
+                "content-security-policy": "default-src 'none'; sandbox",
+                "cache-control": "private, max-age=86400",
+                "x-sha256": found.sha256,
+            },
+        )
+
+    return [Route("/files/{key}/{name}", serve_file, methods=["GET"])]

@@ -1,0 +1,67 @@
+"""Multipart uploads with a cap enforced while the body streams in, and their files handed to the store."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator, AsyncIterator
+
+from starlette.datastructures import FormData, UploadFile
+from starlette.formparsers import MultiPartException, MultiPartParser
+from starlette.requests import Request
+
+from helpline.core.errors import Invalid
+from helpline.core.files import Blob, FileStore, FileTooLarge
+
+# Room for the multipart framing and the small text fields around the file itself.
+FRAMING_ALLOWANCE = 64 * 1024
+
+
+async def _capped(stream: AsyncIterator[bytes], limit: int) -> AsyncGenerator[bytes, None]:
+    seen = 0
+    async for chunk in stream:
+        seen += len(chunk)
+        if seen > limit:
+            raise FileTooLarge(limit - FRAMING_ALLOWANCE)
+        yield chunk
+
+
+async def parse_multipart(request: Request, max_file_bytes: int, max_files: int = 10) -> FormData:
+    """Parse ``multipart/form-data``; over the limit raises FileTooLarge before the rest is read."""
+    if not request.headers.get("content-type", "").startswith("multipart/form-data"):
+        raise Invalid("send the file as multipart/form-data")
+    limit = max_file_bytes * max_files + FRAMING_ALLOWANCE
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise FileTooLarge(max_file_bytes)
+    parser = MultiPartParser(
+        request.headers,
+        _capped(request.stream(), limit),
+        max_files=max_files,
+        max_fields=50,
+        max_part_size=1 << 20,
+    )
+    try:
+        return await parser.parse()
+    except MultiPartException as bad:
+        raise Invalid(f"malformed multipart body: {bad.message}") from None
+
+
+async def _chunks(upload: UploadFile, size: int = 64 * 1024) -> AsyncIterator[bytes]:
+    while chunk := await upload.read(size):
+        yield chunk
+
+
+async def store_upload(files: FileStore, upload: UploadFile, max_bytes: int) -> Blob:
+    try:
+        return await files.save(_chunks(upload), max_bytes)
+    finally:
+        await upload.close()
+
+
+def single_file(form: FormData, field: str) -> UploadFile:
+    found = form.getlist(field)
+    uploads = [item for item in found if isinstance(item, UploadFile)]
+    if not uploads:
+        raise Invalid(f"a file is required in the multipart field {field!r}")
+    if len(found) > 1:
+        raise Invalid(f"send one file in {field!r}, not {len(found)}")
+    return uploads[0]
