@@ -1,0 +1,1 @@
+"""End-to-end benchmark of Helpline against a floor measured in the same run: ``python -m bench``."""

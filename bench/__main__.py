@@ -1,0 +1,200 @@
+"""``python -m bench``: Helpline's end-to-end throughput and latency against a floor measured in the same run.
+
+For each system in turn (the floor, then Helpline) it starts the server as a subprocess on a free port of
+127.0.0.1, waits for ``GET /healthz``, runs the load generator (``bench.load``, another subprocess) and
+stops the server by its PID. Then it prints the table (or ``--json``) with PASS/MISS per budget target.
+
+Exit code: 0 when both systems were measured (even if a target is missed: this is a measurement, not a
+test); 1 when a run saw HTTP errors, lost frames or dropped sockets; 2 when a server or the set-up failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from bench import report
+from bench.fixture import HELPLINE, create_fixture, postgres_schema
+from bench.load import machine_busy_seconds
+from bench.procs import PYTHON, BenchError, free_port, run_json, server
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
+    parser.add_argument("--duration", type=float, default=10.0, help="seconds per phase (default 10)")
+    parser.add_argument(
+        "--warmup", type=float, default=None, help="seconds before the max window (default 1)"
+    )
+    parser.add_argument("--interactions", type=int, default=50, help="conversations (default 50)")
+    parser.add_argument("--agents", type=int, default=5, help="agents, one websocket each (default 5)")
+    parser.add_argument("--concurrency", type=int, default=32, help="closed-loop senders (default 32)")
+    parser.add_argument(
+        "--half", type=float, default=0.5, help="open-loop rate as a fraction of max (default 0.5)"
+    )
+    parser.add_argument(
+        "--database-url",
+        help="bench Helpline on this database instead of a fresh SQLite file; for postgresql://... a "
+        "schema bench_<random> is created for the run and dropped afterwards",
+    )
+    parser.add_argument("--quick", action="store_true", help="2 s phases and a short warm-up (CI smoke)")
+    parser.add_argument("--only", choices=["floor", "helpline"], help="measure one system only")
+    parser.add_argument("--log-level", default="warning", help="both servers' log level (default warning)")
+    parser.add_argument(
+        "--frame-timeout", type=float, default=5.0, help="seconds after a 200 before a frame is lost"
+    )
+    parser.add_argument(
+        "--wait-quiet",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="before each system, wait up to this long for the rest of the machine to go idle (default: don't)",
+    )
+    parser.add_argument("--keep", action="store_true", help="keep the temporary directory (logs, databases)")
+    parser.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.duration = min(args.duration, 2.0)
+    if args.warmup is None:
+        args.warmup = 0.5 if args.quick else 1.0
+    for name in ("duration", "interactions", "agents", "concurrency"):
+        if getattr(args, name) <= 0:
+            parser.error(f"--{name} must be positive")
+    if args.agents > args.interactions:
+        parser.error("--agents cannot exceed --interactions")
+    return args
+
+
+def say(text: str) -> None:
+    """Progress on stderr, so that ``--json`` keeps stdout to the one object."""
+    print(f"[bench {time.strftime('%H:%M:%S')}] {text}", file=sys.stderr, flush=True)
+
+
+def load(config: dict[str, Any], workdir: Path) -> dict[str, Any]:
+    path = workdir / f"load-{config['system']}.json"
+    path.write_text(json.dumps(config))
+    say(
+        f"{config['system']} (pid {config['server_pid']}) on {config['base_url']}: set-up, then "
+        f"{config['warmup'] + config['duration']:g} s max, {config['duration']:g} s at half load"
+    )
+    budget = 2 * config["warmup"] + 2 * config["duration"] + 4 * config["frame_timeout"] + 120
+    return run_json([PYTHON, "-m", "bench.load", str(path)], timeout=budget)
+
+
+def wait_quiet(limit: float, threshold: float = 25.0) -> float | None:
+    """Wait (up to ``limit`` s) until other processes use under ``threshold``% of a core; return the last %."""
+    deadline = time.monotonic() + limit
+    busy = None
+    while True:
+        before = machine_busy_seconds()
+        time.sleep(1.0)
+        after = machine_busy_seconds()
+        if before is None or after is None:
+            return None
+        busy = round((after - before) * 100, 1)
+        if busy < threshold or time.monotonic() >= deadline:
+            return busy
+        say(f"the machine is busy ({busy:.0f}% of a core in use by others); waiting for it to go quiet")
+
+
+def bench_floor(args: argparse.Namespace, workdir: Path, common: dict[str, Any]) -> dict[str, Any]:
+    port = free_port()
+    command = [PYTHON, "-m", "bench.floor", "--port", str(port), "--db", str(workdir / "floor.db")]
+    with server([*command, "--log-level", args.log_level], port, workdir / "floor.log") as pid:
+        return load(
+            {**common, "system": "floor", "base_url": f"http://127.0.0.1:{port}", "server_pid": pid}, workdir
+        )
+
+
+def bench_helpline(
+    args: argparse.Namespace, workdir: Path, common: dict[str, Any], database_url: str
+) -> dict[str, Any]:
+    say(f"creating Helpline's account, department, token and {args.agents} agents with the CLI")
+    fixture = create_fixture(database_url, args.agents)
+    port = free_port()
+    command = [*HELPLINE, "serve", "--host", "127.0.0.1", "--port", str(port), "--database-url", database_url]
+    env = {**os.environ, "HELPLINE_DATA_DIR": str(workdir / "helpline")}
+    with server([*command, "--log-level", args.log_level], port, workdir / "helpline.log", env) as pid:
+        return load(
+            {
+                **common,
+                "system": "helpline",
+                "base_url": f"http://127.0.0.1:{port}",
+                "server_pid": pid,
+                "token": fixture.token,
+                "department_id": fixture.department_id,
+                "agent_keys": fixture.agent_keys,
+                # PostgreSQL on this machine does part of Helpline's work: meter its processes apart.
+                "database_process": "postgres" if database_url.startswith("postgres") else None,
+            },
+            workdir,
+        )
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    workdir = Path(tempfile.mkdtemp(prefix="helpline-bench-"))
+    common = {
+        "interactions": args.interactions,
+        "agents": args.agents,
+        "concurrency": args.concurrency,
+        "duration": args.duration,
+        "warmup": args.warmup,
+        "half_fraction": args.half,
+        "frame_timeout": args.frame_timeout,
+    }
+    store = "postgresql" if args.database_url and args.database_url.startswith("postgres") else "sqlite"
+    summary: dict[str, Any] = {
+        "settings": {**common, "cpus": os.cpu_count(), "store": store, "log_level": args.log_level},
+        "floor": None,
+        "helpline": None,
+    }
+    started = time.monotonic()
+    code = 0
+    try:
+        if args.only != "helpline":
+            if args.wait_quiet > 0:
+                summary["settings"]["busy_before_floor_pct"] = wait_quiet(args.wait_quiet)
+            summary["floor"] = bench_floor(args, workdir, common)
+        if args.only != "floor":
+            with contextlib.ExitStack() as stack:
+                if store == "postgresql":
+                    url = stack.enter_context(postgres_schema(args.database_url))
+                else:
+                    url = args.database_url or f"sqlite:///{workdir / 'helpline' / 'helpline.db'}"
+                    (workdir / "helpline").mkdir(exist_ok=True)
+                if args.wait_quiet > 0:
+                    summary["settings"]["busy_before_helpline_pct"] = wait_quiet(args.wait_quiet)
+                summary["helpline"] = bench_helpline(args, workdir, common, url)
+    except BenchError as failure:
+        summary["error"] = str(failure)
+        code = 2
+    finally:
+        summary["seconds"] = round(time.monotonic() - started, 1)
+        if args.keep:
+            summary["workdir"] = str(workdir)
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
+    summary["verdicts"] = report.verdicts(summary["floor"], summary["helpline"])
+    ran = [summary[name] for name in ("floor", "helpline") if summary[name] is not None]
+    if code == 0 and any(report.problems(result) for result in ran):
+        code = 1
+    summary["exit_code"] = code
+    if args.json:
+        print(json.dumps(summary, indent=2))
+    else:
+        print(report.table(summary))
+        if summary.get("error"):
+            print(f"ERROR: {summary['error']}", file=sys.stderr)
+    return code
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

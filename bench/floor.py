@@ -1,0 +1,217 @@
+"""The floor: the least an ASGI app on Helpline's own server stack can do per chat message.
+
+``POST /interactions/{hash}/messages`` decodes the same JSON body Helpline's Omnize V1 endpoint takes,
+inserts one row into an SQLite file opened with Helpline's settings (WAL, ``synchronous=NORMAL``) through
+one writer thread with group commit (as ``helpline.store.sqlite`` does), then writes one websocket text
+frame to the socket that registered that hash, and answers 200.
+
+``WS /ws?conversations=h1,h2,...`` registers a socket for those hashes and sends ``{"event": "ready"}``.
+
+It runs under ``uvicorn.run`` with the same arguments ``helpline serve`` uses, so uvicorn picks the same
+loop (uvloop), HTTP parser (httptools) and websocket implementation.
+
+    python -m bench.floor --port 8100 --db /tmp/floor.db
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import queue
+import sqlite3
+import threading
+import time
+from collections.abc import AsyncIterator
+from concurrent.futures import Future
+
+import msgspec
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route, WebSocketRoute
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+MAX_BATCH = 64  # the same batch bound as helpline.store.sqlite
+OK_BODY = msgspec.json.encode({"message": "Message created successfully", "status": 200})
+
+
+class SendMessage(msgspec.Struct):
+    """The Omnize V1 message body (the fields Helpline reads on this path)."""
+
+    content: str
+    token: str | None = None
+    type: str = "text"
+
+
+class MessageOut(msgspec.Struct):
+    content: str
+    hash: str
+    type: str
+    created_at: float
+
+
+class FrameData(msgspec.Struct):
+    message: MessageOut
+    conversation_id: str
+
+
+class Frame(msgspec.Struct):
+    seq: int
+    event: str
+    data: FrameData
+
+
+def connect(path: str) -> sqlite3.Connection:
+    """The same connection settings as ``helpline.store.sqlite.connect``."""
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    conn.execute("PRAGMA foreign_keys=ON")
+    conn.execute("PRAGMA busy_timeout=30000")
+    return conn
+
+
+class Writer:
+    """One thread owns the connection; it commits whatever is queued (up to MAX_BATCH) in one transaction."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._jobs: queue.SimpleQueue[tuple[tuple[object, ...], Future[int]] | None] = queue.SimpleQueue()
+        conn = connect(path)
+        conn.execute(
+            "CREATE TABLE IF NOT EXISTS messages (id INTEGER PRIMARY KEY, conversation TEXT NOT NULL,"
+            " content TEXT NOT NULL, type TEXT NOT NULL, created_at REAL NOT NULL)"
+        )
+        conn.close()
+        self._thread = threading.Thread(target=self._loop, name="floor-sqlite-writer", daemon=True)
+        self._thread.start()
+
+    def _loop(self) -> None:
+        conn = connect(self.path)
+        try:
+            while True:
+                job = self._jobs.get()
+                if job is None:
+                    return
+                batch = [job]
+                while len(batch) < MAX_BATCH:
+                    try:
+                        more = self._jobs.get_nowait()
+                    except queue.Empty:
+                        break
+                    if more is None:
+                        self._jobs.put(None)
+                        break
+                    batch.append(more)
+                try:
+                    conn.execute("BEGIN IMMEDIATE")
+                    ids = [
+                        conn.execute(
+                            "INSERT INTO messages (conversation, content, type, created_at) VALUES (?, ?, ?, ?)",
+                            row,
+                        ).lastrowid
+                        for row, _ in batch
+                    ]
+                    conn.execute("COMMIT")
+                except BaseException as error:
+                    if conn.in_transaction:
+                        conn.execute("ROLLBACK")
+                    for _, future in batch:
+                        future.set_exception(error)
+                    continue
+                for (_, future), row_id in zip(batch, ids, strict=True):
+                    future.set_result(row_id or 0)
+        finally:
+            conn.close()
+
+    async def insert(self, row: tuple[object, ...]) -> int:
+        future: Future[int] = Future()
+        self._jobs.put((row, future))
+        return await asyncio.wrap_future(future)
+
+    def close(self) -> None:
+        self._jobs.put(None)
+        self._thread.join(timeout=10)
+
+
+def create_app(db_path: str) -> Starlette:
+    sockets: dict[str, WebSocket] = {}
+    writer: Writer | None = None
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        nonlocal writer
+        writer = Writer(db_path)
+        try:
+            yield
+        finally:
+            writer.close()
+
+    async def healthz(request: Request) -> Response:
+        return Response(b'{"status":"ok"}', media_type="application/json")
+
+    async def post_message(request: Request) -> Response:
+        conversation = request.path_params["hash"]
+        try:
+            body = msgspec.json.decode(await request.body(), type=SendMessage)
+        except msgspec.DecodeError as bad:
+            return Response(msgspec.json.encode({"message": str(bad), "status": 400}), 400)
+        socket = sockets.get(conversation)
+        if socket is None:
+            return Response(b'{"message":"Interaction not found","status":404}', 404)
+        now = time.time()
+        assert writer is not None
+        row_id = await writer.insert((conversation, body.content, body.type, now))
+        frame = Frame(
+            seq=row_id,
+            event="message.created",
+            data=FrameData(MessageOut(body.content, f"m{row_id}", body.type, now), conversation),
+        )
+        with contextlib.suppress(WebSocketDisconnect, RuntimeError):
+            await socket.send_text(msgspec.json.encode(frame).decode())
+        return Response(OK_BODY, media_type="application/json")
+
+    async def ws(websocket: WebSocket) -> None:
+        hashes = [h for h in websocket.query_params.get("conversations", "").split(",") if h]
+        await websocket.accept()
+        for h in hashes:
+            sockets[h] = websocket
+        try:
+            await websocket.send_text('{"event":"ready","data":{}}')
+            while True:
+                message = await websocket.receive()
+                if message["type"] == "websocket.disconnect":
+                    return
+        finally:
+            for h in hashes:
+                if sockets.get(h) is websocket:
+                    del sockets[h]
+
+    return Starlette(
+        routes=[
+            Route("/healthz", healthz, methods=["GET"]),
+            Route("/interactions/{hash}/messages", post_message, methods=["POST"]),
+            WebSocketRoute("/ws", ws),
+        ],
+        lifespan=lifespan,
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.floor", description=__doc__.split("\n")[0])
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--db", required=True, help="SQLite file to insert into (created if missing)")
+    parser.add_argument("--log-level", default="warning")
+    args = parser.parse_args(argv)
+    # The same call ``helpline serve`` makes (src/helpline/cli/serve.py).
+    uvicorn.run(
+        create_app(args.db), host=args.host, port=args.port, log_level=args.log_level, ws_max_size=1 << 20
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,145 @@
+"""Turning two load results into the verdicts of the performance budget, as a table or as JSON."""
+
+from __future__ import annotations
+
+from typing import Any
+
+RATIO_TARGET = 0.5  # Helpline's max throughput / the floor's (design.md, "Performance budget")
+P99_TARGET_MS = 25.0  # Helpline's p99 at half of its own max rate
+
+
+def _get(result: dict[str, Any] | None, *path: str) -> Any:
+    value: Any = result
+    for key in path:
+        if not isinstance(value, dict):
+            return None
+        value = value.get(key)
+    return value
+
+
+def problems(result: dict[str, Any] | None) -> list[str]:
+    """What makes one system's figures unusable: a fatal error, HTTP errors, lost frames, dropped sockets."""
+    if result is None:
+        return ["not run"]
+    found = []
+    if result.get("fatal"):
+        found.append(str(result["fatal"]))
+    if result.get("http_errors"):
+        found.append(f"{result['http_errors']} HTTP errors")
+    if result.get("lost_frames"):
+        found.append(f"{result['lost_frames']} lost frames")
+    found.extend(result.get("socket_errors") or [])
+    if _get(result, "half", "client_overloaded"):
+        found.append("the load generator could not keep the half-load schedule")
+    return found
+
+
+def verdicts(floor: dict[str, Any] | None, helpline: dict[str, Any] | None) -> dict[str, Any]:
+    floor_max = _get(floor, "max", "msg_per_s")
+    helpline_max = _get(helpline, "max", "msg_per_s")
+    ratio = round(helpline_max / floor_max, 3) if floor_max and helpline_max is not None else None
+    p99 = _get(helpline, "half", "e2e_ms", "p99")
+    return {
+        "ratio": ratio,
+        "ratio_target": RATIO_TARGET,
+        "ratio_verdict": None if ratio is None else ("PASS" if ratio >= RATIO_TARGET else "MISS"),
+        "helpline_half_p99_ms": p99,
+        "p99_target_ms": P99_TARGET_MS,
+        "p99_verdict": None if p99 is None else ("PASS" if p99 < P99_TARGET_MS else "MISS"),
+    }
+
+
+def _fmt(value: Any, spec: str = ".1f", suffix: str = "") -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return f"{value:{spec}}{suffix}"
+    return str(value)
+
+
+def table(summary: dict[str, Any]) -> str:
+    floor, helpline = summary.get("floor"), summary.get("helpline")
+    verdict = summary["verdicts"]
+    settings = summary["settings"]
+    rows: list[tuple[str, str, str, str, str]] = []
+
+    def row(label: str, path: tuple[str, ...], spec: str = ".1f", suffix: str = "") -> None:
+        rows.append(
+            (label, _fmt(_get(floor, *path), spec, suffix), _fmt(_get(helpline, *path), spec, suffix), "", "")
+        )
+
+    row("max throughput (msg/s)", ("max", "msg_per_s"))
+    rows.append(
+        (
+            "  helpline / floor",
+            "",
+            _fmt(verdict["ratio"], ".2f"),
+            f">= {RATIO_TARGET:.2f}",
+            verdict["ratio_verdict"] or "-",
+        )
+    )
+    row("  e2e p50 at max (ms)", ("max", "e2e_ms", "p50"), ".2f")
+    row("  e2e p99 at max (ms)", ("max", "e2e_ms", "p99"), ".2f")
+    row("  server CPU at max", ("max", "server_cpu_pct"), ".0f", "%")
+    row("  client CPU at max", ("max", "client_cpu_pct"), ".0f", "%")
+    if _get(helpline, "max", "database_cpu_pct") is not None:
+        row("  PostgreSQL's CPU", ("max", "database_cpu_pct"), ".0f", "%")
+    row("  other processes' CPU", ("max", "other_cpu_pct"), ".0f", "%")
+    row("  interrupts (network)", ("max", "irq_cpu_pct"), ".0f", "%")
+    row("half-load rate (msg/s)", ("half", "target_rate"))
+    row("  completed", ("half", "completed"), "d")
+    row("  e2e p50 (ms)", ("half", "e2e_ms", "p50"), ".2f")
+    rows.append(
+        (
+            "  e2e p99 (ms)",
+            _fmt(_get(floor, "half", "e2e_ms", "p99"), ".2f"),
+            _fmt(_get(helpline, "half", "e2e_ms", "p99"), ".2f"),
+            f"< {P99_TARGET_MS:.0f} ms",
+            verdict["p99_verdict"] or "-",
+        )
+    )
+    row("  e2e max (ms)", ("half", "e2e_ms", "max"), ".2f")
+    row("  POST p99 (ms)", ("half", "post_ms", "p99"), ".2f")
+    row("  send lag p99 (ms)", ("half", "send_lag_ms", "p99"), ".2f")
+    row("  server CPU at half", ("half", "server_cpu_pct"), ".0f", "%")
+    row("message frames per message", ("frames", "message_frames_per_message"), ".1f")
+    row("HTTP errors", ("http_errors",), "d")
+    row("lost frames", ("lost_frames",), "d")
+
+    header = ("", "floor", "helpline", "target", "result")
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(5)]
+    lines = [
+        f"Helpline end-to-end benchmark: {settings['cpus']} CPUs, helpline on {settings['store']}, floor on sqlite; "
+        f"{settings['interactions']} interactions, {settings['agents']} agents, {settings['concurrency']} senders, "
+        f"{settings['duration']} s phases",
+        "  ".join(
+            h.ljust(w) if i == 0 else h.rjust(w) for i, (h, w) in enumerate(zip(header, widths, strict=True))
+        ),
+    ]
+    lines.append("-" * len(lines[-1]))
+    for r in rows:
+        lines.append(
+            "  ".join(
+                c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths, strict=True))
+            )
+        )
+    for name, result in (("floor", floor), ("helpline", helpline)):
+        for problem in problems(result):
+            if problem != "not run":
+                lines.append(f"ERROR {name}: {problem}")
+        for sample in _get(result, "error_samples") or []:
+            lines.append(f"  e.g. {sample}")
+        for phase in ("max", "half"):
+            others = _get(result, phase, "other_cpu_pct")
+            if isinstance(others, (int, float)) and others >= 20:
+                lines.append(
+                    f"NOTE {name}: other processes used {others:.0f}% of a core during the {phase} phase; "
+                    "the machine was not quiet, so this run's figures are disturbed"
+                )
+        client = _get(result, "max", "client_cpu_pct")
+        if isinstance(client, (int, float)) and client >= 90:
+            lines.append(
+                f"NOTE {name}: the load generator used {client:.0f}% of a core at max; "
+                "that figure may be bounded by the client, not the server"
+            )
+    return "\n".join(lines)

@@ -1,0 +1,43 @@
+"""``python -m bench --quick`` runs end to end: both servers start, every message's frame arrives.
+
+Only that it works is asserted here. How fast is the benchmark's business (its PASS/MISS), not a test's:
+timings on a shared CI machine would make a flaky test.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.timeout(150)
+def test_quick_benchmark_completes_without_losing_frames() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "bench", "--quick", "--json"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=140,
+        check=False,
+    )
+    assert done.stdout.strip(), f"no output; stderr:\n{done.stderr[-3000:]}"
+    summary = json.loads(done.stdout)
+    assert done.returncode == 0, json.dumps(summary, indent=2)[-4000:]
+    assert "error" not in summary
+    for system in ("floor", "helpline"):
+        result = summary[system]
+        assert result is not None, f"{system} was not measured"
+        assert "fatal" not in result, result["fatal"]
+        assert result["lost_frames"] == 0, result["error_samples"]
+        assert result["http_errors"] == 0, result["error_samples"]
+        assert result["socket_errors"] == []
+        assert result["max"]["msg_per_s"] > 0
+        assert result["half"]["completed"] > 0
+        assert result["half"]["completed"] == result["half"]["sent"]
+    assert summary["verdicts"]["ratio"] is not None
