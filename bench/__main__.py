@@ -15,6 +15,7 @@ import contextlib
 import json
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -24,7 +25,7 @@ from typing import Any
 from bench import report
 from bench.fixture import HELPLINE, create_fixture, postgres_schema
 from bench.load import machine_busy_seconds
-from bench.procs import PYTHON, BenchError, free_port, run_json, server
+from bench.procs import PYTHON, ROOT, BenchError, free_port, run_json, server
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -70,6 +71,22 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     if args.agents > args.interactions:
         parser.error("--agents cannot exceed --interactions")
     return args
+
+
+def source_state() -> str | None:
+    """The commit the measured code is at, with ``-dirty`` when its working tree has changes (best effort)."""
+    try:
+        done = subprocess.run(
+            ["git", "describe", "--always", "--dirty", "--abbrev=12"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return done.stdout.strip() or None
 
 
 def say(text: str) -> None:
@@ -152,7 +169,13 @@ def main(argv: list[str] | None = None) -> int:
     }
     store = "postgresql" if args.database_url and args.database_url.startswith("postgres") else "sqlite"
     summary: dict[str, Any] = {
-        "settings": {**common, "cpus": os.cpu_count(), "store": store, "log_level": args.log_level},
+        "settings": {
+            **common,
+            "cpus": os.cpu_count(),
+            "store": store,
+            "log_level": args.log_level,
+            "source": source_state(),
+        },
         "floor": None,
         "helpline": None,
     }

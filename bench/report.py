@@ -111,7 +111,7 @@ def table(summary: dict[str, Any]) -> str:
     lines = [
         f"Helpline end-to-end benchmark: {settings['cpus']} CPUs, helpline on {settings['store']}, floor on sqlite; "
         f"{settings['interactions']} interactions, {settings['agents']} agents, {settings['concurrency']} senders, "
-        f"{settings['duration']} s phases",
+        f"{settings['duration']} s phases; source {settings.get('source') or 'unknown'}",
         "  ".join(
             h.ljust(w) if i == 0 else h.rjust(w) for i, (h, w) in enumerate(zip(header, widths, strict=True))
         ),
