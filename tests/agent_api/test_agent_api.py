@@ -164,4 +164,4 @@ def test_openapi_documents_are_served(server: RunningServer) -> None:
     assert "StartInteraction" in v1["components"]["schemas"]
     assert server.client.get("/openapi.json").status_code == 200
     index = server.client.get("/").json()
-    assert len(index["openapi"]) == 2
+    assert {url.rsplit("/", 1)[1] for url in index["openapi"]} >= {"agent.json", "omnize-v1.json"}

@@ -417,7 +417,11 @@ class FakeConversations:
 
     def open_by_origin_key(self, token_id: int, key: str) -> Conversation | None:
         found = self._where(
-            lambda c: c.origin_token_id == token_id and c.origin_key == key and c.state is not ConversationState.FINISHED
+            lambda c: (
+                c.origin_token_id == token_id
+                and c.origin_key == key
+                and c.state is not ConversationState.FINISHED
+            )
         )
         return _copy(max(found, key=lambda c: c.id)) if found else None
 

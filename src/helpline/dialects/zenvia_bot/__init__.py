@@ -1,0 +1,3 @@
+"""Zenvia External bot: a department's bot gets the conversations that start there, and hands them to humans."""
+
+DIALECT = "zenvia_bot"
