@@ -22,7 +22,7 @@ import uvicorn
 from helpline.bootstrap import create_app
 from helpline.config import Settings, parse_networks
 from helpline.core import admin
-from helpline.core.model import Department
+from helpline.core.model import Department, Role
 from helpline.store.open import AnyStore, open_store
 
 
@@ -205,3 +205,28 @@ def start_server(data_dir: Path, **overrides: Any) -> Iterator[RunningServer]:
         client.close()
         server.should_exit = True
         thread.join(timeout=15)
+
+
+def create_agent(
+    server: RunningServer,
+    account_id: int,
+    name: str,
+    department_ids: list[int],
+    role: str = "agent",
+    password: str | None = None,
+) -> dict[str, Any]:
+    """An agent with a known email and password (to sign in to the console), and their API key.
+
+    The password is the same as the other helpers' agents have unless given."""
+    password = password or "s3cret"
+    email = f"{name.lower()}{time.monotonic_ns()}@acme.test"
+    created = server.store.write_sync(
+        lambda uow: admin.create_agent(uow, account_id, name, email, password, department_ids, Role(role))
+    )
+    return {
+        "agent_id": created.agent.id,
+        "api_key": created.api_key,
+        "email": email,
+        "password": password,
+        "name": name,
+    }
