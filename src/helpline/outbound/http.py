@@ -304,13 +304,24 @@ class OutboundHttp:
         Raises :class:`OutboundRefused` (the guard said no: don't retry) or :class:`OutboundFailed`
         (no complete answer within ``timeout`` seconds in total: worth retrying).
         """
+        return await self.post(url, body.encode("utf-8"), headers, timeout)
+
+    async def post(
+        self,
+        url: str,
+        content: bytes | AsyncIterable[bytes],
+        headers: Mapping[str, str],
+        timeout: float | None = None,  # noqa: ASYNC109 -- a total deadline, applied with asyncio.timeout
+    ) -> Response:
+        """POST raw bytes, or a stream of them (give its ``content-length`` in ``headers`` to send it
+        unchunked), with the caller's ``content-type``; otherwise as :meth:`post_json`."""
         target = self.guard.check_url(url)
         limit = self.timeout if timeout is None else timeout
         started = time.perf_counter()
         try:
             async with asyncio.timeout(limit):
                 request = self._client.build_request(
-                    "POST", target, content=body.encode("utf-8"), headers=dict(headers), timeout=limit
+                    "POST", target, content=content, headers=dict(headers), timeout=limit
                 )
                 response = await self._client.send(request, stream=True)
                 try:

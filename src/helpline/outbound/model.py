@@ -5,6 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+JSON = "application/json"
+FORM = "application/x-www-form-urlencoded"
+MULTIPART = "multipart/form-data"
+
 
 class DeliveryState(StrEnum):
     PENDING = "pending"
@@ -29,6 +33,9 @@ class Delivery:
     last_error: str | None
     created_at: float
     finished_at: float | None
+    content_type: str = JSON
+    path: str = ""
+    file: DeliveryFile | None = None
 
 
 @dataclass(slots=True)
@@ -41,9 +48,27 @@ class Attempt:
     response_excerpt: str | None
 
 
+@dataclass(slots=True, frozen=True)
+class DeliveryFile:
+    """A stored file sent as the multipart part ``field``; its bytes are read from the file store at send time."""
+
+    field: str
+    key: str
+    name: str
+    content_type: str
+
+
 @dataclass(slots=True)
 class PlannedDelivery:
-    """What a dialect's renderer wants sent for one event: which endpoint, which JSON body."""
+    """What a dialect's renderer wants sent for one event: which endpoint, which body.
+
+    ``body`` is sent as is with ``content_type`` (JSON, or form fields already URL-encoded); with a
+    ``file`` the delivery is ``multipart/form-data`` and ``body`` is a JSON object of its text fields.
+    ``path`` is appended to the endpoint's URL (a hookpoint under a base URL).
+    """
 
     endpoint_id: int
     body: str
+    content_type: str = JSON
+    path: str = ""
+    file: DeliveryFile | None = None

@@ -7,7 +7,11 @@ keyed with the endpoint's ``whsec_...`` secret.
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import math
+from collections.abc import Iterable
 from datetime import UTC, datetime
 
 from standardwebhooks import Webhook
@@ -15,7 +19,9 @@ from standardwebhooks import Webhook
 from helpline.outbound.http import USER_AGENT
 
 
-def webhook_headers(secret: str, webhook_id: str, body: str, timestamp: float) -> dict[str, str]:
+def webhook_headers(
+    secret: str, webhook_id: str, body: str, timestamp: float, content_type: str = "application/json"
+) -> dict[str, str]:
     """The headers of one attempt to POST ``body`` (exactly these characters, UTF-8 encoded)."""
     seconds = math.floor(timestamp)
     signature: str = Webhook(secret).sign(webhook_id, datetime.fromtimestamp(seconds, tz=UTC), body)
@@ -23,6 +29,16 @@ def webhook_headers(secret: str, webhook_id: str, body: str, timestamp: float) -
         "webhook-id": webhook_id,
         "webhook-timestamp": str(seconds),
         "webhook-signature": signature,
-        "content-type": "application/json",
+        "content-type": content_type,
         "user-agent": USER_AGENT,
     }
+
+
+def stream_signature(secret: str, webhook_id: str, seconds: int, chunks: Iterable[bytes]) -> str:
+    """``webhook-signature`` of a body given as bytes, piece by piece (a multipart body with a file in
+    it need never be held whole); the same value :func:`webhook_headers` gives for a text body."""
+    key = base64.b64decode(secret.removeprefix("whsec_"))
+    mac = hmac.new(key, f"{webhook_id}.{seconds}.".encode(), hashlib.sha256)
+    for chunk in chunks:
+        mac.update(chunk)
+    return "v1," + base64.b64encode(mac.digest()).decode("ascii")

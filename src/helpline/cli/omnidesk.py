@@ -1,0 +1,165 @@
+"""``helpline chat-token|chat-config|brand``: what an operator sets up for Omnidesk chats.
+
+These names and flags are a contract (scripts depend on them): add, never rename.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from typing import Any
+
+from helpline.cli.output import emit
+from helpline.dialects.omnidesk import admin
+from helpline.dialects.omnidesk.chat_config import KEYS, parse_assignments
+from helpline.store.open import AnyStore
+from helpline.store.sql import SqlUnitOfWork
+from helpline.store.sql_omnidesk import Brand, ChatToken
+
+Command = Callable[[argparse.Namespace, AnyStore], int]
+Common = Callable[[argparse.ArgumentParser], None]
+
+
+def add_parsers(top: Any, common: Common) -> None:
+    """Add the commands to ``helpline``'s subcommands (``top``); ``common`` adds ``--json`` and friends."""
+    token = top.add_parser("chat-token", help="Omnidesk chat tokens (chatAccountToken / chatServerToken)")
+    actions = token.add_subparsers(dest="action", required=True)
+    create = actions.add_parser(
+        "create", help="issue a chat token pair and its hookpoint signing secret (shown once)"
+    )
+    create.add_argument("--account", type=int, required=True)
+    create.add_argument("--department", type=int, required=True, help="where its chats go")
+    create.add_argument(
+        "--hide-when-offline",
+        action="store_true",
+        help="requestChatConfig tells the widget to hide while no agent of the department is online",
+    )
+    common(create)
+    listing = actions.add_parser("list", help="list chat tokens (never their secrets)")
+    listing.add_argument("--account", type=int)
+    common(listing)
+    update = actions.add_parser("update", help="change a chat token's options")
+    update.add_argument("id", type=int)
+    switch = update.add_mutually_exclusive_group(required=True)
+    switch.add_argument("--hide-when-offline", dest="hide", action="store_true")
+    switch.add_argument("--show-when-offline", dest="hide", action="store_false")
+    common(update)
+    revoke = actions.add_parser("revoke", help="disable a chat token")
+    revoke.add_argument("id", type=int)
+    common(revoke)
+
+    config = top.add_parser("chat-config", help="the chat widget's configuration per account")
+    actions = config.add_subparsers(dest="action", required=True)
+    setting = actions.add_parser(
+        "set", help="set configuration keys", description="Keys: " + ", ".join(KEYS) + "."
+    )
+    setting.add_argument("--account", type=int, required=True)
+    setting.add_argument("assignments", nargs="+", metavar="KEY=VALUE")
+    common(setting)
+    show = actions.add_parser("show", help="the configuration requestChatConfig answers with")
+    show.add_argument("--account", type=int, required=True)
+    common(show)
+
+    brand = top.add_parser("brand", help="brands that chatbot logs name (brandID)")
+    actions = brand.add_subparsers(dest="action", required=True)
+    create = actions.add_parser("create", help="create a brand")
+    create.add_argument("--account", type=int, required=True)
+    create.add_argument("name")
+    create.add_argument("--department", type=int, help="its chatbot tickets go to this department")
+    common(create)
+    listing = actions.add_parser("list", help="list brands")
+    listing.add_argument("--account", type=int)
+    common(listing)
+
+
+def chat_token_record(token: ChatToken) -> dict[str, Any]:
+    return {
+        "id": token.id,
+        "account_id": token.account_id,
+        "department_id": token.department_id,
+        "prefix": token.prefix,
+        "hide_when_offline": token.hide_when_offline,
+        "active": token.active,
+        "created_at": token.created_at,
+    }
+
+
+def brand_record(brand: Brand) -> dict[str, Any]:
+    return {
+        "id": brand.id,
+        "account_id": brand.account_id,
+        "name": brand.name,
+        "department_id": brand.department_id,
+        "created_at": brand.created_at,
+    }
+
+
+def _token_create(args: argparse.Namespace, store: AnyStore) -> int:
+    issued = store.write_sync(
+        lambda uow: admin.create_chat_token(uow, args.account, args.department, args.hide_when_offline)
+    )
+    emit(
+        chat_token_record(issued.token)
+        | {
+            "chatAccountToken": issued.account_token,
+            "chatServerToken": issued.server_token,
+            "signing_secret": issued.token.signing_secret,
+        },
+        args.json,
+    )
+    return 0
+
+
+def _token_list(args: argparse.Namespace, store: AnyStore) -> int:
+    found = store.read_sync(lambda uow: uow.omnidesk.tokens(args.account))
+    emit({"chat_tokens": [chat_token_record(t) for t in found]}, args.json)
+    return 0
+
+
+def _token_update(args: argparse.Namespace, store: AnyStore) -> int:
+    token = store.write_sync(lambda uow: admin.update_chat_token(uow, args.id, args.hide))
+    emit(chat_token_record(token), args.json)
+    return 0
+
+
+def _token_revoke(args: argparse.Namespace, store: AnyStore) -> int:
+    token = store.write_sync(lambda uow: admin.revoke_chat_token(uow, args.id))
+    emit(chat_token_record(token), args.json)
+    return 0
+
+
+def _config_set(args: argparse.Namespace, store: AnyStore) -> int:
+    changes = parse_assignments(args.assignments)
+    emit(store.write_sync(lambda uow: admin.set_chat_config(uow, args.account, changes)), args.json)
+    return 0
+
+
+def _config_show(args: argparse.Namespace, store: AnyStore) -> int:
+    emit(store.read_sync(lambda uow: admin.show_chat_config(uow, args.account)), args.json)
+    return 0
+
+
+def _brand_create(args: argparse.Namespace, store: AnyStore) -> int:
+    brand = store.write_sync(lambda uow: admin.create_brand(uow, args.account, args.name, args.department))
+    emit(brand_record(brand), args.json)
+    return 0
+
+
+def _brand_list(args: argparse.Namespace, store: AnyStore) -> int:
+    def work(uow: SqlUnitOfWork) -> list[dict[str, Any]]:
+        return [brand_record(b) for b in uow.omnidesk.brands(args.account)]
+
+    emit({"brands": store.read_sync(work)}, args.json)
+    return 0
+
+
+COMMANDS: dict[tuple[str, str | None], Command] = {
+    ("chat-token", "create"): _token_create,
+    ("chat-token", "list"): _token_list,
+    ("chat-token", "update"): _token_update,
+    ("chat-token", "revoke"): _token_revoke,
+    ("chat-config", "set"): _config_set,
+    ("chat-config", "show"): _config_show,
+    ("brand", "create"): _brand_create,
+    ("brand", "list"): _brand_list,
+}
