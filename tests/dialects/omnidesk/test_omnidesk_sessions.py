@@ -258,3 +258,23 @@ def test_a_chat_server_on_a_private_address_is_refused_at_first_contact(tmp_path
             )
             == []
         )
+
+
+def test_a_linked_file_reaches_the_customer_as_a_link(server: RunningServer, chat_server: ChatServer) -> None:
+    world = make_world(server)
+    ticket = ticket_of(world.message("links", chat_server.url, "a picture please", number=1))
+    world.presence("online")
+    world.accept(ticket)
+    for body in (
+        {"content": "here it is", "content_type": "image", "url": "https://cdn.acme.test/p.png"},
+        {"content": "", "content_type": "file", "url": "https://cdn.acme.test/terms.pdf"},
+    ):
+        answer = server.client.post(
+            f"/api/agent/v1/conversations/{ticket}/messages", json=body, headers=world.headers
+        )
+        assert answer.status_code == 201, answer.text
+    hooks = chat_server.wait_for(2)
+    assert [(h.path, h.fields["message"]) for h in hooks] == [
+        ("/messageForCustomer", "here it is\nhttps://cdn.acme.test/p.png"),
+        ("/messageForCustomer", "https://cdn.acme.test/terms.pdf"),
+    ]
