@@ -2,9 +2,11 @@
 // Every refusal becomes an ApiError carrying the server's own message.
 
 export class ApiError extends Error {
-  constructor(status, message) {
+  // `known` is false when the answer was not the API's own error shape (e.g. no such route at all).
+  constructor(status, message, known = true) {
     super(message);
     this.status = status;
+    this.known = known;
   }
 }
 
@@ -21,8 +23,8 @@ export function onServerDate(handler) {
 }
 
 function failure(status, payload, fallback) {
-  const message = payload && payload.error && payload.error.message ? payload.error.message : fallback;
-  return new ApiError(status, message);
+  const known = Boolean(payload && payload.error && payload.error.message);
+  return new ApiError(status, known ? payload.error.message : fallback, known);
 }
 
 export async function api(method, path, body, headers = {}) {

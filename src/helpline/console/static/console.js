@@ -76,6 +76,8 @@ function normalizeMessage(raw) {
     status: raw.status || null,
     created_at: raw.created_at,
     attributes: raw.content_attributes || null,
+    selected: raw.selected_value ?? (raw.content_attributes && raw.content_attributes.selected_value) ?? null,
+    deleted: raw.deleted ? true : null,
     file: raw.file || null,
   };
 }
@@ -110,6 +112,7 @@ class Console {
     this.view = 'inbox';
     this.clockOffset = 0;
     this.maxUpload = null;
+    this.features = { interactive: false, receipts: false };
     this.live = null;
     this.ticket = 0;
     this.refreshing = new Map();
@@ -185,7 +188,7 @@ class Console {
     $('.presence-control').dataset.presence = me.presence;
     document.querySelector('[data-view=admin]').hidden = me.role !== 'admin';
     this.updateSoundButton();
-    await Promise.all([this.loadDirectory(), this.loadLimits()]);
+    await Promise.all([this.loadDirectory(), this.loadLimits(), this.loadFeatures()]);
     this.live = new Live({
       path: `${AGENT}/ws`,
       onEvent: (frame) => this.onEvent(frame),
@@ -361,6 +364,7 @@ class Console {
     switch (frame.event) {
       case 'message.created':
       case 'message.updated':
+      case 'message.deleted':
         if (id && data.message) this.addMessage(id, data.message, frame.event === 'message.created');
         break;
       case 'contact.typing':
@@ -467,6 +471,109 @@ class Console {
       else this.toast(`Could not load the messages: ${error.message}`, 'alert');
     }
     this.render();
+  }
+
+  // The agent has the conversation on screen: tell the customer's side their messages were seen.
+  markSeen(conversation) {
+    if (!this.features.receipts || conversation.seenPending) return;
+    const unseen = [...conversation.messages.values()].filter(
+      (m) => !m.history && m.id && m.direction === 'inbound' && m.status && m.status !== 'seen',
+    );
+    if (!unseen.length) return;
+    conversation.seenPending = true;
+    const upTo = Math.max(...unseen.map((m) => m.id));
+    api('POST', `${AGENT}/conversations/${conversation.id}/seen`, { up_to: upTo })
+      .then(() => {
+        for (const message of unseen) message.status = 'seen';
+      })
+      .catch((error) => {
+        // A server without read receipts has no such route: stop asking it.
+        if (error.status === 404 && !error.known) this.features.receipts = false;
+      })
+      .finally(() => {
+        conversation.seenPending = false;
+      });
+  }
+
+  // What this server's agent API can do beyond the basics, read from its own OpenAPI document.
+  async loadFeatures() {
+    this.features = { interactive: false, receipts: true };
+    try {
+      const document = await api('GET', '/openapi/agent.json');
+      const post = document.components?.schemas?.PostMessage?.properties || {};
+      const kinds = post.content_type?.enum || [];
+      this.features.interactive = Boolean(post.content_attributes) && kinds.includes('quick_reply');
+    } catch (error) {
+      // Without the document the console keeps to what every version of the agent API has.
+    }
+    $('#choices').hidden = !this.features.interactive;
+  }
+
+  openChoices() {
+    $('#choices-error').textContent = '';
+    this.choicesKindChanged();
+    $('#choices-dialog').showModal();
+    $('#choices-question').focus();
+  }
+
+  choicesKindChanged() {
+    const kind = $('#choices-kind').value;
+    $('#choices-options-field').hidden = kind === 'feedback';
+    $('#choices-image-field').hidden = kind === 'feedback';
+    $('#choices-hint').textContent =
+      kind === 'card'
+        ? 'One button a line: “Title | https://…” opens a link, “Title | VALUE” answers with VALUE.'
+        : 'One option a line: “Title”, or “Title | VALUE” to answer with VALUE.';
+  }
+
+  async offerChoices(event) {
+    event.preventDefault();
+    const id = this.selectedId;
+    const conversation = this.conversations.get(id);
+    if (!conversation || !this.isMine(conversation)) return;
+    const kind = $('#choices-kind').value;
+    const content = $('#choices-question').value.trim();
+    const attributes = {};
+    if (kind !== 'feedback') {
+      const buttons = [];
+      for (const line of $('#choices-options').value.split('\n')) {
+        if (!line.trim()) continue;
+        const cut = line.indexOf('|');
+        const title = (cut < 0 ? line : line.slice(0, cut)).trim();
+        const value = (cut < 0 ? title : line.slice(cut + 1)).trim() || title;
+        if (kind === 'card' && /^https?:\/\//.test(value)) buttons.push({ type: 'link', title, url: value });
+        else if (kind === 'card') buttons.push({ type: 'postback', title, value });
+        else buttons.push({ title, value });
+      }
+      if (!buttons.length) {
+        $('#choices-error').textContent = 'Give at least one option.';
+        return;
+      }
+      attributes.buttons = buttons;
+      const image = $('#choices-image').value.trim();
+      if (image) attributes.image_url = image;
+    }
+    if (!content) {
+      $('#choices-error').textContent = 'Write the question or title first.';
+      return;
+    }
+    const button = $('#choices-confirm');
+    button.disabled = true;
+    try {
+      const message = await api(
+        'POST',
+        `${AGENT}/conversations/${id}/messages`,
+        { content, content_type: kind, content_attributes: attributes },
+        { 'idempotency-key': crypto.randomUUID() },
+      );
+      this.addMessage(id, message, false);
+      $('#choices-dialog').close();
+      $('#choices-form').reset();
+    } catch (error) {
+      $('#choices-error').textContent = error.message;
+    } finally {
+      button.disabled = false;
+    }
   }
 
   // -- notifications ------------------------------------------------------------------------------
@@ -956,6 +1063,7 @@ class Console {
     const typing = $('#typing');
     typing.textContent = conversation.contactTyping && !conversation.gone ? `${customerName(conversation)} is typing…` : '';
     this.renderMessages(conversation);
+    if (mine && !document.hidden) this.markSeen(conversation);
     if (this.focusComposer && mine) {
       this.focusComposer = false;
       $('#message').focus();
@@ -1003,7 +1111,10 @@ class Console {
 
   senderName(message, conversation) {
     const sender = message.sender || {};
-    if (message.history) return message.direction === 'inbound' ? customerName(conversation) : 'Earlier answer';
+    if (message.history) {
+      if (message.direction === 'inbound') return customerName(conversation);
+      return sender.type === 'bot' ? 'Bot' : 'Agent';
+    }
     if (message.direction === 'inbound') return customerName(conversation);
     if (sender.type === 'agent') {
       if (this.me && sender.id === this.me.id) return 'You';
@@ -1014,7 +1125,7 @@ class Console {
   }
 
   fillMessage(li, message, conversation) {
-    const signature = JSON.stringify([message.content, message.url, message.status, message.attributes, message.kind, message.sender, message.file, conversation.contact && conversation.contact.name]);
+    const signature = JSON.stringify([message.content, message.url, message.status, message.attributes, message.selected, message.deleted, message.kind, message.sender, message.file, conversation.contact && conversation.contact.name]);
     if (li.signature === signature) return;
     li.signature = signature;
     li.className = `message ${message.direction}${message.history ? ' history' : ''}`;
@@ -1031,6 +1142,11 @@ class Console {
       when,
     );
     const body = h('div', { class: 'message-body' });
+    if (message.deleted) {
+      body.append(h('p', { class: 'text muted' }, 'This message was deleted.'));
+      li.replaceChildren(head, body);
+      return;
+    }
     if (message.content) body.append(h('p', { class: 'text' }, message.content));
     const url = safeUrl(message.url);
     const fileName = message.file?.name || (url ? decodeURIComponent(new URL(url).pathname.split('/').pop() || 'file') : '');
@@ -1056,12 +1172,12 @@ class Console {
 
   // Cards, quick replies and feedback requests, with the customer's choice when there is one.
   interactive(message) {
-    const attributes = message.attributes;
-    if (!attributes || !['card', 'quick_reply', 'feedback'].includes(message.kind)) return null;
+    if (!['card', 'quick_reply', 'feedback'].includes(message.kind)) return null;
+    const attributes = message.attributes || {};
     const box = h('div', { class: `interactive ${message.kind}` });
     const image = safeUrl(attributes.image_url);
     if (image) box.append(h('img', { src: image, alt: '', loading: 'lazy', class: 'card-image' }));
-    const chosen = attributes.selected_value;
+    const chosen = message.selected;
     const buttons = Array.isArray(attributes.buttons) ? attributes.buttons : [];
     if (buttons.length) {
       const row = h('ul', { class: 'choices', 'aria-label': 'Options offered' });
@@ -1153,6 +1269,10 @@ class Console {
     $('#transfer-form').addEventListener('submit', (event) => this.confirmTransfer(event));
     $('#transfer-cancel').addEventListener('click', () => $('#transfer-dialog').close());
     $('#finish').addEventListener('click', () => this.finish());
+    $('#choices').addEventListener('click', () => this.openChoices());
+    $('#choices-kind').addEventListener('change', () => this.choicesKindChanged());
+    $('#choices-form').addEventListener('submit', (event) => this.offerChoices(event));
+    $('#choices-cancel').addEventListener('click', () => $('#choices-dialog').close());
     $('#back').addEventListener('click', () => this.closeConversation());
     $('#search-form').addEventListener('submit', (event) => this.search(event));
     document.addEventListener('keydown', (event) => {
