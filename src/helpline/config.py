@@ -47,6 +47,8 @@ class Settings:
     max_upload_bytes: int = 25 * 1024 * 1024
     public_url: str = ""
     tick_seconds: float = 1.0
+    sdk_keepalive_seconds: float = 30.0  # SDK websocket: how often the server sends presence.update
+    sdk_idle_timeout_seconds: float = 90.0  # ...and how long a silent client is kept
     extra: dict[str, str] = field(default_factory=dict)
 
     def resolved_database_url(self) -> str:
@@ -76,4 +78,10 @@ def from_env(environ: dict[str, str] | None = None) -> Settings:
     settings.tick_seconds = float(env.get("HELPLINE_TICK_SECONDS", settings.tick_seconds))
     settings.max_upload_bytes = int(env.get("HELPLINE_MAX_UPLOAD_BYTES", settings.max_upload_bytes))
     settings.public_url = env.get("HELPLINE_PUBLIC_URL", settings.public_url)
+    settings.sdk_keepalive_seconds = float(
+        env.get("HELPLINE_SDK_KEEPALIVE_SECONDS", settings.sdk_keepalive_seconds)
+    )
+    settings.sdk_idle_timeout_seconds = float(
+        env.get("HELPLINE_SDK_IDLE_TIMEOUT_SECONDS", settings.sdk_idle_timeout_seconds)
+    )
     return settings

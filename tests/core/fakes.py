@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, fields, replace
 from typing import Any, TypeVar
 
+from helpline.core.channel import ContactToken, Reaction
 from helpline.core.events import NewEvent
 from helpline.core.model import (
     Account,
@@ -66,6 +67,8 @@ class FakeDb:
     history: list[HistoryEntry] = field(default_factory=list)
     events: list[Event] = field(default_factory=list)
     sequences: dict[str, int] = field(default_factory=dict)
+    contact_tokens: dict[int, tuple[ContactToken, str]] = field(default_factory=dict)  # id -> (token, hash)
+    reactions: list[Reaction] = field(default_factory=list)
 
     def next_id(self, table: str) -> int:
         self.sequences[table] = self.sequences.get(table, 0) + 1
@@ -470,6 +473,7 @@ class FakeMessages:
                 )
             if message.idempotency_key is not None and other.idempotency_key == message.idempotency_key:
                 raise IntegrityError(f"idempotency key {message.idempotency_key!r} is taken")
+        message.updated_at = message.updated_at or message.created_at
         message.id = self.db.next_id("messages")
         self.db.messages[message.id] = _copy(message)
         return message
@@ -541,6 +545,104 @@ class FakeEvents:
         return self.db.events[0].seq if self.db.events else 0
 
 
+class FakeContactTokens:
+    def __init__(self, db: FakeDb) -> None:
+        self.db = db
+
+    def create(self, token: ContactToken, token_hash: str) -> ContactToken:
+        for other, other_hash in self.db.contact_tokens.values():
+            if other_hash == token_hash or other.contact_id == token.contact_id:
+                raise IntegrityError("contact_tokens.token_hash and contact_id are unique")
+            if other.identifier == token.identifier:
+                raise IntegrityError("contact_tokens.identifier is unique")
+        token.id = self.db.next_id("contact_tokens")
+        self.db.contact_tokens[token.id] = (_copy(token), token_hash)
+        return token
+
+    def by_hash(self, token_hash: str) -> ContactToken | None:
+        return next((_copy(t) for t, h in self.db.contact_tokens.values() if h == token_hash), None)
+
+    def by_contact(self, contact_id: int) -> ContactToken | None:
+        return next((_copy(t) for t, _ in self.db.contact_tokens.values() if t.contact_id == contact_id), None)
+
+
+class FakeContactConversations:
+    def __init__(self, db: FakeDb) -> None:
+        self.db = db
+
+    def latest_for_contact(self, contact_id: int) -> Conversation | None:
+        found = [c for c in self.db.conversations.values() if c.contact_id == contact_id]
+        return _copy(max(found, key=lambda c: c.id)) if found else None
+
+    def ids_for_contact(self, contact_id: int) -> list[int]:
+        return sorted(c.id for c in self.db.conversations.values() if c.contact_id == contact_id)
+
+
+_MESSAGE_CHANGES = {"status", "updated_at", "selected_value", "content", "file_url", "content_attributes", "deleted_at"}
+
+
+class FakeMessageChanges:
+    def __init__(self, db: FakeDb) -> None:
+        self.db = db
+
+    def get(self, message_id: int) -> Message | None:
+        return _copy(self.db.messages.get(message_id))
+
+    def get_many(self, message_ids: Sequence[int]) -> list[Message]:
+        return [_copy(self.db.messages[i]) for i in sorted(set(message_ids)) if i in self.db.messages]
+
+    def update(self, message_id: int, fields: dict[str, Any]) -> None:
+        unknown = set(fields) - _MESSAGE_CHANGES
+        if unknown:
+            raise KeyError(f"messages cannot change {', '.join(sorted(unknown))}")
+        found = self.db.messages.get(message_id)
+        if found is not None:
+            _set_columns(found, fields, {})
+
+    def unseen_inbound(self, conversation_id: int, up_to: int | None) -> list[Message]:
+        found = [
+            m
+            for m in self.db.messages.values()
+            if m.conversation_id == conversation_id
+            and m.direction.value == "inbound"
+            and m.status != "seen"
+            and (up_to is None or m.id <= up_to)
+        ]
+        return [_copy(m) for m in sorted(found, key=lambda m: m.id)]
+
+
+class FakeReactions:
+    def __init__(self, db: FakeDb) -> None:
+        self.db = db
+
+    def put(self, message_id: int, actor: Any, reaction: str, now: float) -> None:
+        self.remove(message_id, actor)
+        self.db.reactions.append(Reaction(message_id, actor, reaction, now))
+
+    def remove(self, message_id: int, actor: Any) -> bool:
+        before = len(self.db.reactions)
+        self.db.reactions = [r for r in self.db.reactions if (r.message_id, r.actor) != (message_id, actor)]
+        return len(self.db.reactions) < before
+
+    def for_messages(self, message_ids: Sequence[int]) -> dict[int, list[Reaction]]:
+        found: dict[int, list[Reaction]] = {}
+        for reaction in self.db.reactions:
+            if reaction.message_id in message_ids:
+                found.setdefault(reaction.message_id, []).append(reaction)
+        return found
+
+
+class FakeSdk:
+    """``uow.sdk``: the repositories of :mod:`helpline.core.channel` (contact tokens, message changes,
+    reactions); what only the SQL store offers (inboxes, push tokens, event lookups) is not faked."""
+
+    def __init__(self, db: FakeDb) -> None:
+        self.contact_tokens = FakeContactTokens(db)
+        self.conversations = FakeContactConversations(db)
+        self.messages = FakeMessageChanges(db)
+        self.reactions = FakeReactions(db)
+
+
 class FakeUnitOfWork:
     """One transaction over a :class:`FakeDb`; implements :class:`helpline.core.ports.UnitOfWork`."""
 
@@ -557,6 +659,7 @@ class FakeUnitOfWork:
         self.messages = FakeMessages(db)
         self.history = FakeHistory(db)
         self.events = FakeEvents(db)
+        self.sdk = FakeSdk(db)
         self.recorded: list[Event] = []
 
     def emit(self, event: NewEvent) -> Event:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 import msgspec
 
@@ -18,8 +18,14 @@ class SetPresence(msgspec.Struct, forbid_unknown_fields=True):
 
 class PostMessage(msgspec.Struct, forbid_unknown_fields=True):
     content: str = ""
-    content_type: Literal["text", "image", "video", "audio", "file"] = "text"
+    content_type: Literal["text", "image", "video", "audio", "file", "card", "quick_reply", "feedback"] = "text"
     url: str | None = None
+    content_attributes: dict[str, Any] | None = None  # the options of a card or quick reply
+    reply_to: int | None = None  # the id of a message of the conversation this one answers
+
+
+class MarkSeen(msgspec.Struct, forbid_unknown_fields=True):
+    up_to: int | None = None  # the last message read (default: all of them)
 
 
 class Typing(msgspec.Struct, forbid_unknown_fields=True):

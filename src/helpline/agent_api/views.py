@@ -57,6 +57,11 @@ def message_item(message: Message) -> dict[str, Any]:
         "file_id": message.file_id,
         "status": message.status,
         "created_at": message.created_at,
+        "updated_at": message.updated_at or message.created_at,
+        "content_attributes": message.content_attributes,
+        "selected_value": message.selected_value,
+        "reply_to": message.reply_to_id,
+        "deleted": message.deleted_at is not None,
     }
 
 

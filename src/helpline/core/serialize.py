@@ -18,6 +18,12 @@ def message_view(message: Message, sender_name: str | None = None) -> JsonObject
         "file_id": message.file_id,
         "status": message.status,
         "created_at": message.created_at,
+        "updated_at": message.updated_at or message.created_at,
+        "content_attributes": message.content_attributes,
+        "selected_value": message.selected_value,
+        "reply_to_id": message.reply_to_id,
+        "idempotency_key": message.idempotency_key,
+        "deleted": message.deleted_at is not None,
     }
 
 
@@ -57,4 +63,5 @@ def conversation_view(conversation: Conversation) -> JsonObject:
             else None
         ),
         "last_message_seq": conversation.last_message_seq,
+        "feedback": conversation.feedback,
     }

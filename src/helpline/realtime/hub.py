@@ -13,15 +13,18 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
 
 import msgspec
 
-from helpline.core.model import Event
+from helpline.core import events as ev
+from helpline.core.model import ActorType, Event
 
 log = logging.getLogger(__name__)
 
 QUEUE_LIMIT = 1000
 Fetch = Callable[[int, int], Awaitable[list[Event]]]
+F = TypeVar("F")
 
 
 def encode_event(event: Event) -> str:
@@ -33,9 +36,28 @@ def encode_event(event: Event) -> str:
     return msgspec.json.encode({"seq": event.seq, "event": event.type, "data": data}).decode()
 
 
+class Subscription(Generic[F]):
+    """One websocket's view of the stream: which events it may see (``wants``), how they are encoded for
+    its protocol (``encode``: None leaves the event out), and the frames waiting to be written to it.
+
+    The hub encodes an event once per ``protocol`` and hands that same frame to every socket of the
+    protocol that wants it; so ``encode`` must give the same frame to every subscriber of a protocol.
+    """
+
+    protocol: str
+    queue: asyncio.Queue[tuple[int, F] | None]
+    overflowed: bool
+
+    def wants(self, event: Event) -> bool:
+        raise NotImplementedError
+
+    def encode(self, event: Event) -> F | None:
+        raise NotImplementedError
+
+
 @dataclass(eq=False)
-class Subscriber:
-    """One websocket's view: which events it may see, and the frames waiting to be written to it."""
+class Subscriber(Subscription[str]):
+    """An agent's socket: the events of their departments and of their own work."""
 
     account_id: int
     agent_id: int
@@ -45,11 +67,49 @@ class Subscriber:
         default_factory=lambda: asyncio.Queue(maxsize=QUEUE_LIMIT)
     )
     overflowed: bool = False
+    protocol: str = "agent"
 
     def wants(self, event: Event) -> bool:
         return event.account_id == self.account_id and event.visible_to(
             self.agent_id, self.department_ids, self.is_admin
         )
+
+    def encode(self, event: Event) -> str | None:
+        return encode_event(event)
+
+
+@dataclass(eq=False)
+class ContactSubscriber(Subscription[F]):
+    """A contact's socket: the events of the contact's conversations, including those it starts while
+    connected (their ``conversation.started`` names the contact as actor). ``encoder`` is the protocol's
+    (a dialect's) and may leave events out."""
+
+    account_id: int
+    contact_id: int
+    conversation_ids: set[int]
+    protocol: str
+    encoder: Callable[[Event], F | None]
+    queue: asyncio.Queue[tuple[int, F] | None] = field(
+        default_factory=lambda: asyncio.Queue(maxsize=QUEUE_LIMIT)
+    )
+    overflowed: bool = False
+
+    def wants(self, event: Event) -> bool:
+        if event.account_id != self.account_id or event.conversation_id is None:
+            return False
+        if event.conversation_id in self.conversation_ids:
+            return True
+        if (
+            event.type == ev.CONVERSATION_STARTED
+            and event.actor.type is ActorType.CONTACT
+            and event.actor.id == self.contact_id
+        ):
+            self.conversation_ids.add(event.conversation_id)
+            return True
+        return False
+
+    def encode(self, event: Event) -> F | None:
+        return self.encoder(event)
 
 
 class Hub:
@@ -57,7 +117,7 @@ class Hub:
         self._fetch = fetch
         self.last_seq = start_seq
         self._pending: dict[int, Event] = {}
-        self._subscribers: set[Subscriber] = set()
+        self._subscribers: set[Subscription[Any]] = set()
         self._poll_seconds = poll_seconds
         self._wake = asyncio.Event()
         self._listeners: list[Callable[[list[Event]], None]] = []
@@ -66,10 +126,10 @@ class Hub:
         """Called with each in-order batch after dispatch (the delivery worker uses it as a wake-up)."""
         self._listeners.append(listener)
 
-    def subscribe(self, subscriber: Subscriber) -> None:
+    def subscribe(self, subscriber: Subscription[Any]) -> None:
         self._subscribers.add(subscriber)
 
-    def unsubscribe(self, subscriber: Subscriber) -> None:
+    def unsubscribe(self, subscriber: Subscription[Any]) -> None:
         self._subscribers.discard(subscriber)
 
     @property
@@ -92,12 +152,16 @@ class Hub:
 
     def _dispatch(self, events: list[Event]) -> None:
         for event in events:
-            frame: str | None = None
+            frames: dict[str, Any] = {}  # one encoding per protocol, shared by its sockets
             for subscriber in self._subscribers:
                 if subscriber.overflowed or not subscriber.wants(event):
                     continue
+                protocol = subscriber.protocol
+                if protocol not in frames:
+                    frames[protocol] = subscriber.encode(event)
+                frame = frames[protocol]
                 if frame is None:
-                    frame = encode_event(event)
+                    continue
                 try:
                     subscriber.queue.put_nowait((event.seq, frame))
                 except asyncio.QueueFull:

@@ -1,0 +1,518 @@
+"""The SDK's REST API under ``/api/v1/sdk``.
+
+``POST /conversations`` opens the contact's channel and answers its ``pubsubToken``; every other call
+presents that token in the ``access_token`` header. Each request does its whole change in one unit of
+work; a refusal is ``{"statusCode": N, "message": "<what is wrong>", "error": "<reason>"}`` with status N.
+"""
+
+from __future__ import annotations
+
+import re
+from http import HTTPStatus
+from typing import Any, TypeVar
+
+import msgspec
+from starlette.datastructures import UploadFile
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from helpline.core import channel, conversations, inboxes, message_actions, receipts
+from helpline.core.channel import ContactToken
+from helpline.core.conversations import ContactDetails
+from helpline.core.errors import Invalid, NotFound, Unauthorized
+from helpline.core.files import Blob, kind_for, public_path, record_file
+from helpline.core.interactive import INTERACTIVE
+from helpline.core.model import Actor, ActorType, Conversation, Direction, MessageKind
+from helpline.dialects.novatalks import DIALECT, replies, views
+from helpline.dialects.novatalks.schema import (
+    CreateConversation,
+    CreateMessage,
+    InteractiveAttribute,
+    PushTokenIn,
+    ReactionIn,
+    UpdateStatus,
+)
+from helpline.store.sql import SqlUnitOfWork
+from helpline.web.http import Handler, describe_validation_error, guarded, json_response, read_body
+from helpline.web.services import Services
+from helpline.web.uploads import parse_multipart, store_upload
+
+PREFIX = "/api/v1/sdk"
+MAX_FILES = 10
+MAX_NAME = 255
+MAX_EMAIL = 74  # the vendor's limit
+MAX_PHONE = 64
+MAX_ECHO_ID = 255
+MAX_PUSH_TOKEN = 4096
+MAX_PAGE = 100
+DEFAULT_PAGE = 20
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+S = TypeVar("S", bound=msgspec.Struct)
+
+
+def error(status: int, message: str) -> Response:
+    if status == 422:  # the vendor answers every refused request body with 400 Bad Request
+        status = 400
+    return json_response(
+        {"statusCode": status, "message": message, "error": HTTPStatus(status).phrase}, status
+    )
+
+
+def done() -> Response:
+    """The vendor answers these calls 200 with no body."""
+    return Response(status_code=200)
+
+
+def without_trailing_commas(raw: bytes) -> bytes | None:
+    """``raw`` without commas that close an object or array (outside strings); None if it has none."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    out: list[str] = []
+    in_string = escaped = changed = False
+    for index, char in enumerate(text):
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+            out.append(char)
+            continue
+        if char == '"':
+            in_string = True
+        elif char == ",":
+            rest = text[index + 1 :].lstrip()
+            if rest[:1] in ("}", "]"):
+                changed = True
+                continue
+        out.append(char)
+    return "".join(out).encode() if changed else None
+
+
+def _secret(request: Request) -> str | None:
+    return (
+        request.headers.get("access_token")
+        or request.headers.get("access-token")
+        or request.query_params.get("access_token")
+    )
+
+
+def _number(request: Request, name: str, low: int = 0, high: int | None = None) -> int | None:
+    raw = request.query_params.get(name)
+    if raw is None or raw == "":
+        return None
+    try:
+        value = int(float(raw)) if "." in raw else int(raw)
+    except ValueError:
+        raise Invalid(f"{name} must be a number (got {raw!r})") from None
+    if value < low or (high is not None and value > high):
+        limits = f"from {low} to {high}" if high is not None else f"at least {low}"
+        raise Invalid(f"{name} must be {limits} (got {value})")
+    return value
+
+
+def _path_id(request: Request) -> int:
+    raw = request.path_params["id"]
+    if not raw.isdigit():
+        raise NotFound(f"message {raw} not found")
+    return int(raw)
+
+
+def authorised(uow: SqlUnitOfWork, secret: str | None) -> ContactToken:
+    """The contact behind a pubsub token, while its inbox is still open to SDK clients."""
+    token = channel.token_by_secret(uow, secret)
+    inbox = uow.sdk.inboxes.get(token.department_id)
+    if inbox is None or not inbox.enabled:
+        raise Unauthorized("the inbox of this access_token is no longer open to SDK clients")
+    return token
+
+
+def _echo_id(raw: str | int | None) -> str:
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        raise Invalid("message.echo_id is required")
+    echo = str(raw).strip()
+    if len(echo) > MAX_ECHO_ID:
+        raise Invalid(f"message.echo_id must be at most {MAX_ECHO_ID} characters")
+    return echo
+
+
+class SdkApi:
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        self.store = services.store
+        self.limit = services.settings.max_body_bytes
+
+    async def _decode(self, request: Request, schema: type[S]) -> S:
+        raw = await read_body(request, self.limit)
+        if not raw.strip():
+            raise Invalid("a JSON body is required")
+        try:
+            return msgspec.json.decode(raw, type=schema)
+        except msgspec.ValidationError as bad:
+            raise Invalid(describe_validation_error(bad)) from None
+        except msgspec.DecodeError as bad:
+            # The vendor's own examples end objects with a comma ({"name": "...",}): take those too.
+            forgiven = without_trailing_commas(raw)
+            if forgiven is None:
+                raise Invalid(describe_validation_error(bad)) from None
+            try:
+                return msgspec.json.decode(forgiven, type=schema)
+            except msgspec.ValidationError as wrong:
+                raise Invalid(describe_validation_error(wrong)) from None
+            except msgspec.DecodeError:
+                raise Invalid(describe_validation_error(bad)) from None
+
+    # -- POST /conversations -------------------------------------------------------------------------
+
+    async def create_conversation(self, request: Request) -> Response:
+        body = await self._decode(request, CreateConversation)
+        name = body.name.strip()
+        if not name:
+            raise Invalid("name is required")
+        if len(name) > MAX_NAME:
+            raise Invalid(f"name must be at most {MAX_NAME} characters")
+        email = body.email.strip() if body.email else None
+        if email is not None and (len(email) > MAX_EMAIL or not _EMAIL.match(email)):
+            raise Invalid(f"email must be an email address of at most {MAX_EMAIL} characters (got {email!r})")
+        phone = (body.phone_number or "").strip() or None
+        if phone is not None and len(phone) > MAX_PHONE:
+            raise Invalid(f"phone_number must be at most {MAX_PHONE} characters")
+        if body.push_token is not None and not 0 < len(body.push_token) <= MAX_PUSH_TOKEN:
+            raise Invalid(f"push_token must have 1 to {MAX_PUSH_TOKEN} characters")
+        first = body.message
+        first_echo = _echo_id(first.echo_id) if first is not None else None
+        if first is not None and not (first.content or "").strip():
+            raise Invalid("message.content is required when a first message is sent")
+        details = ContactDetails(
+            name=name,
+            email=email,
+            phone=phone,
+            attributes=channel.contact_attributes(body.custom_attributes, body.additional_attributes),
+        )
+        identifier = request.query_params.get("inbox") or request.headers.get("x-inbox-identifier")
+
+        def work(uow: SqlUnitOfWork) -> dict[str, Any]:
+            inbox = inboxes.resolve(uow, identifier)
+            department = conversations.active_department(uow, inbox.account_id, inbox.department_id)
+
+            def opening(conversation: Conversation) -> None:
+                assert first is not None
+                assert first_echo is not None
+                conversations.add_message(
+                    uow,
+                    conversation,
+                    direction=Direction.INBOUND,
+                    sender=Actor(ActorType.CONTACT, conversation.contact_id),
+                    content=first.content or "",
+                    kind=MessageKind.TEXT,
+                    idempotency_key=views.echo_key(first_echo),
+                    sender_name=name,
+                )
+
+            opened = channel.open_channel(uow, department, DIALECT, details, opening if first else None)
+            if body.push_token:
+                uow.sdk.push_tokens.add(opened.token.id, body.push_token, uow.now)
+            return {
+                "contact": views.contact_json(opened.contact),
+                "contactInbox": {"pubsubToken": opened.secret},
+                "account_id": department.account_id,
+                "conversation": views.conversation_brief(opened.conversation),
+            }
+
+        return json_response({"payload": await self.store.write(work)})
+
+    # -- GET /conversations, GET /conversations/messages ---------------------------------------------
+
+    async def get_conversation(self, request: Request) -> Response:
+        limit = _number(request, "limit", 1)
+        secret = _secret(request)
+
+        def work(uow: SqlUnitOfWork) -> dict[str, Any]:
+            token = authorised(uow, secret)
+            conversation = channel.current_conversation(uow, token)
+            found = uow.sdk.messages.page(conversation.id, limit=limit)
+            status, substatus = views.status_of(conversation.state)
+            return {
+                "conversation": {
+                    "id": conversation.id,
+                    "status": status,
+                    "contact_inbox_id": token.id,
+                    "substatus": substatus,
+                },
+                "messages": views.messages_json(views.Lookup(uow), found),
+            }
+
+        return json_response(await self.store.read(work))
+
+    async def get_messages(self, request: Request) -> Response:
+        before = _number(request, "before", 1)
+        after = _number(request, "after", 0)
+        updated_at = _number(request, "updated_at", 0)
+        limit = _number(request, "limit", 1, MAX_PAGE) or DEFAULT_PAGE
+        secret = _secret(request)
+        # ``updated_at`` asks for messages changed after that millisecond.
+        updated_after = (updated_at + 1) / 1000.0 if updated_at is not None else None
+
+        def work(uow: SqlUnitOfWork) -> list[dict[str, Any]]:
+            token = authorised(uow, secret)
+            conversation = channel.current_conversation(uow, token)
+            found = uow.sdk.messages.page(
+                conversation.id, before=before, after=after, updated_after=updated_after, limit=limit
+            )
+            return views.messages_json(views.Lookup(uow), found)
+
+        return json_response(await self.store.read(work))
+
+    # -- POST /conversations/messages ----------------------------------------------------------------
+
+    async def create_message(self, request: Request) -> Response:
+        secret = _secret(request)
+        uploads: list[UploadFile] = []
+        blobs: list[Blob] = []
+        content: str | None
+        echo: str | int | None
+        if request.headers.get("content-type", "").startswith("multipart/form-data"):
+            # Who first, so nobody can fill the disk with uploads they may not send.
+            await self.store.read(lambda uow: authorised(uow, secret))
+            limit = self.services.settings.max_upload_bytes
+            form = await parse_multipart(request, limit, max_files=MAX_FILES)
+            for field in ("attachments[]", "attachments"):
+                for item in form.getlist(field):
+                    if not isinstance(item, UploadFile):
+                        raise Invalid(f"{field} must carry files, not text")
+                    uploads.append(item)
+            raw_content = form.get("message[content]", form.get("content"))
+            raw_echo = form.get("message[echo_id]", form.get("echo_id"))
+            if isinstance(raw_content, UploadFile) or isinstance(raw_echo, UploadFile):
+                raise Invalid("message[content] and message[echo_id] must be text fields")
+            content, echo = raw_content, raw_echo
+        else:
+            body = await self._decode(request, CreateMessage)
+            content, echo = body.message.content, body.message.echo_id
+        echo_id = _echo_id(echo)
+        if not uploads and not (content or "").strip():
+            raise Invalid("message.content is required (or send files in attachments[])")
+        reply = replies.parse(content) if content else None
+        text = reply.content if reply is not None else (content or "")
+        if not uploads and not text.strip():
+            raise Invalid("the reply has no [Content:] text")
+        try:
+            for upload in uploads:
+                blobs.append(
+                    await store_upload(self.services.files, upload, self.services.settings.max_upload_bytes)
+                )
+        except BaseException:
+            for blob in blobs:
+                await self.services.files.delete(blob.key)
+            raise
+
+        def work(uow: SqlUnitOfWork) -> bool:
+            token = authorised(uow, secret)
+            key = views.echo_key(echo_id)
+            current = channel.current_conversation(uow, token)
+            if uow.messages.by_idempotency_key(current.id, key) is not None:
+                return False  # a retry: the first send stands
+            reply_to_id = None
+            if reply is not None:
+                target = message_actions.reply_target(
+                    uow, uow.sdk.conversations.ids_for_contact(token.contact_id), reply.message_id
+                )
+                replied_dialog = uow.conversations.by_id_any_account(target.conversation_id)
+                if reply.dialog_id and (replied_dialog is None or replied_dialog.hash != reply.dialog_id):
+                    raise NotFound(f"message {reply.message_id} not found in dialog {reply.dialog_id}")
+                reply_to_id = target.id
+            contact = uow.contacts.get(token.contact_id)
+            actor = channel.contact_actor(token)
+
+            def write(conversation: Conversation) -> None:
+                if not blobs:
+                    conversations.add_message(
+                        uow,
+                        conversation,
+                        direction=Direction.INBOUND,
+                        sender=actor,
+                        content=text,
+                        kind=MessageKind.TEXT,
+                        idempotency_key=key,
+                        sender_name=contact.name if contact else None,
+                        reply_to_id=reply_to_id,
+                    )
+                for index, (blob, upload) in enumerate(zip(blobs, uploads, strict=True)):
+                    stored = record_file(uow, conversation, blob, upload.filename, actor)
+                    conversations.add_message(
+                        uow,
+                        conversation,
+                        direction=Direction.INBOUND,
+                        sender=actor,
+                        content=text if index == 0 else "",
+                        kind=kind_for(blob.content_type),
+                        file_url=self.services.public_url(public_path(stored)),
+                        idempotency_key=key if index == 0 else f"{key}#{index + 1}",
+                        sender_name=contact.name if contact else None,
+                        file_id=stored.id,
+                        reply_to_id=reply_to_id if index == 0 else None,
+                    )
+
+            channel.conversation_to_write(uow, token, DIALECT, write)
+            return True
+
+        try:
+            written = await self.store.write(work)
+        except BaseException:
+            for blob in blobs:
+                await self.services.files.delete(blob.key)
+            raise
+        if not written:
+            for blob in blobs:
+                await self.services.files.delete(blob.key)
+        return done()
+
+    # -- PATCH status, PATCH interactive-attribute, DELETE, reactions --------------------------------
+
+    async def update_status(self, request: Request) -> Response:
+        body = await self._decode(request, UpdateStatus)
+        if body.status not in receipts.STATUSES:
+            raise Invalid(f"status must be one of {', '.join(receipts.STATUSES)} (got {body.status!r})")
+        secret = _secret(request)
+
+        def work(uow: SqlUnitOfWork) -> None:
+            receipts.mark_by_contact(uow, authorised(uow, secret), body.messageIds, body.status)
+
+        await self.store.write(work)
+        return done()
+
+    async def interactive_attribute(self, request: Request) -> Response:
+        message_id = _path_id(request)
+        body = await self._decode(request, InteractiveAttribute)
+        secret = _secret(request)
+
+        def work(uow: SqlUnitOfWork) -> None:
+            token = authorised(uow, secret)
+            message = channel.contact_message(uow, token, message_id)
+            conversation = channel.conversation_of(uow, message)
+            message_actions.select_option(
+                uow, token, conversation, message, body.selected_content_attribute_value
+            )
+
+        await self.store.write(work)
+        return done()
+
+    async def delete_message(self, request: Request) -> Response:
+        message_id = _path_id(request)
+        secret = _secret(request)
+
+        def work(uow: SqlUnitOfWork) -> str | None:
+            token = authorised(uow, secret)
+            message = channel.contact_message(uow, token, message_id)
+            conversation = channel.conversation_of(uow, message)
+            return message_actions.delete_message(uow, conversation, message, channel.contact_actor(token))
+
+        key = await self.store.write(work)
+        if key is not None:
+            await self.services.files.delete(key)
+        return done()
+
+    async def react(self, request: Request) -> Response:
+        message_id = _path_id(request)
+        body = await self._decode(request, ReactionIn)
+        secret = _secret(request)
+
+        def work(uow: SqlUnitOfWork) -> None:
+            token = authorised(uow, secret)
+            message = channel.contact_message(uow, token, message_id)
+            conversation = channel.conversation_of(uow, message)
+            message_actions.set_reaction(
+                uow, conversation, message, channel.contact_actor(token), body.reaction
+            )
+
+        await self.store.write(work)
+        return done()
+
+    # -- push tokens ---------------------------------------------------------------------------------
+
+    async def add_push_token(self, request: Request) -> Response:
+        body = await self._decode(request, PushTokenIn)
+        if not 0 < len(body.push_token.strip()) <= MAX_PUSH_TOKEN:
+            raise Invalid(f"push_token must have 1 to {MAX_PUSH_TOKEN} characters")
+        secret = _secret(request)
+
+        def work(uow: SqlUnitOfWork) -> None:
+            uow.sdk.push_tokens.add(authorised(uow, secret).id, body.push_token.strip(), uow.now)
+
+        await self.store.write(work)
+        return done()
+
+    async def remove_push_token(self, request: Request) -> Response:
+        push_token = request.path_params["push_token"]
+        secret = _secret(request)
+
+        def work(uow: SqlUnitOfWork) -> None:
+            uow.sdk.push_tokens.remove(authorised(uow, secret).id, push_token)
+
+        await self.store.write(work)
+        return done()
+
+    # -- GET /settings -------------------------------------------------------------------------------
+
+    async def settings(self, request: Request) -> Response:
+        secret = _secret(request)
+        identifier = request.query_params.get("inbox") or request.headers.get("x-inbox-identifier")
+        settings = self.services.settings
+
+        def work(uow: SqlUnitOfWork) -> dict[str, Any]:
+            if secret:
+                token = authorised(uow, secret)
+                inbox = uow.sdk.inboxes.get(token.department_id)
+                assert inbox is not None
+            else:
+                inbox = inboxes.resolve(uow, identifier)
+            department = uow.departments.get(inbox.account_id, inbox.department_id)
+            assert department is not None
+            return {
+                "account_id": inbox.account_id,
+                "inbox": {
+                    "id": inbox.department_id,
+                    "name": inbox.name,
+                    "identifier": inbox.identifier,
+                    "channel": views.CHANNEL,
+                    "active": department.active,
+                },
+                "agents_online": len(uow.agents.online_in_department(department.id)),
+                "queue_enabled": department.queue_enabled,
+                "websocket": {
+                    "path": "/ws",
+                    "keepalive_seconds": settings.sdk_keepalive_seconds,
+                    "timeout_seconds": settings.sdk_idle_timeout_seconds,
+                },
+                "attachments": {"max_bytes": settings.max_upload_bytes, "max_files": MAX_FILES},
+                "push_notifications": inbox.push_endpoint_id is not None,
+                "interactive_content_types": sorted(k.value for k in INTERACTIVE),
+                "reactions": True,
+                "delete_messages": True,
+            }
+
+        return json_response(await self.store.read(work))
+
+
+def routes(services: Services) -> list[BaseRoute]:
+    api = SdkApi(services)
+    table: list[tuple[str, Handler, str]] = [
+        ("/conversations", api.create_conversation, "POST"),
+        ("/conversations", api.get_conversation, "GET"),
+        ("/conversations/messages", api.get_messages, "GET"),
+        ("/conversations/messages", api.create_message, "POST"),
+        ("/conversations/messages/status", api.update_status, "PATCH"),
+        ("/conversations/messages/{id}/interactive-attribute", api.interactive_attribute, "PATCH"),
+        ("/conversations/messages/{id}/reactions", api.react, "POST"),
+        ("/conversations/messages/{id}", api.delete_message, "DELETE"),
+        ("/notifications", api.add_push_token, "POST"),
+        ("/notifications/{push_token}", api.remove_push_token, "DELETE"),
+        ("/settings", api.settings, "GET"),
+    ]
+    return [
+        Route(PREFIX + path, guarded(handler, error), methods=[method]) for path, handler, method in table
+    ]
