@@ -2,7 +2,7 @@
 
 ``POST /interactions/{hash}/messages`` decodes the same JSON body Helpline's Omnize V1 endpoint takes,
 inserts one row into an SQLite file opened with Helpline's settings (WAL, ``synchronous=NORMAL``) through
-one writer thread with group commit (as ``helpline.store.sqlite`` does), then writes one websocket text
+group commit on the event loop (as ``helpline.store.sqlite`` does in the server), then writes one websocket text
 frame to the socket that registered that hash, and answers 200.
 
 ``WS /ws?conversations=h1,h2,...`` registers a socket for those hashes and sends ``{"event": "ready"}``.
@@ -18,12 +18,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import queue
 import sqlite3
 import threading
 import time
 from collections.abc import AsyncIterator
-from concurrent.futures import Future
 
 import msgspec
 import uvicorn
@@ -74,66 +72,71 @@ def connect(path: str) -> sqlite3.Connection:
 
 
 class Writer:
-    """One thread owns the connection; it commits whatever is queued (up to MAX_BATCH) in one transaction."""
+    """Group commit on the event loop, as ``helpline.store.sqlite`` does when the server runs: inserts
+    queued during one turn of the loop commit together on the next; checkpoints run in a thread."""
 
     def __init__(self, path: str) -> None:
         self.path = path
-        self._jobs: queue.SimpleQueue[tuple[tuple[object, ...], Future[int]] | None] = queue.SimpleQueue()
-        conn = connect(path)
-        conn.execute(
+        self.conn = connect(path)
+        self.conn.execute(
             "CREATE TABLE IF NOT EXISTS messages (id INTEGER PRIMARY KEY, conversation TEXT NOT NULL,"
             " content TEXT NOT NULL, type TEXT NOT NULL, created_at REAL NOT NULL)"
         )
-        conn.close()
-        self._thread = threading.Thread(target=self._loop, name="floor-sqlite-writer", daemon=True)
-        self._thread.start()
+        self.conn.execute("PRAGMA wal_autocheckpoint=0")
+        self._pending: list[tuple[tuple[object, ...], asyncio.Future[int]]] = []
+        self._scheduled = False
+        self._stop = threading.Event()
+        self._checkpointer = threading.Thread(target=self._checkpoints, name="floor-checkpoint", daemon=True)
+        self._checkpointer.start()
 
-    def _loop(self) -> None:
+    def _checkpoints(self) -> None:
         conn = connect(self.path)
         try:
-            while True:
-                job = self._jobs.get()
-                if job is None:
-                    return
-                batch = [job]
-                while len(batch) < MAX_BATCH:
-                    try:
-                        more = self._jobs.get_nowait()
-                    except queue.Empty:
-                        break
-                    if more is None:
-                        self._jobs.put(None)
-                        break
-                    batch.append(more)
-                try:
-                    conn.execute("BEGIN IMMEDIATE")
-                    ids = [
-                        conn.execute(
-                            "INSERT INTO messages (conversation, content, type, created_at) VALUES (?, ?, ?, ?)",
-                            row,
-                        ).lastrowid
-                        for row, _ in batch
-                    ]
-                    conn.execute("COMMIT")
-                except BaseException as error:
-                    if conn.in_transaction:
-                        conn.execute("ROLLBACK")
-                    for _, future in batch:
-                        future.set_exception(error)
-                    continue
-                for (_, future), row_id in zip(batch, ids, strict=True):
-                    future.set_result(row_id or 0)
+            while not self._stop.wait(1.0):
+                conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
         finally:
             conn.close()
 
+    def _flush(self) -> None:
+        self._scheduled = False
+        batch, self._pending = self._pending[:MAX_BATCH], self._pending[MAX_BATCH:]
+        if self._pending:
+            self._scheduled = True
+            asyncio.get_running_loop().call_soon(self._flush)
+        conn = self.conn
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            ids = [
+                conn.execute(
+                    "INSERT INTO messages (conversation, content, type, created_at) VALUES (?, ?, ?, ?)", row
+                ).lastrowid
+                for row, _ in batch
+            ]
+            conn.execute("COMMIT")
+        except BaseException as error:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            for _, future in batch:
+                if not future.done():
+                    future.set_exception(error)
+            return
+        for (_, future), row_id in zip(batch, ids, strict=True):
+            if not future.done():
+                future.set_result(row_id or 0)
+
     async def insert(self, row: tuple[object, ...]) -> int:
-        future: Future[int] = Future()
-        self._jobs.put((row, future))
-        return await asyncio.wrap_future(future)
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[int] = loop.create_future()
+        self._pending.append((row, future))
+        if not self._scheduled:
+            self._scheduled = True
+            loop.call_soon(self._flush)
+        return await future
 
     def close(self) -> None:
-        self._jobs.put(None)
-        self._thread.join(timeout=10)
+        self._stop.set()
+        self._checkpointer.join(timeout=10)
+        self.conn.close()
 
 
 def create_app(db_path: str) -> Starlette:

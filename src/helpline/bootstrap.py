@@ -14,14 +14,29 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from helpline import __version__
+from helpline.admin_api import routes as admin_routes
 from helpline.agent_api import routes as agent_routes
 from helpline.config import Settings
+from helpline.console import routes as console_routes
 from helpline.core import events as ev
 from helpline.core.model import Event
+from helpline.dialects.novatalks import DIALECT as NOVATALKS
+from helpline.dialects.novatalks import push as novatalks_push
+from helpline.dialects.novatalks import routes as novatalks_routes
+from helpline.dialects.novatalks import ws as novatalks_ws
+from helpline.dialects.omnidesk import DIALECT as OMNIDESK
+from helpline.dialects.omnidesk import hookpoints as omnidesk_hookpoints
+from helpline.dialects.omnidesk import routes as omnidesk_routes
+from helpline.dialects.omnize_rest import DIALECT as OMNIZE_REST
+from helpline.dialects.omnize_rest import routes as omnize_rest_routes
+from helpline.dialects.omnize_rest import triggers as omnize_rest_triggers
 from helpline.dialects.omnize_v1 import DIALECT as OMNIZE_V1
 from helpline.dialects.omnize_v1 import history as omnize_v1_history
 from helpline.dialects.omnize_v1 import routes as omnize_v1_routes
 from helpline.dialects.omnize_v1 import triggers as omnize_v1_triggers
+from helpline.dialects.zenvia_bot import DIALECT as ZENVIA_BOT
+from helpline.dialects.zenvia_bot import calls as zenvia_bot_calls
+from helpline.dialects.zenvia_bot import routes as zenvia_bot_routes
 from helpline.files.local import LocalFileStore
 from helpline.jobs.history import HistoryLoader
 from helpline.jobs.timers import run_timers
@@ -41,7 +56,14 @@ from helpline.web.services import Services
 
 log = logging.getLogger("helpline")
 
-RENDERERS: dict[str, Renderer] = {OMNIZE_V1: omnize_v1_triggers.render}
+RENDERERS: dict[str, Renderer] = {
+    OMNIZE_V1: omnize_v1_triggers.render,
+    OMNIZE_REST: omnize_rest_triggers.render,
+    OMNIDESK: omnidesk_hookpoints.render,
+    NOVATALKS: novatalks_push.render,
+}
+# Observers see the events of every conversation, whichever API opened it: a department's bot.
+OBSERVERS: dict[str, Renderer] = {ZENVIA_BOT: zenvia_bot_calls.render}
 HISTORY_PARSERS = {OMNIZE_V1: omnize_v1_history.parse_history}
 
 
@@ -55,7 +77,15 @@ def create_app(settings: Settings, store: AnyStore | None = None) -> Starlette:
     hub = Hub(fetch_events, start_seq=store.read_sync(lambda uow: uow.events.last_seq()))
     services = Services(store=store, settings=settings, hub=hub, files=LocalFileStore(settings.files_dir()))
     http = OutboundHttp(OutboundGuard(settings.outbound_allow), settings)
-    worker = DeliveryWorker(store, http, Planner(RENDERERS), settings, clock)
+    worker = DeliveryWorker(
+        store,
+        http,
+        Planner(RENDERERS, OBSERVERS),
+        settings,
+        clock,
+        on_give_up=[zenvia_bot_calls.give_up],
+        files=services.files,
+    )
 
     async def history_fetch(url: str) -> Any:
         return await fetch_json(http, url, settings.history_max_bytes, settings.history_timeout)
@@ -72,6 +102,7 @@ def create_app(settings: Settings, store: AnyStore | None = None) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         stop = asyncio.Event()
+        store.bind(asyncio.get_running_loop())
         store.add_listener(hub.publish, asyncio.get_running_loop())
         tasks = [
             asyncio.create_task(hub.run(stop), name="hub"),
@@ -98,7 +129,14 @@ def create_app(settings: Settings, store: AnyStore | None = None) -> Starlette:
         *documents.routes(),
         *file_routes.routes(services),
         *omnize_v1_routes.routes(services),
+        *omnize_rest_routes.routes(services),
+        *zenvia_bot_routes.routes(services),
+        *omnidesk_routes.routes(services),
+        *novatalks_routes.routes(services),
+        *novatalks_ws.routes(services),
         *agent_routes.routes(services),
+        *admin_routes.routes(services),
+        *console_routes.routes(),
     ]
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.services = services

@@ -563,7 +563,9 @@ class FakeContactTokens:
         return next((_copy(t) for t, h in self.db.contact_tokens.values() if h == token_hash), None)
 
     def by_contact(self, contact_id: int) -> ContactToken | None:
-        return next((_copy(t) for t, _ in self.db.contact_tokens.values() if t.contact_id == contact_id), None)
+        return next(
+            (_copy(t) for t, _ in self.db.contact_tokens.values() if t.contact_id == contact_id), None
+        )
 
 
 class FakeContactConversations:
@@ -578,7 +580,15 @@ class FakeContactConversations:
         return sorted(c.id for c in self.db.conversations.values() if c.contact_id == contact_id)
 
 
-_MESSAGE_CHANGES = {"status", "updated_at", "selected_value", "content", "file_url", "content_attributes", "deleted_at"}
+_MESSAGE_CHANGES = {
+    "status",
+    "updated_at",
+    "selected_value",
+    "content",
+    "file_url",
+    "content_attributes",
+    "deleted_at",
+}
 
 
 class FakeMessageChanges:

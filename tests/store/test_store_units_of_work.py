@@ -116,9 +116,9 @@ def test_sqlite_group_commit_keeps_the_batch_when_one_job_fails(sqlite_store: Sq
     batches: list[int] = []
     run_batch = any_store._run_batch
 
-    def counting(conn: sqlite3.Connection, batch: Any) -> None:
+    def counting(conn: sqlite3.Connection, batch: Any) -> Any:
         batches.append(len(batch))
-        run_batch(conn, batch)
+        return run_batch(conn, batch)
 
     any_store._run_batch = counting  # type: ignore[method-assign]
     holding, release = threading.Event(), threading.Event()

@@ -16,9 +16,9 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from helpline.agent_api import views
-from helpline.agent_api.schema import Login, PostMessage, SetPresence, Transfer, Typing
-from helpline.core import admin, agents, routing
+from helpline.agent_api import session, views
+from helpline.agent_api.schema import Login, MarkSeen, PostMessage, SetPresence, Transfer, Typing
+from helpline.core import admin, agents, receipts, routing
 from helpline.core.credentials import verify_password
 from helpline.core.errors import Invalid, Unauthorized
 from helpline.core.files import kind_for, public_path, record_file
@@ -38,13 +38,6 @@ def error(status: int, message: str) -> Response:
     return json_response({"error": {"status": status, "message": message}}, status)
 
 
-def bearer(headers: Any, query: Any) -> str:
-    header = headers.get("authorization", "")
-    if header.lower().startswith("bearer "):
-        return str(header[7:].strip())
-    return str(query.get("api_key", ""))
-
-
 class AgentApi:
     def __init__(self, services: Services) -> None:
         self.services = services
@@ -58,12 +51,9 @@ class AgentApi:
         except msgspec.DecodeError as bad:
             raise Invalid(describe_validation_error(bad)) from None
 
-    @staticmethod
-    def _key(request: Request) -> str:
-        key = bearer(request.headers, request.query_params)
-        if not key:
-            raise Unauthorized("send your API key as 'Authorization: Bearer <api_key>'")
-        return key
+    def _key(self, request: Request) -> session.Credential:
+        """The Bearer API key, or the console's session cookie (see :mod:`helpline.agent_api.session`)."""
+        return session.request_credential(request, self.services.settings)
 
     async def _act(
         self, request: Request, act: Callable[[SqlUnitOfWork, Agent], Any], write: bool = True
@@ -71,7 +61,7 @@ class AgentApi:
         key = self._key(request)
 
         def work(uow: SqlUnitOfWork) -> Any:
-            return act(uow, agents.agent_by_api_key(uow, key))
+            return act(uow, session.agent_for(uow, key))
 
         return await (self.store.write(work) if write else self.store.read(work))
 
@@ -109,22 +99,34 @@ class AgentApi:
         raw_limit = request.query_params.get("limit", "100")
         if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= 1000:
             raise Invalid("limit must be a number from 1 to 1000")
+        text = request.query_params.get("q", "").strip()
+        if len(text) > 200:
+            raise Invalid("q must be at most 200 characters")
 
         def act(uow: SqlUnitOfWork, agent: Agent) -> list[dict[str, Any]]:
-            found = uow.conversations.list_for_agent(
-                agent.account_id,
-                agent.department_ids,
-                agent.id,
-                states[status] if status else None,
-                agent.role is Role.ADMIN,
-                int(raw_limit),
-            )
+            state = states[status] if status else None
+            include_all = agent.role is Role.ADMIN
+            if text:
+                found = uow.conversation_search.search(
+                    agent.account_id, agent.department_ids, agent.id, state, include_all, text, int(raw_limit)
+                )
+            else:
+                found = uow.conversations.list_for_agent(
+                    agent.account_id, agent.department_ids, agent.id, state, include_all, int(raw_limit)
+                )
             listed = []
-            for index, conversation in enumerate(found):
+            # A queued listing is in queue order and holds every queued conversation of each department
+            # it covers, so counting per department gives each one's place in its own line.
+            places: dict[int, int] = {}
+            for conversation in found:
                 contact = uow.contacts.get(conversation.contact_id) if conversation.contact_id else None
-                position = index + 1 if status == "queued" else routing.queue_position(uow, conversation)
-                if conversation.state is not ConversationState.QUEUED:
-                    position = 0
+                position = 0
+                if conversation.state is ConversationState.QUEUED:
+                    if status == "queued" and not text:
+                        place = places.get(conversation.department_id, 0) + 1
+                        position = places[conversation.department_id] = place
+                    else:
+                        position = routing.queue_position(uow, conversation)
                 listed.append(views.conversation_with_contact(conversation, contact, position))
             return listed
 
@@ -192,10 +194,24 @@ class AgentApi:
                 MessageKind(body.content_type),
                 body.url,
                 idempotency_key,
+                content_attributes=body.content_attributes,
+                reply_to_id=body.reply_to,
             )
             return views.message_item(message)
 
         return json_response(await self._act(request, act), status=201)
+
+    async def seen(self, request: Request) -> Response:
+        """The agent read the conversation: the contact's messages (up to ``up_to``) become ``seen``."""
+        body = await self._decode(request, MarkSeen)
+        reference = request.path_params["id"]
+
+        def act(uow: SqlUnitOfWork, agent: Agent) -> dict[str, Any]:
+            conversation = agents.visible_conversation(uow, agent, reference)
+            changed = receipts.mark_seen_by_agent(uow, agent, conversation, body.up_to)
+            return {"seen": [m.id for m in changed]}
+
+        return json_response(await self._act(request, act))
 
     async def attach(self, request: Request) -> Response:
         """Multipart ``file`` (and an optional ``content`` caption): stored, typed by content, sent as a message."""
@@ -203,7 +219,9 @@ class AgentApi:
         reference = request.path_params["id"]
         limit = self.services.settings.max_upload_bytes
         # Who and where first, so nobody can fill the disk with uploads they may not send.
-        await self._act(request, lambda uow, agent: agents.visible_conversation(uow, agent, reference), write=False)
+        await self._act(
+            request, lambda uow, agent: agents.visible_conversation(uow, agent, reference), write=False
+        )
         form = await parse_multipart(request, limit, max_files=1)
         upload = single_file(form, "file")
         caption = form.get("content")
@@ -212,7 +230,7 @@ class AgentApi:
         idempotency_key = request.headers.get("idempotency-key")
 
         def work(uow: SqlUnitOfWork) -> dict[str, Any]:
-            agent = agents.agent_by_api_key(uow, key)
+            agent = session.agent_for(uow, key)
             conversation = agents.visible_conversation(uow, agent, reference)
             stored = record_file(uow, conversation, blob, upload.filename, agents.actor_of(agent))
             message = agents.send_message(
@@ -226,7 +244,11 @@ class AgentApi:
                 file_id=stored.id,
             )
             return views.message_item(message) | {
-                "file": {"name": stored.original_name, "size": stored.size, "content_type": stored.content_type}
+                "file": {
+                    "name": stored.original_name,
+                    "size": stored.size,
+                    "content_type": stored.content_type,
+                }
             }
 
         try:
@@ -275,15 +297,53 @@ class AgentApi:
 
         return json_response(await self._act(request, act))
 
+    # -- the account's directory (transfer targets, names) ------------------------------------------
+
+    async def departments(self, request: Request) -> Response:
+        def act(uow: SqlUnitOfWork, agent: Agent) -> list[dict[str, Any]]:
+            return [
+                {"id": d.id, "name": d.name, "active": d.active, "queue_enabled": d.queue_enabled}
+                for d in uow.departments.list(agent.account_id)
+            ]
+
+        return json_response({"departments": await self._act(request, act, write=False)})
+
+    async def directory(self, request: Request) -> Response:
+        def act(uow: SqlUnitOfWork, agent: Agent) -> list[dict[str, Any]]:
+            return [
+                {
+                    "id": a.id,
+                    "name": a.name,
+                    "presence": a.presence.value,
+                    "photo_url": a.photo_url,
+                    "department_ids": a.department_ids,
+                }
+                for a in uow.agents.list(agent.account_id)
+            ]
+
+        return json_response({"agents": await self._act(request, act, write=False)})
+
     # -- websocket ---------------------------------------------------------------------------------
 
     async def websocket(self, websocket: WebSocket) -> None:
-        key = bearer(websocket.headers, websocket.query_params)
+        key = session.credential(websocket.headers, websocket.query_params, websocket.cookies)
         raw_after = websocket.query_params.get("after")
+        if (
+            key is not None
+            and key.kind == "session"
+            and not session.same_origin(websocket.headers, self.services.settings)
+        ):
+            # A browser sends the cookie whichever page opens the socket: only our own pages may.
+            await websocket.close(
+                code=4403, reason="a session websocket must come from this server's console"
+            )
+            return
         try:
-            agent = await self.store.read(lambda uow: agents.agent_by_api_key(uow, key))
+            if key is None:
+                raise Unauthorized(session.MISSING)
+            agent = await self.store.read(lambda uow: session.agent_for(uow, key))
         except Unauthorized:
-            await websocket.close(code=4401, reason="invalid API key")
+            await websocket.close(code=4401, reason="invalid API key or session")
             return
         if raw_after is not None and not raw_after.isdigit():
             await websocket.close(code=4400, reason="after must be a sequence number")
@@ -307,23 +367,12 @@ class AgentApi:
                     {"event": "ready", "data": {"last_seq": last_sent, "agent_id": agent.id}}
                 ).decode()
             )
-            while True:
-                getter = asyncio.ensure_future(subscriber.queue.get())
-                done, _ = await asyncio.wait({getter, reader}, return_when=asyncio.FIRST_COMPLETED)
-                if getter not in done:
-                    getter.cancel()
-                    return
-                item = getter.result()
-                if item is None:
-                    await websocket.close(
-                        code=4008, reason="too far behind; reconnect with ?after=<last seq>"
-                    )
-                    return
-                seq, frame = item
-                if seq <= last_sent:
-                    continue
-                await websocket.send_text(frame)
-                last_sent = seq
+            # One long-lived writer, not a future per frame: the socket ends when either side does.
+            writer = asyncio.create_task(self._pump(websocket, subscriber, last_sent))
+            await asyncio.wait({writer, reader}, return_when=asyncio.FIRST_COMPLETED)
+            writer.cancel()
+            with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect, RuntimeError):
+                await writer
         except (WebSocketDisconnect, RuntimeError):
             return
         finally:
@@ -331,6 +380,20 @@ class AgentApi:
             reader.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await reader
+
+    @staticmethod
+    async def _pump(websocket: WebSocket, subscriber: Subscriber, last_sent: int) -> None:
+        """Write the hub's frames in order, skipping what the backlog already sent."""
+        queue = subscriber.queue
+        while True:
+            item = await queue.get()
+            if item is None:
+                await websocket.close(code=4008, reason="too far behind; reconnect with ?after=<last seq>")
+                return
+            seq, frame = item
+            if seq > last_sent:
+                await websocket.send_text(frame)
+                last_sent = seq
 
     async def _send_backlog(self, websocket: WebSocket, subscriber: Subscriber, after: int) -> int:
         """Replay what the agent may see after ``after``; say so when it is older than the log keeps."""
@@ -368,8 +431,13 @@ class AgentApi:
 
 def routes(services: Services) -> list[BaseRoute]:
     api = AgentApi(services)
+    sessions = session.Sessions(services)
     table: list[tuple[str, Handler, str]] = [
         ("/login", api.login, "POST"),
+        ("/session", sessions.sign_in, "POST"),
+        ("/session", sessions.sign_out, "DELETE"),
+        ("/departments", api.departments, "GET"),
+        ("/agents", api.directory, "GET"),
         ("/me", api.me, "GET"),
         ("/presence", api.presence, "PUT"),
         ("/conversations", api.list_conversations, "GET"),
@@ -378,6 +446,7 @@ def routes(services: Services) -> list[BaseRoute]:
         ("/conversations/{id}/accept", api.accept, "POST"),
         ("/conversations/{id}/messages", api.post_message, "POST"),
         ("/conversations/{id}/typing", api.typing, "POST"),
+        ("/conversations/{id}/seen", api.seen, "POST"),
         ("/conversations/{id}/attachments", api.attach, "POST"),
         ("/limits", api.limits, "GET"),
         ("/conversations/{id}/finish", api.finish, "POST"),

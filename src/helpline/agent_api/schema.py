@@ -18,7 +18,9 @@ class SetPresence(msgspec.Struct, forbid_unknown_fields=True):
 
 class PostMessage(msgspec.Struct, forbid_unknown_fields=True):
     content: str = ""
-    content_type: Literal["text", "image", "video", "audio", "file", "card", "quick_reply", "feedback"] = "text"
+    content_type: Literal["text", "image", "video", "audio", "file", "card", "quick_reply", "feedback"] = (
+        "text"
+    )
     url: str | None = None
     content_attributes: dict[str, Any] | None = None  # the options of a card or quick reply
     reply_to: int | None = None  # the id of a message of the conversation this one answers

@@ -11,10 +11,12 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from helpline import __version__
+from helpline.cli import omnidesk as omnidesk_cli
 from helpline.cli import records
+from helpline.cli import sdk as sdk_cli
 from helpline.cli.output import emit, fail
 from helpline.config import Settings, from_env
-from helpline.core import admin
+from helpline.core import admin, bots
 from helpline.core.errors import DomainError
 from helpline.core.model import Department, Role
 from helpline.store.open import AnyStore, open_store
@@ -70,10 +72,29 @@ def build_parser() -> argparse.ArgumentParser:
         "--auto-assign", action="store_true", help="offer new conversations to agents by load"
     )
     create.add_argument("--inactive", action="store_true", help="create it switched off")
+    create.add_argument(
+        "--bot-url", help="an external bot owns the department's new conversations; its calls go here"
+    )
+    create.add_argument(
+        "--bot-accept-timeout",
+        type=int,
+        default=30,
+        help="seconds the bot has to accept before the conversation goes to humans (default 30)",
+    )
     _common(create)
     listing = department.add_parser("list", help="list departments")
     listing.add_argument("--account", type=int)
     _common(listing)
+    update = department.add_parser("update", help="change a department's bot")
+    update.add_argument("id", type=int)
+    bot = update.add_mutually_exclusive_group()
+    bot.add_argument("--bot-url", help="give the department an external bot (or repoint it)")
+    bot.add_argument(
+        "--no-bot", action="store_true", help="take the bot away; the conversations it holds go to humans"
+    )
+    update.add_argument("--bot-accept-timeout", type=int, help="seconds the bot has to accept")
+    sdk_cli.add_department_flags(create, update)
+    _common(update)
 
     token = top.add_parser("token", help="API tokens and their webhooks").add_subparsers(
         dest="action", required=True
@@ -114,6 +135,8 @@ def build_parser() -> argparse.ArgumentParser:
     replay = deliveries.add_parser("replay", help="send a delivery again (same webhook-id)")
     replay.add_argument("id", type=int)
     _common(replay)
+    omnidesk_cli.add_parsers(top, _common)
+    sdk_cli.add_parsers(top, _common)
     return parser
 
 
@@ -157,8 +180,40 @@ def _department_create(args: argparse.Namespace, store: AnyStore) -> int:
         capacity=args.capacity,
         auto_assign=args.auto_assign,
     )
-    department = store.write_sync(lambda uow: admin.create_department(uow, draft))
-    emit(records.department(department), args.json)
+
+    def work(uow: SqlUnitOfWork) -> dict[str, Any]:
+        department = admin.create_department(uow, draft)
+        setup = bots.configure(
+            uow, department.account_id, department.id, args.bot_url, args.bot_accept_timeout
+        )
+        record = records.bot_setup(setup) if args.bot_url else records.department(setup.department)
+        return record | sdk_cli.apply(uow, args, department.id)
+
+    emit(store.write_sync(work), args.json)
+    return 0
+
+
+def _department_update(args: argparse.Namespace, store: AnyStore) -> int:
+    def work(uow: SqlUnitOfWork) -> dict[str, Any]:
+        found = next((d for d in uow.departments.list() if d.id == args.id), None)
+        if found is None:
+            raise DomainError(f"department {args.id} does not exist")
+        if (
+            args.bot_url is None
+            and not args.no_bot
+            and args.bot_accept_timeout is None
+            and not sdk_cli.requested(args)
+        ):
+            raise DomainError(
+                "nothing to change: give --bot-url URL, --no-bot or --bot-accept-timeout S (or --sdk, --no-sdk)"
+            )
+        setup = bots.configure(uow, found.account_id, found.id, args.bot_url, args.bot_accept_timeout)
+        if args.no_bot:
+            removed = bots.remove(uow, found.account_id, found.id)
+            setup.department, setup.fell_through = removed.department, removed.fell_through
+        return records.bot_setup(setup) | sdk_cli.apply(uow, args, found.id)
+
+    emit(store.write_sync(work), args.json)
     return 0
 
 
@@ -241,6 +296,7 @@ COMMANDS: dict[tuple[str, str | None], Command] = {
     ("account", "list"): _account_list,
     ("department", "create"): _department_create,
     ("department", "list"): _department_list,
+    ("department", "update"): _department_update,
     ("token", "create"): _token_create,
     ("token", "list"): _token_list,
     ("token", "revoke"): _token_revoke,
@@ -248,6 +304,8 @@ COMMANDS: dict[tuple[str, str | None], Command] = {
     ("agent", "list"): _agent_list,
     ("deliveries", "list"): _deliveries_list,
     ("deliveries", "replay"): _deliveries_replay,
+    **omnidesk_cli.COMMANDS,
+    **sdk_cli.COMMANDS,
 }
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from helpline.core.admin import IssuedToken
+from helpline.core.bots import BotSetup
 from helpline.core.model import Account, Agent, ApiToken, Department, Endpoint
 
 
@@ -23,8 +24,19 @@ def department(d: Department) -> dict[str, Any]:
         "ringing_max_time": d.ringing_max_time,
         "capacity": d.capacity,
         "auto_assign": d.auto_assign,
+        "bot_url": d.bot_url,
+        "bot_accept_timeout": d.bot_accept_timeout,
         "created_at": d.created_at,
     }
+
+
+def bot_setup(setup: BotSetup) -> dict[str, Any]:
+    """A department after its bot changed; the bot's signing secret appears once, when first made."""
+    record = department(setup.department)
+    if setup.signing_secret is not None:
+        record["bot_signing_secret"] = setup.signing_secret
+    record["fell_through"] = setup.fell_through
+    return record
 
 
 def token(t: ApiToken, endpoint: Endpoint | None) -> dict[str, Any]:

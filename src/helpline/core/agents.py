@@ -14,6 +14,7 @@ from helpline.core.conversations import active_department, add_message
 from helpline.core.credentials import token_hash
 from helpline.core.errors import Conflict, Invalid, NotFound, Unauthorized
 from helpline.core.events import NewEvent
+from helpline.core.interactive import is_interactive
 from helpline.core.model import (
     Actor,
     ActorType,
@@ -22,6 +23,7 @@ from helpline.core.model import (
     ConversationState,
     Direction,
     FinishReason,
+    JsonObject,
     Message,
     MessageKind,
     Presence,
@@ -146,10 +148,16 @@ def send_message(
     file_url: str | None,
     idempotency_key: str | None = None,
     file_id: int | None = None,
+    content_attributes: JsonObject | None = None,
+    reply_to_id: int | None = None,
 ) -> Message:
+    """An agent's answer: text, a file by URL, or an interactive message (``content_attributes``, see
+    :mod:`helpline.core.interactive`); ``reply_to_id`` must be a message of the same conversation."""
     _require_assignee(agent, conversation)
-    if kind is not MessageKind.TEXT and not file_url:
+    if kind is not MessageKind.TEXT and not is_interactive(kind) and not file_url:
         raise Invalid(f"a message of type {kind.value} needs a url")
+    if reply_to_id is not None and not any(m.id == reply_to_id for m in uow.messages.list(conversation.id)):
+        raise Invalid(f"message {reply_to_id} (replied to) is not in this conversation")
     return add_message(
         uow,
         conversation,
@@ -161,6 +169,8 @@ def send_message(
         idempotency_key=idempotency_key,
         sender_name=agent.name,
         file_id=file_id,
+        content_attributes=content_attributes,
+        reply_to_id=reply_to_id,
     )
 
 
@@ -218,7 +228,11 @@ def transfer(
     if department_id is not None:
         department = active_department(uow, conversation.account_id, department_id)
         has_bot = routing.bot_endpoint(uow, department) is not None
-        if not has_bot and not department.queue_enabled and not uow.agents.online_in_department(department.id):
+        if (
+            not has_bot
+            and not department.queue_enabled
+            and not uow.agents.online_in_department(department.id)
+        ):
             raise Conflict(f"nobody is available in department {department_id} ({department.name})")
         _emit_transfer(uow, conversation, actor, previous_department, previous_agent, department.id, None)
         routing.enter_department(uow, conversation, department, actor)

@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from helpline.core import events as ev
-from helpline.core import routing
-from helpline.core.errors import Invalid, NotFound
+from helpline.core import interactive, routing
+from helpline.core.errors import Conflict, Invalid, NotFound
 from helpline.core.events import NewEvent
 from helpline.core.model import (
     Actor,
@@ -51,6 +51,7 @@ class StartConversation:
     contact: ContactDetails | None = None
     extra: JsonObject = field(default_factory=dict)
     external_history_url: str | None = None
+    contact_id: int | None = None  # an existing contact of the account (then ``contact`` is not used)
 
 
 def active_department(uow: UnitOfWork, account_id: int, department_id: int) -> Department:
@@ -63,9 +64,20 @@ def active_department(uow: UnitOfWork, account_id: int, department_id: int) -> D
 
 
 def start_conversation(uow: UnitOfWork, command: StartConversation) -> Conversation:
+    conversation, department = open_conversation(uow, command)
+    return route_new(uow, conversation, department)
+
+
+def open_conversation(uow: UnitOfWork, command: StartConversation) -> tuple[Conversation, Department]:
+    """The first half of :func:`start_conversation`: the conversation exists (``conversation.started``)
+    but is not routed yet, so a dialect can add the contact's first messages before anyone sees it."""
     department = active_department(uow, command.account_id, command.department_id)
-    contact_id: int | None = None
-    if command.contact is not None:
+    contact_id: int | None = command.contact_id
+    if contact_id is not None:
+        existing = uow.contacts.get(contact_id)
+        if existing is None or existing.account_id != command.account_id:
+            raise Invalid(f"contact {contact_id} does not exist")
+    elif command.contact is not None:
         details = command.contact
         contact = uow.contacts.create(
             Contact(
@@ -110,6 +122,12 @@ def start_conversation(uow: UnitOfWork, command: StartConversation) -> Conversat
             department_id=department.id,
         )
     )
+    return conversation, department
+
+
+def route_new(uow: UnitOfWork, conversation: Conversation, department: Department) -> Conversation:
+    """The second half of :func:`start_conversation`: to the department's bot or its queue."""
+    contact_actor = Actor(ActorType.CONTACT, conversation.contact_id)
     return routing.enter_department(uow, conversation, department, contact_actor)
 
 
@@ -149,13 +167,24 @@ def add_message(
     idempotency_key: str | None = None,
     sender_name: str | None = None,
     file_id: int | None = None,
+    content_attributes: JsonObject | None = None,
+    reply_to_id: int | None = None,
+    selected_value: str | None = None,
 ) -> Message:
-    """Persist a message with the next gap-free sequence number and announce it, once per idempotency key."""
+    """Persist a message with the next gap-free sequence number and announce it, once per idempotency key.
+
+    ``content_attributes`` carry the options of an interactive message (checked by
+    :func:`helpline.core.interactive.normalize`); ``reply_to_id`` is a message of the same conversation
+    (the caller checks it); ``selected_value`` marks the contact's answer to an interactive message.
+    """
     _require_open(conversation)
     if idempotency_key:
         earlier = uow.messages.by_idempotency_key(conversation.id, idempotency_key)
         if earlier is not None:
+            if (earlier.sender_type, earlier.sender_id) != (sender.type, sender.id):
+                raise Conflict("that idempotency key was already used by someone else in this conversation")
             return earlier
+    attributes = interactive.normalize(kind, content, content_attributes)
     seq = uow.conversations.next_message_seq(conversation.id)
     message = uow.messages.add(
         Message(
@@ -173,6 +202,10 @@ def add_message(
             idempotency_key=idempotency_key,
             created_at=uow.now,
             file_id=file_id,
+            updated_at=uow.now,
+            content_attributes=attributes,
+            reply_to_id=reply_to_id,
+            selected_value=selected_value,
         )
     )
     conversation.last_message_seq = seq
@@ -217,6 +250,27 @@ def contact_typing(uow: UnitOfWork, conversation: Conversation, typing: bool) ->
             account_id=conversation.account_id,
             type=ev.CONTACT_TYPING,
             data={"typing": typing},
+            actor=Actor(ActorType.CONTACT, conversation.contact_id),
+            conversation_id=conversation.id,
+            department_id=conversation.department_id,
+            agent_id=conversation.assignee_id,
+        )
+    )
+
+
+CONTACT_ACTIVITIES = ("chat_expanded", "chat_minimized")
+
+
+def contact_activity(uow: UnitOfWork, conversation: Conversation, activity: str) -> None:
+    """Record something the contact did that agents may want to see (e.g. opened or minimised the chat)."""
+    if activity not in CONTACT_ACTIVITIES:
+        raise Invalid(f"activity must be one of {', '.join(CONTACT_ACTIVITIES)} (got {activity!r})")
+    _require_open(conversation)
+    uow.emit(
+        NewEvent(
+            account_id=conversation.account_id,
+            type=ev.CONTACT_ACTIVITY,
+            data={"activity": activity},
             actor=Actor(ActorType.CONTACT, conversation.contact_id),
             conversation_id=conversation.id,
             department_id=conversation.department_id,

@@ -20,7 +20,12 @@ BOT_FELL_THROUGH = "conversation.bot_fell_through"  # the bot failed it; it goes
 HISTORY_LOADED = "conversation.history_loaded"
 HISTORY_FAILED = "conversation.history_failed"
 MESSAGE_CREATED = "message.created"
+MESSAGE_UPDATED = "message.updated"  # receipt status, the contact's choice on an interactive message
+MESSAGE_DELETED = "message.deleted"
+MESSAGE_REACTION_UPDATED = "message.reaction_updated"
 CONTACT_TYPING = "contact.typing"
+# What the contact did besides writing (opened or minimised the chat...).
+CONTACT_ACTIVITY = "contact.activity"
 AGENT_TYPING = "agent.typing"
 AGENT_PRESENCE = "agent.presence"
 
@@ -39,7 +44,11 @@ ALL = (
     HISTORY_LOADED,
     HISTORY_FAILED,
     MESSAGE_CREATED,
+    MESSAGE_UPDATED,
+    MESSAGE_DELETED,
+    MESSAGE_REACTION_UPDATED,
     CONTACT_TYPING,
+    CONTACT_ACTIVITY,
     AGENT_TYPING,
     AGENT_PRESENCE,
 )

@@ -50,6 +50,11 @@ class MessageKind(StrEnum):
     VIDEO = "video"
     AUDIO = "audio"
     FILE = "file"
+    # Interactive messages: options in ``Message.content_attributes``, the contact's choice in ``selected_value``
+    # (see :mod:`helpline.core.interactive`; APIs that cannot show them get a plain-text fallback).
+    CARD = "card"
+    QUICK_REPLY = "quick_reply"
+    FEEDBACK = "feedback"
 
 
 class HistoryStatus(StrEnum):
@@ -136,6 +141,7 @@ class Endpoint:
     enabled: bool = True
     disabled_reason: str | None = None
     created_at: float = 0.0
+    headers: dict[str, str] = field(default_factory=dict)  # sent with every call (e.g. a push service's auth)
 
 
 @dataclass(slots=True)
@@ -185,6 +191,7 @@ class Conversation:
     bot_accepted_at: float | None = None
     last_message_seq: int = 0
     updated_at: float = 0.0
+    feedback: JsonObject | None = None  # the contact's answer to a feedback (rating) message
 
     @property
     def is_open(self) -> bool:
@@ -207,6 +214,13 @@ class Message:
     idempotency_key: str | None
     created_at: float
     file_id: int | None = None
+    updated_at: float = (
+        0.0  # the last change of status, selection, reactions or deletion (created_at at first)
+    )
+    content_attributes: JsonObject = field(default_factory=dict)
+    selected_value: str | None = None
+    reply_to_id: int | None = None
+    deleted_at: float | None = None
 
 
 @dataclass(slots=True)
@@ -236,6 +250,17 @@ class HistoryEntry:
     content: str
 
 
+# Event names are defined in helpline.core.events; these prefixes pick those that carry a conversation's
+# content (kept to its assignee) rather than its whereabouts (shared with the department).
+PRIVATE_EVENT_PREFIXES = (
+    "message.",
+    "contact.",
+    "agent.typing",
+    "conversation.updated",
+    "conversation.history",
+)
+
+
 @dataclass(slots=True)
 class Event:
     """A domain event as it sits in the outbox; ``seq`` is global, gap-free and in commit order."""
@@ -253,12 +278,14 @@ class Event:
     prev_agent_id: int | None = None
 
     def visible_to(self, agent_id: int, department_ids: frozenset[int], is_admin: bool) -> bool:
-        """Whether an agent's console should hear of this event: their departments, or their work."""
-        if is_admin:
+        """Whether an agent's console should hear of this event: their departments, or their work.
+
+        Once a conversation has an assignee, what is said in it (messages, typing, notes) is theirs: the
+        rest of the department hears only that it moved (queued, accepted, transferred, finished). That
+        keeps other agents' consoles quiet, and one message costs one frame, not one per colleague.
+        """
+        if is_admin or self.agent_id == agent_id or self.prev_agent_id == agent_id:
             return True
-        return (
-            self.agent_id == agent_id
-            or self.prev_agent_id == agent_id
-            or self.department_id in department_ids
-            or self.prev_department_id in department_ids
-        )
+        if self.agent_id is not None and self.type.startswith(PRIVATE_EVENT_PREFIXES):
+            return False
+        return self.department_id in department_ids or self.prev_department_id in department_ids

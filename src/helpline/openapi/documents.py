@@ -10,11 +10,22 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from helpline.agent_api import schema as agent
+from helpline.dialects.novatalks.openapi import novatalks_document
+from helpline.dialects.omnidesk.openapi import omnidesk_document
+from helpline.dialects.omnize_rest import schema as rest
 from helpline.dialects.omnize_v1 import schema as v1
+from helpline.dialects.zenvia_bot import schema as bot
 from helpline.openapi.build import Operation, document
 from helpline.web.http import json_response
 
-NAMES = ("openapi_agent", "openapi_omnize_v1")
+NAMES = (
+    "openapi_agent",
+    "openapi_omnize_v1",
+    "openapi_omnize_rest",
+    "openapi_zenvia_bot",
+    "openapi_omnidesk",
+    "openapi_novatalks_sdk",
+)
 
 _V1_ERROR = {
     "type": "object",
@@ -72,12 +83,20 @@ def agent_document() -> dict[str, Any]:
         Operation(
             "POST",
             c + "/messages",
-            "Answer (Idempotency-Key header makes retries safe)",
+            "Answer: text, a file by url, or a card / quick_reply / feedback with content_attributes"
+            " (Idempotency-Key header makes retries safe)",
             agent.PostMessage,
             path_params=["id"],
         ),
         Operation(
             "POST", c + "/typing", "Typing on/off, relayed to the customer", agent.Typing, path_params=["id"]
+        ),
+        Operation(
+            "POST",
+            c + "/seen",
+            "You read the contact's messages (up to up_to): they become seen, and the contact is told",
+            agent.MarkSeen,
+            path_params=["id"],
         ),
         Operation("POST", c + "/finish", "End the conversation", path_params=["id"]),
         Operation(
@@ -136,12 +155,114 @@ def omnize_v1_document() -> dict[str, Any]:
     )
 
 
+@cache
+def omnize_rest_document() -> dict[str, Any]:
+    ok = {
+        "type": "object",
+        "required": ["message", "status"],
+        "properties": {
+            "message": {"type": "string"},
+            "status": {"type": "integer"},
+            "clientId": {"type": ["string", "integer"]},
+            "interactionHash": {"type": "string", "description": "info+init: the conversation"},
+            "messageHash": {"type": "string", "description": "message: the message"},
+            "departments": {"type": "array", "description": "info+departments", "items": {"type": "object"}},
+        },
+    }
+    summary = (
+        "Everything, dispatched on type and content: info+init starts a conversation for (token, clientId) "
+        "or returns the open one; message sends content; info+typing|cleared|finish; info+departments"
+    )
+    ops = [Operation("POST", path, summary, rest.RestRequest, response=ok) for path in ("/api/rest/v1",)]
+    return document(
+        "Omnize ClientApi REST (served by Helpline)",
+        "Also served at /client-gateway/api/rest/v1. Triggers are POSTed to the token's webhook URL: "
+        '{"status":"accepted"|"unavailable"|"finish"|"typing"|"cleared","clientId":...} and '
+        '{"message":"...","clientId":...} (with "sender":"bot" when a department\'s bot wrote it), with '
+        "Standard Webhooks headers.",
+        ops,
+        _V1_ERROR,
+        None,
+    )
+
+
+@cache
+def zenvia_bot_document() -> dict[str, Any]:
+    b = "/core/api/v1/bot/{interaction_hash}"
+    received = {
+        "type": "object",
+        "properties": {"message": {"const": "Message received successfully"}, "status": {"const": 200}},
+    }
+    ops = [
+        Operation(
+            "PUT",
+            b + "/accept",
+            "The bot takes the interaction on",
+            bot.TokenOnly,
+            received,
+            path_params=["interaction_hash"],
+        ),
+        Operation(
+            "POST",
+            b + "/message",
+            "Answer the customer (text, or audio/image/video/file with attachment.url)",
+            bot.SendMessage,
+            received,
+            path_params=["interaction_hash"],
+        ),
+        Operation(
+            "PUT",
+            b + "/transfer",
+            "Hand over to humans: of department_id, or (null) of the department the interaction started in",
+            bot.Transfer,
+            received,
+            path_params=["interaction_hash"],
+        ),
+        Operation(
+            "PUT",
+            b + "/finish",
+            "End the interaction",
+            bot.TokenOnly,
+            received,
+            path_params=["interaction_hash"],
+        ),
+    ]
+    return document(
+        "Zenvia External bot (served by Helpline)",
+        "A department with a bot URL gives its new conversations to the bot. The server POSTs to that URL "
+        '{"type":"new_interaction","interaction_hash","department_id"}, {"type":"new_message","interaction_hash",'
+        '"content","content_type"} (files add "attachment":{"url"}) and {"type":"finished_interaction",'
+        '"interaction_hash"}, signed with the bot\'s own secret (Standard Webhooks headers). The bot may act '
+        "only on interactions it holds; every refusal is HTTP 422 with a message saying why. A bot that cannot "
+        "be reached or does not accept in time loses the interaction to the department's human queue.",
+        ops,
+        _V1_ERROR,
+        None,
+    )
+
+
 async def _agent(request: Request) -> Response:
     return json_response(agent_document())
 
 
 async def _omnize_v1(request: Request) -> Response:
     return json_response(omnize_v1_document())
+
+
+async def _omnize_rest(request: Request) -> Response:
+    return json_response(omnize_rest_document())
+
+
+async def _zenvia_bot(request: Request) -> Response:
+    return json_response(zenvia_bot_document())
+
+
+async def _omnidesk(request: Request) -> Response:
+    return json_response(omnidesk_document())
+
+
+async def _novatalks(request: Request) -> Response:
+    return json_response(novatalks_document())
 
 
 async def _index(request: Request) -> Response:
@@ -153,4 +274,8 @@ def routes() -> list[BaseRoute]:
         Route("/openapi.json", _index, methods=["GET"]),
         Route("/openapi/agent.json", _agent, methods=["GET"], name=NAMES[0]),
         Route("/openapi/omnize-v1.json", _omnize_v1, methods=["GET"], name=NAMES[1]),
+        Route("/openapi/omnize-rest.json", _omnize_rest, methods=["GET"], name=NAMES[2]),
+        Route("/openapi/zenvia-bot.json", _zenvia_bot, methods=["GET"], name=NAMES[3]),
+        Route("/openapi/omnidesk.json", _omnidesk, methods=["GET"], name="openapi_omnidesk"),
+        Route("/openapi/novatalks-sdk.json", _novatalks, methods=["GET"], name="openapi_novatalks_sdk"),
     ]

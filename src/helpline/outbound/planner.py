@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 
+from helpline.core.model import Conversation, Event
 from helpline.outbound.render import Renderer
 from helpline.store.sql import SqlUnitOfWork
 
@@ -23,13 +24,20 @@ def webhook_id(event_seq: int, endpoint_id: int, index: int = 0) -> str:
 
 
 class Planner:
-    """Renders each new event with the renderer of the dialect that opened its conversation."""
+    """Renders each new event with the renderer of the dialect that opened its conversation, then with
+    every observer: renderers that see the events of conversations of any dialect (a department's bot)."""
 
-    def __init__(self, renderers: Mapping[str, Renderer]) -> None:
+    def __init__(
+        self, renderers: Mapping[str, Renderer], observers: Mapping[str, Renderer] | None = None
+    ) -> None:
         self.renderers = dict(renderers)
+        self.observers = dict(observers or {})
 
     def register(self, dialect: str, renderer: Renderer) -> None:
         self.renderers[dialect] = renderer
+
+    def observe(self, name: str, observer: Renderer) -> None:
+        self.observers[name] = observer
 
     def plan(self, uow: SqlUnitOfWork, batch: int = 500) -> int:
         """Plan up to ``batch`` events past the cursor; returns how many events it consumed.
@@ -40,51 +48,72 @@ class Planner:
         events = uow.events.after(cursor, batch)
         if not events:
             return 0
+        # A busy conversation has many events in one batch: load each conversation once per batch.
+        conversations: dict[int, Conversation | None] = {}
         for event in events:
             if event.conversation_id is None:
                 continue
-            conversation = uow.conversations.by_id_any_account(event.conversation_id)
+            if event.conversation_id not in conversations:
+                conversations[event.conversation_id] = uow.conversations.by_id_any_account(
+                    event.conversation_id
+                )
+            conversation = conversations[event.conversation_id]
             if conversation is None:
                 continue
-            renderer = self.renderers.get(conversation.origin_dialect)
-            if renderer is None:
-                continue
-            try:
-                planned = renderer(uow, event, conversation)
-            except Exception:  # one bad event must not stop every webhook behind it
-                log.exception(
-                    "the %s renderer failed on event %s (%s); no delivery planned for it",
-                    conversation.origin_dialect,
-                    event.seq,
-                    event.type,
-                )
-                continue
             seen: dict[int, int] = {}
-            for delivery in planned:
-                endpoint = uow.endpoints.get(delivery.endpoint_id)
-                if endpoint is None or not endpoint.enabled:
-                    continue
-                if endpoint.account_id != event.account_id:
-                    log.error(
-                        "%s renderer planned event %s of account %s for endpoint %s of account %s; skipped",
-                        conversation.origin_dialect,
-                        event.seq,
-                        event.account_id,
-                        endpoint.id,
-                        endpoint.account_id,
-                    )
-                    continue
-                index = seen.get(endpoint.id, 0)
-                seen[endpoint.id] = index + 1
-                uow.deliveries.add(
-                    account_id=event.account_id,
-                    event_seq=event.seq,
-                    endpoint_id=endpoint.id,
-                    conversation_id=event.conversation_id,
-                    webhook_id=webhook_id(event.seq, endpoint.id, index),
-                    event_type=event.type,
-                    body=delivery.body,
-                    now=uow.now,
-                )
+            renderer = self.renderers.get(conversation.origin_dialect)
+            if renderer is not None:
+                self._plan_one(uow, event, conversation, conversation.origin_dialect, renderer, seen)
+            for name, observer in self.observers.items():
+                self._plan_one(uow, event, conversation, name, observer, seen)
         uow.deliveries.set_planned_up_to(events[-1].seq)
         return len(events)
+
+    @staticmethod
+    def _plan_one(
+        uow: SqlUnitOfWork,
+        event: Event,
+        conversation: Conversation,
+        name: str,
+        renderer: Renderer,
+        seen: dict[int, int],
+    ) -> None:
+        try:
+            planned = renderer(uow, event, conversation)
+        except Exception:  # one bad event must not stop every webhook behind it
+            log.exception(
+                "the %s renderer failed on event %s (%s); no delivery planned for it",
+                name,
+                event.seq,
+                event.type,
+            )
+            return
+        for delivery in planned:
+            endpoint = uow.endpoints.get(delivery.endpoint_id)
+            if endpoint is None or not endpoint.enabled:
+                continue
+            if endpoint.account_id != event.account_id:
+                log.error(
+                    "%s renderer planned event %s of account %s for endpoint %s of account %s; skipped",
+                    name,
+                    event.seq,
+                    event.account_id,
+                    endpoint.id,
+                    endpoint.account_id,
+                )
+                continue
+            index = seen.get(endpoint.id, 0)
+            seen[endpoint.id] = index + 1
+            uow.deliveries.add(
+                account_id=event.account_id,
+                event_seq=event.seq,
+                endpoint_id=endpoint.id,
+                conversation_id=event.conversation_id,
+                webhook_id=webhook_id(event.seq, endpoint.id, index),
+                event_type=event.type,
+                body=delivery.body,
+                now=uow.now,
+                content_type=delivery.content_type,
+                path=delivery.path,
+                file=delivery.file,
+            )

@@ -12,18 +12,24 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import json
 import logging
+import math
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from helpline.config import Settings
+from helpline.core.files import FileStore
 from helpline.core.model import Endpoint, Event
 from helpline.core.ports import Clock
+from helpline.outbound.bodies import FileGone, MultipartBody
 from helpline.outbound.guard import OutboundRefused
-from helpline.outbound.http import OutboundFailed, OutboundHttp, Response
+from helpline.outbound.http import USER_AGENT, OutboundFailed, OutboundHttp, Response
 from helpline.outbound.model import Attempt, Delivery, DeliveryState
 from helpline.outbound.planner import Planner
-from helpline.outbound.signing import webhook_headers
+from helpline.outbound.signing import stream_signature, webhook_headers
 from helpline.store.base import Store, SystemClock
 from helpline.store.sql import SqlUnitOfWork
 
@@ -55,6 +61,14 @@ def judge(response: Response) -> tuple[str, str | None]:
     return "retry", f"answered HTTP {status}"
 
 
+class GiveUpHook(Protocol):
+    """Told, inside the transaction that records it, that a delivery failed for good (``gone``: its
+    endpoint answered 410 and was disabled, with every delivery pending for it). A bot's conversation
+    falls through to humans this way."""
+
+    def __call__(self, uow: SqlUnitOfWork, delivery: Delivery, gone: bool, error: str) -> None: ...
+
+
 def _unplanned_events(uow: SqlUnitOfWork) -> bool:
     return uow.events.last_seq() > uow.deliveries.planned_up_to()
 
@@ -72,9 +86,13 @@ class DeliveryWorker:
         *,
         concurrency: int = 16,
         idle_seconds: float = 0.5,
+        min_round_seconds: float = 0.02,
         plan_batch: int = 500,
         rng: random.Random | None = None,
+        on_give_up: Sequence[GiveUpHook] = (),
+        files: FileStore | None = None,
     ) -> None:
+        """``files``: where the stored files that multipart deliveries carry are read from."""
         self.store = store
         self.http = http
         self.planner = planner
@@ -82,8 +100,11 @@ class DeliveryWorker:
         self.clock: Clock = clock or SystemClock()
         self.concurrency = concurrency
         self.idle_seconds = idle_seconds
+        self.min_round_seconds = min_round_seconds
         self.plan_batch = plan_batch
         self.rng = rng or random.Random()  # jitter, not secrets
+        self.on_give_up = tuple(on_give_up)
+        self.files = files
         self._wake = asyncio.Event()
         self._in_flight: dict[int, asyncio.Task[None]] = {}
         self._lines: set[tuple[int, int | None]] = set()
@@ -105,13 +126,20 @@ class DeliveryWorker:
         """Plan and send until ``stop`` is set; then give in-flight sends ``grace`` seconds to finish."""
         stopping = asyncio.ensure_future(stop.wait())
         try:
+            loop = asyncio.get_running_loop()
             while not stop.is_set():
                 self._wake.clear()
+                started = loop.time()
                 try:
                     await self.plan()
                     await self.dispatch()
                 except Exception:
                     log.exception("delivery worker round failed; trying again shortly")
+                # Under load every commit wakes us: let rounds gather the events of several commits
+                # rather than run one planning transaction per request.
+                pause = self.min_round_seconds - (loop.time() - started)
+                if pause > 0:
+                    await asyncio.sleep(pause)
                 waking = asyncio.ensure_future(self._wake.wait())
                 try:
                     await asyncio.wait(
@@ -217,15 +245,49 @@ class DeliveryWorker:
         if not endpoint.enabled:
             reason = f": {endpoint.disabled_reason}" if endpoint.disabled_reason else ""
             return _Outcome(None, 0.0, f"endpoint {endpoint.id} is disabled{reason}", None, "fail")
-        headers = webhook_headers(endpoint.secret, delivery.webhook_id, delivery.body, self.clock.now())
+        url = endpoint.url.rstrip("/") + delivery.path if delivery.path else endpoint.url
         try:
-            response = await self.http.post_json(endpoint.url, delivery.body, headers)
-        except OutboundRefused as error:
-            return _Outcome(None, 0.0, error.message, None, "fail")
+            if delivery.file is not None:
+                response = await self._post_multipart(url, delivery, endpoint)
+            else:
+                now, kind = self.clock.now(), delivery.content_type
+                signed = webhook_headers(endpoint.secret, delivery.webhook_id, delivery.body, now, kind)
+                headers = endpoint.headers | signed  # the endpoint's own headers (auth) first
+                response = await self.http.post_json(url, delivery.body, headers)
+        except (OutboundRefused, FileGone) as error:
+            return _Outcome(None, 0.0, str(error), None, "fail")
         except OutboundFailed as error:
             return _Outcome(None, 0.0, error.message, None, "retry")
         verdict, error_text = judge(response)
         return _Outcome(response.status, response.latency_ms, error_text, response.excerpt, verdict)
+
+    async def _post_multipart(self, url: str, delivery: Delivery, endpoint: Endpoint) -> Response:
+        """The text fields (a JSON object in ``body``) and the stored file, signed over the exact bytes."""
+        assert delivery.file is not None
+        if self.files is None:
+            raise FileGone("this worker has no file store to read the file from")
+        try:
+            path = self.files.path(delivery.file.key)
+        except ValueError:
+            raise FileGone(f"{delivery.file.key!r} is not a file key") from None
+        fields = {str(name): str(value) for name, value in json.loads(delivery.body).items()}
+        body = MultipartBody.build(fields, delivery.file, path)
+        seconds = math.floor(self.clock.now())
+        try:
+            signature = await asyncio.to_thread(
+                stream_signature, endpoint.secret, delivery.webhook_id, seconds, body.chunks()
+            )
+        except FileNotFoundError:
+            raise FileGone(f"the file {delivery.file.name!r} is no longer in the file store") from None
+        headers = endpoint.headers | {  # the endpoint's own headers (auth) first
+            "webhook-id": delivery.webhook_id,
+            "webhook-timestamp": str(seconds),
+            "webhook-signature": signature,
+            "content-type": body.content_type,
+            "content-length": str(body.length),
+            "user-agent": USER_AGENT,
+        }
+        return await self.http.post(url, body.stream(), headers)
 
     async def _record(self, delivery: Delivery, outcome: _Outcome) -> None:
         now = self.clock.now()
@@ -260,6 +322,9 @@ class DeliveryWorker:
                 deliveries.retry_later(delivery.id, now + delay, outcome.status, error)
             else:
                 deliveries.finish(delivery.id, DeliveryState.FAILED, outcome.status, error, now)
+            if verdict in ("gone", "fail"):
+                for hook in self.on_give_up:
+                    hook(uow, delivery, verdict == "gone", error or "failed")
 
         await self.store.write(record)
         if verdict == "fail":

@@ -46,8 +46,14 @@ class Listeners:
     def notify(self, events: list[Event]) -> None:
         if not events:
             return
+        try:
+            current = asyncio.get_running_loop()
+        except RuntimeError:
+            current = None
         for listener, loop in self._listeners:
-            if not loop.is_closed():
+            if loop is current:
+                loop.call_soon(listener, events)  # same loop: FIFO without waking it through a pipe
+            elif not loop.is_closed():
                 loop.call_soon_threadsafe(listener, events)
 
 

@@ -58,6 +58,12 @@ class PostgresStore:
     def start(self) -> None:
         """Nothing to start: connections are made on demand by the pool."""
 
+    def bind(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Units of work stay in pool threads: PostgreSQL round trips would stall the loop."""
+
+    def unbind(self) -> None:
+        """Nothing was bound."""
+
     def add_listener(self, listener: Any, loop: asyncio.AbstractEventLoop) -> None:
         self.listeners.add(listener, loop)
 

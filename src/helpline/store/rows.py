@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
+
+import msgspec
 
 from helpline.core.model import (
     Account,
@@ -28,12 +29,17 @@ from helpline.core.model import (
     Role,
     StoredFile,
 )
+from helpline.outbound.model import DeliveryFile
 
 Row = Mapping[str, Any]
 
 
 def dumps(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    return msgspec.json.encode(value).decode()
+
+
+# msgspec rather than the json module: these run for every row and every event on the hot path.
+loads = msgspec.json.decode
 
 
 def account(row: Row) -> Account:
@@ -95,6 +101,7 @@ def endpoint(row: Row) -> Endpoint:
         enabled=bool(row["enabled"]),
         disabled_reason=row["disabled_reason"],
         created_at=row["created_at"],
+        headers=loads(row["headers"]) if row["headers"] else {},
     )
 
 
@@ -106,7 +113,7 @@ def contact(row: Row) -> Contact:
         email=row["email"],
         phone=row["phone"],
         document=row["document"],
-        attributes=json.loads(row["attributes"]),
+        attributes=loads(row["attributes"]),
         created_at=row["created_at"],
     )
 
@@ -126,12 +133,12 @@ def conversation(row: Row) -> Conversation:
         assignee_id=row["assignee_id"],
         offered_to=row["offered_to"],
         offered_at=row["offered_at"],
-        extra=json.loads(row["extra"]),
+        extra=loads(row["extra"]),
         external_history_url=row["external_history_url"],
         history_status=HistoryStatus(row["history_status"]),
         history_error=row["history_error"],
         mood=row["mood"],
-        tags=json.loads(row["tags"]),
+        tags=loads(row["tags"]),
         note=row["note"],
         customer_key=row["customer_key"],
         created_at=row["created_at"],
@@ -146,6 +153,7 @@ def conversation(row: Row) -> Conversation:
         bot_accepted_at=row["bot_accepted_at"],
         last_message_seq=row["last_message_seq"],
         updated_at=row["updated_at"],
+        feedback=loads(row["feedback"]) if row["feedback"] else None,
     )
 
 
@@ -165,6 +173,11 @@ def message(row: Row) -> Message:
         idempotency_key=row["idempotency_key"],
         created_at=row["created_at"],
         file_id=row["file_id"],
+        updated_at=row["updated_at"] or row["created_at"],
+        content_attributes=loads(row["content_attributes"]) if row["content_attributes"] else {},
+        selected_value=row["selected_value"],
+        reply_to_id=row["reply_to_id"],
+        deleted_at=row["deleted_at"],
     )
 
 
@@ -198,7 +211,7 @@ def event(row: Row) -> Event:
         seq=row["seq"],
         account_id=row["account_id"],
         type=row["type"],
-        data=json.loads(row["data"]),
+        data=loads(row["data"]),
         actor=Actor(ActorType(row["actor_type"]), row["actor_id"]),
         created_at=row["created_at"],
         conversation_id=row["conversation_id"],
@@ -207,3 +220,19 @@ def event(row: Row) -> Event:
         prev_department_id=row["prev_department_id"],
         prev_agent_id=row["prev_agent_id"],
     )
+
+
+def delivery_file(text: str | None) -> DeliveryFile | None:
+    """The file a delivery sends as a multipart part, kept as a JSON object (NULL: none)."""
+    if not text:
+        return None
+    found = loads(text)
+    return DeliveryFile(
+        field=found["field"], key=found["key"], name=found["name"], content_type=found["content_type"]
+    )
+
+
+def delivery_file_json(file: DeliveryFile | None) -> str | None:
+    if file is None:
+        return None
+    return dumps({"field": file.field, "key": file.key, "name": file.name, "content_type": file.content_type})

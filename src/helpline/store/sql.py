@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Callable, Iterable, Sequence
+from functools import cached_property
 from typing import Any, Protocol
 
 from helpline.core.events import NewEvent
@@ -27,9 +28,11 @@ from helpline.core.model import (
     Presence,
     StoredFile,
 )
-from helpline.outbound.model import Attempt, Delivery, DeliveryState
+from helpline.outbound.model import JSON, Attempt, Delivery, DeliveryFile, DeliveryState
 from helpline.store import rows
 from helpline.store.rows import Row, dumps
+from helpline.store.sql_omnidesk import OmnideskRepository
+from helpline.store.sql_sdk import SdkRepositories
 
 
 class Cursor(Protocol):
@@ -316,7 +319,8 @@ class Endpoints:
 
     def update_url(self, endpoint_id: int, url: str) -> None:
         self.db.execute(
-            "UPDATE endpoints SET url = ?, enabled = TRUE, disabled_reason = NULL WHERE id = ?", [url, endpoint_id]
+            "UPDATE endpoints SET url = ?, enabled = TRUE, disabled_reason = NULL WHERE id = ?",
+            [url, endpoint_id],
         )
 
 
@@ -345,7 +349,7 @@ class Contacts:
         return rows.contact(row) if row else None
 
 
-_JSON_COLUMNS = {"extra", "tags"}
+_JSON_COLUMNS = {"extra", "tags", "feedback"}
 
 
 def _conversation_fields(fields: dict[str, Any]) -> dict[str, Any]:
@@ -562,6 +566,7 @@ class Messages:
 
     def add(self, message: Message) -> Message:
         m = message
+        m.updated_at = m.updated_at or m.created_at
         m.id = _insert(
             self.db,
             "messages",
@@ -579,6 +584,10 @@ class Messages:
                 "idempotency_key": m.idempotency_key,
                 "created_at": m.created_at,
                 "file_id": m.file_id,
+                "updated_at": m.updated_at,
+                "content_attributes": dumps(m.content_attributes),
+                "selected_value": m.selected_value,
+                "reply_to_id": m.reply_to_id,
             },
         )
         return m
@@ -745,6 +754,9 @@ def _delivery(row: Row) -> Delivery:
         last_error=row["last_error"],
         created_at=row["created_at"],
         finished_at=row["finished_at"],
+        content_type=row["content_type"] or JSON,
+        path=row["path"] or "",
+        file=rows.delivery_file(row["file"]),
     )
 
 
@@ -776,6 +788,9 @@ class Deliveries:
         event_type: str,
         body: str,
         now: float,
+        content_type: str = JSON,
+        path: str = "",
+        file: DeliveryFile | None = None,
     ) -> int:
         return int(
             _insert(
@@ -789,6 +804,9 @@ class Deliveries:
                     "webhook_id": webhook_id,
                     "event_type": event_type,
                     "body": body,
+                    "content_type": None if content_type == JSON else content_type,
+                    "path": path or None,
+                    "file": rows.delivery_file_json(file),
                     "state": DeliveryState.PENDING.value,
                     "attempts": 0,
                     "next_attempt_at": now,
@@ -996,26 +1014,80 @@ class ConversationSearch:
 
 
 class SqlUnitOfWork:
-    """Every repository over one connection inside one transaction; events appended are kept for fan-out."""
+    """Every repository over one connection inside one transaction; events appended are kept for fan-out.
+
+    Repositories are made on first use: a request touches three or four of them, and building all of
+    them for every unit of work showed up on the hot path.
+    """
 
     def __init__(self, db: Db, now: float) -> None:
         self.db = db
         self.now = now
-        self.accounts = Accounts(db)
-        self.departments = Departments(db)
-        self.agents = Agents(db)
-        self.tokens = Tokens(db)
-        self.endpoints = Endpoints(db)
-        self.contacts = Contacts(db)
-        self.conversations = Conversations(db)
-        self.messages = Messages(db)
-        self.history = History(db)
-        self.files = Files(db)
-        self.events = Events(db)
-        self.deliveries = Deliveries(db)
-        self.console_sessions = ConsoleSessions(db)
-        self.conversation_search = ConversationSearch(db)
         self.recorded: builtins.list[Event] = []
+
+    @cached_property
+    def accounts(self) -> Accounts:
+        return Accounts(self.db)
+
+    @cached_property
+    def departments(self) -> Departments:
+        return Departments(self.db)
+
+    @cached_property
+    def agents(self) -> Agents:
+        return Agents(self.db)
+
+    @cached_property
+    def tokens(self) -> Tokens:
+        return Tokens(self.db)
+
+    @cached_property
+    def endpoints(self) -> Endpoints:
+        return Endpoints(self.db)
+
+    @cached_property
+    def contacts(self) -> Contacts:
+        return Contacts(self.db)
+
+    @cached_property
+    def conversations(self) -> Conversations:
+        return Conversations(self.db)
+
+    @cached_property
+    def messages(self) -> Messages:
+        return Messages(self.db)
+
+    @cached_property
+    def history(self) -> History:
+        return History(self.db)
+
+    @cached_property
+    def files(self) -> Files:
+        return Files(self.db)
+
+    @cached_property
+    def events(self) -> Events:
+        return Events(self.db)
+
+    @cached_property
+    def deliveries(self) -> Deliveries:
+        return Deliveries(self.db)
+
+    @cached_property
+    def console_sessions(self) -> ConsoleSessions:
+        return ConsoleSessions(self.db)
+
+    @cached_property
+    def conversation_search(self) -> ConversationSearch:
+        return ConversationSearch(self.db)
+
+    @cached_property
+    def omnidesk(self) -> OmnideskRepository:
+        return OmnideskRepository(self.db)
+
+    @cached_property
+    def sdk(self) -> SdkRepositories:
+        return SdkRepositories(self.db)
 
     def emit(self, event: NewEvent) -> Event:
         stored = self.events.append(event, self.now)

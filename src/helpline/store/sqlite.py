@@ -1,13 +1,24 @@
-"""SQLite backend: WAL, one writer thread with group commit, a few reader connections.
+"""SQLite backend: WAL, one writer with group commit, a few reader connections.
 
-Requests hand their unit of work to the writer; it runs up to ``MAX_BATCH`` of them inside one
+Units of work are queued to the one writer, which runs up to ``MAX_BATCH`` of them inside one
 transaction, each under its own savepoint (a failing one rolls back alone), and commits once. That keeps
 SQLite's single-writer rule and turns many small commits into one.
+
+Where the writer runs depends on who uses the store:
+
+- **Bound to the server's event loop** (``bind``, done by the server at start-up): the writer runs on the
+  loop itself, between requests. With the GIL, a second Python thread adds no throughput, only hand-offs
+  and forced switches that cost more than the unit of work (measured with ``python -m bench``). Units of
+  work are short and SQLite's commit does not fsync in WAL with ``synchronous=NORMAL``; the fsyncs of
+  checkpoints are moved to a background thread so they never stall the loop. Calls from other threads
+  are handed to the loop.
+- **Unbound** (the CLI, scripts, tests of the store itself): a dedicated writer thread does the same.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import queue
 import sqlite3
 import threading
@@ -17,13 +28,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from helpline.core.model import Event
 from helpline.core.ports import Clock
 from helpline.store.base import Listeners, SystemClock, T, Work
 from helpline.store.migrate import upgrade
 from helpline.store.sql import SqlUnitOfWork
 
 MAX_BATCH = 64
-READERS = 4
+CHECKPOINT_SECONDS = 1.0
 
 
 def sqlite_path(url: str) -> str:
@@ -45,7 +57,16 @@ def connect(path: str, synchronous: str = "NORMAL") -> sqlite3.Connection:
 @dataclass(slots=True)
 class _Job:
     work: Work[Any]
-    future: Future[Any]
+    future: Future[Any] | asyncio.Future[Any]
+
+
+def _settle(future: Future[Any] | asyncio.Future[Any], ok: bool, value: Any) -> None:
+    if future.done():  # the caller went away (a cancelled request): its work is committed all the same
+        return
+    if ok:
+        future.set_result(value)
+    else:
+        future.set_exception(value)
 
 
 class SqliteStore:
@@ -58,11 +79,16 @@ class SqliteStore:
         self.listeners = Listeners()
         self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
         self._readers: queue.SimpleQueue[sqlite3.Connection] = queue.SimpleQueue()
-        self._reader_count = 0
-        self._reader_lock = threading.Lock()
         self._writer = threading.Thread(target=self._write_loop, name="helpline-sqlite-writer", daemon=True)
         self._started = False
         self._closed = False
+        # Bound mode: the writer connection, the loop that owns it, the jobs waiting for its next turn.
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._loop_conn: sqlite3.Connection | None = None
+        self._pending: list[_Job] = []
+        self._flush_scheduled = False
+        self._checkpointer: threading.Thread | None = None
+        self._stop_checkpoints = threading.Event()
 
     def migrate(self) -> None:
         upgrade(self.url)
@@ -75,32 +101,14 @@ class SqliteStore:
     def add_listener(self, listener: Any, loop: asyncio.AbstractEventLoop) -> None:
         self.listeners.add(listener, loop)
 
-    # -- writing ---------------------------------------------------------------------------------
+    # -- the batch, wherever it runs ---------------------------------------------------------------
 
-    def _write_loop(self) -> None:
-        conn = connect(self.path, self.synchronous)
-        try:
-            while True:
-                job = self._jobs.get()
-                if job is None:
-                    return
-                batch = [job]
-                while len(batch) < MAX_BATCH:
-                    try:
-                        more = self._jobs.get_nowait()
-                    except queue.Empty:
-                        break
-                    if more is None:
-                        self._jobs.put(None)
-                        break
-                    batch.append(more)
-                self._run_batch(conn, batch)
-        finally:
-            conn.close()
-
-    def _run_batch(self, conn: sqlite3.Connection, batch: Sequence[_Job]) -> None:
+    def _run_batch(
+        self, conn: sqlite3.Connection, batch: Sequence[_Job]
+    ) -> list[tuple[_Job, bool, Any]] | None:
+        """Run a batch in one transaction; None if the commit itself failed (every job then failed)."""
         outcomes: list[tuple[_Job, bool, Any]] = []
-        events = []
+        events: list[Event] = []
         try:
             conn.execute("BEGIN IMMEDIATE")
             for job in batch:
@@ -121,31 +129,133 @@ class SqliteStore:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             for job in batch:
-                if not job.future.done():
-                    job.future.set_exception(error)
-            return
+                _settle(job.future, False, error)
+            return None
         self.listeners.notify(events)
-        for job, ok, value in outcomes:
-            if ok:
-                job.future.set_result(value)
-            else:
-                job.future.set_exception(value)
+        return outcomes
+
+    # -- unbound: the writer thread ------------------------------------------------------------------
+
+    def _write_loop(self) -> None:
+        conn = connect(self.path, self.synchronous)
+        try:
+            while True:
+                job = self._jobs.get()
+                if job is None:
+                    return
+                batch = [job]
+                while len(batch) < MAX_BATCH:
+                    try:
+                        more = self._jobs.get_nowait()
+                    except queue.Empty:
+                        break
+                    if more is None:
+                        self._jobs.put(None)
+                        break
+                    batch.append(more)
+                for done, ok, value in self._run_batch(conn, batch) or ():
+                    _settle(done.future, ok, value)
+        finally:
+            conn.close()
+
+    # -- bound: the writer on the event loop ---------------------------------------------------------
+
+    def bind(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Run the writer on ``loop`` from now on (call from that loop, before serving requests)."""
+        conn = connect(self.path, self.synchronous)
+        conn.execute("PRAGMA wal_autocheckpoint=0")  # the checkpointer thread does it, off the loop
+        self._loop_conn = conn
+        self._loop = loop
+        self._stop_checkpoints.clear()
+        self._checkpointer = threading.Thread(
+            target=self._checkpoint_loop, name="helpline-sqlite-checkpoint", daemon=True
+        )
+        self._checkpointer.start()
+
+    def unbind(self) -> None:
+        """Back to the writer thread (at shutdown, from the loop): what is queued is committed first."""
+        while self._pending:
+            self._flush()
+        self._loop = None
+        if self._loop_conn is not None:
+            self._loop_conn.close()
+            self._loop_conn = None
+        self._stop_checkpoints.set()
+        if self._checkpointer is not None:
+            self._checkpointer.join(timeout=10)
+            self._checkpointer = None
+
+    def _checkpoint_loop(self) -> None:
+        conn = connect(self.path, self.synchronous)
+        try:
+            while not self._stop_checkpoints.wait(CHECKPOINT_SECONDS):
+                with contextlib.suppress(sqlite3.Error):
+                    conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+        finally:
+            conn.close()
+
+    def _enqueue(self, job: _Job) -> None:
+        self._pending.append(job)
+        if not self._flush_scheduled and self._loop is not None:
+            self._flush_scheduled = True
+            self._loop.call_soon(self._flush)
+
+    def _flush(self) -> None:
+        """Commit what requests queued since the last turn of the loop, as one group."""
+        self._flush_scheduled = False
+        batch, self._pending = self._pending[:MAX_BATCH], self._pending[MAX_BATCH:]
+        if self._pending and self._loop is not None:
+            self._flush_scheduled = True
+            self._loop.call_soon(self._flush)
+        if not batch:
+            return
+        if self._loop_conn is None:
+            for job in batch:
+                _settle(job.future, False, RuntimeError("the store is closed"))
+            return
+        for done, ok, value in self._run_batch(self._loop_conn, batch) or ():
+            _settle(done.future, ok, value)
+
+    def _in_loop(self) -> bool:
+        if self._loop is None:
+            return False
+        try:
+            return asyncio.get_running_loop() is self._loop
+        except RuntimeError:
+            return False
+
+    # -- the interface ---------------------------------------------------------------------------------
 
     def submit(self, work: Work[T]) -> Future[T]:
+        """Queue a unit of work from any thread; the future settles once it is committed (or refused)."""
         if self._closed:
             raise RuntimeError("the store is closed")
-        self.start()
         future: Future[T] = Future()
+        loop = self._loop
+        if loop is not None:
+            if self._in_loop():
+                self._enqueue(_Job(work, future))
+            else:
+                loop.call_soon_threadsafe(self._enqueue, _Job(work, future))
+            return future
+        self.start()
         self._jobs.put(_Job(work, future))
         return future
 
     async def write(self, work: Work[T]) -> T:
+        if self._in_loop():
+            if self._closed:
+                raise RuntimeError("the store is closed")
+            assert self._loop is not None
+            future: asyncio.Future[T] = self._loop.create_future()
+            self._enqueue(_Job(work, future))
+            return await future
         return await asyncio.wrap_future(self.submit(work))
 
     def write_sync(self, work: Work[T]) -> T:
+        if self._in_loop():
+            raise RuntimeError("write_sync would block the event loop that runs the writer: await write()")
         return self.submit(work).result()
-
-    # -- reading ---------------------------------------------------------------------------------
 
     def _reader(self) -> sqlite3.Connection:
         try:
@@ -165,17 +275,21 @@ class SqliteStore:
             self._readers.put(conn)
 
     async def read(self, work: Work[T]) -> T:
+        if self._in_loop():
+            # Reads of a few rows take microseconds: a thread hop would cost more than the read.
+            return self.read_sync(work)
         return await asyncio.to_thread(self.read_sync, work)
-
-    # -- closing ---------------------------------------------------------------------------------
 
     def close_sync(self) -> None:
         if self._closed:
             return
+        if self._in_loop():
+            self.unbind()
         self._closed = True
         if self._started:
             self._jobs.put(None)
             self._writer.join(timeout=30)
+        self._stop_checkpoints.set()  # a store left bound by a loop that died without shutting down
         while True:
             try:
                 self._readers.get_nowait().close()
@@ -183,4 +297,6 @@ class SqliteStore:
                 break
 
     async def close(self) -> None:
+        if self._in_loop():
+            self.unbind()
         await asyncio.to_thread(self.close_sync)

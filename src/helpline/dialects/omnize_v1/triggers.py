@@ -7,6 +7,7 @@ from typing import Any
 import msgspec
 
 from helpline.core import events as ev
+from helpline.core.interactive import plain_message
 from helpline.core.model import Conversation, Event
 from helpline.outbound.model import PlannedDelivery
 from helpline.store.sql import SqlUnitOfWork
@@ -17,7 +18,7 @@ def trigger_for(event: Event, conversation: Conversation) -> dict[str, Any] | No
     kind = event.type
     if kind in (ev.CONVERSATION_QUEUED, ev.QUEUE_POSITION_CHANGED):
         base |= {"state": "queued", "position": event.data["position"]}
-    elif kind == ev.CONVERSATION_ACCEPTED or (
+    elif kind in (ev.CONVERSATION_ACCEPTED, ev.BOT_ACCEPTED) or (
         kind == ev.CONVERSATION_TRANSFERRED and event.data.get("to_agent") is not None
     ):
         base["state"] = "accepted"
@@ -31,7 +32,7 @@ def trigger_for(event: Event, conversation: Conversation) -> dict[str, Any] | No
     elif kind == ev.AGENT_TYPING:
         base["state"] = "typing" if event.data["typing"] else "cleared"
     elif kind == ev.MESSAGE_CREATED:
-        message = event.data["message"]
+        message = plain_message(event.data["message"])  # a card or quick reply arrives as numbered text
         if message["direction"] != "outbound":
             return None
         body: dict[str, Any] = {
@@ -44,6 +45,9 @@ def trigger_for(event: Event, conversation: Conversation) -> dict[str, Any] | No
         base["message"] = body
         sender = message["sender"]
         base["agent"] = {"id": sender["id"], "name": sender["name"]}
+        if sender["type"] == "bot":  # sent by the department's bot, not by a person
+            base["agent"]["id"] = None
+            base["sender"] = "bot"
     else:
         return None
     base["extra"] = conversation.extra
