@@ -278,3 +278,32 @@ def test_a_linked_file_reaches_the_customer_as_a_link(server: RunningServer, cha
         ("/messageForCustomer", "here it is\nhttps://cdn.acme.test/p.png"),
         ("/messageForCustomer", "https://cdn.acme.test/terms.pdf"),
     ]
+
+
+def test_a_card_reaches_the_customer_as_numbered_text(server: RunningServer, chat_server: ChatServer) -> None:
+    """Omnidesk's chat has no cards: the customer reads the card's title, picture and options as text."""
+    world = make_world(server)
+    ticket = ticket_of(world.message("cards", chat_server.url, "which trip?", number=1))
+    world.presence("online")
+    world.accept(ticket)
+    card = {
+        "content_type": "card",
+        "content": "Explore the Mountains",
+        "content_attributes": {
+            "image_url": "https://example.com/images/alps.jpg",
+            "buttons": [
+                {"type": "link", "title": "View Details", "url": "https://example.com/trips/alps"},
+                {"type": "postback", "title": "Book Now", "value": "BOOK_ALPS_TRIP"},
+            ],
+        },
+    }
+    answer = server.client.post(
+        f"/api/agent/v1/conversations/{ticket}/messages", json=card, headers=world.headers
+    )
+    assert answer.status_code == 201, answer.text
+    [hook] = chat_server.wait_for(1)
+    assert (hook.path, hook.fields["message"]) == (
+        "/messageForCustomer",
+        "Explore the Mountains\nhttps://example.com/images/alps.jpg\n"
+        "1. View Details: https://example.com/trips/alps\n2. Book Now",
+    )

@@ -204,6 +204,32 @@ def test_a_numeric_client_id_is_echoed_as_sent(server: RunningServer, receiver: 
     assert sent.status_code == 200, sent.text
 
 
+def test_interactive_messages_arrive_as_numbered_text(server: RunningServer, receiver: Receiver) -> None:
+    """This API has no cards or quick replies: the customer gets the question and its options as text."""
+    setup = server.setup_account(webhook_url=receiver.url + "/hook")
+    go_online(server, setup["api_key"])
+    interaction = init(server, setup)
+    agent(server, setup, interaction, "accept")
+    agent(
+        server,
+        setup,
+        interaction,
+        "messages",
+        content_type="quick_reply",
+        content="Which shipping?",
+        content_attributes={
+            "buttons": [
+                {"title": "Standard", "value": "SHIP_STANDARD"},
+                {"title": "Express", "value": "SHIP_EXPRESS"},
+            ]
+        },
+    )
+    assert receiver.wait_for(2)[1].json() == {
+        "message": "Which shipping?\n1. Standard\n2. Express",
+        "clientId": "12",
+    }
+
+
 def test_departments_are_listed(server: RunningServer) -> None:
     setup = server.setup_account()
     go_online(server, setup["api_key"])

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from helpline.core import events as ev
+from helpline.core.interactive import plain_message
 from helpline.core.model import ActorType, Conversation, Event
 from helpline.outbound.bodies import form_body, multipart_fields
 from helpline.outbound.model import FORM, MULTIPART, DeliveryFile, PlannedDelivery
@@ -66,7 +67,7 @@ def render(uow: SqlUnitOfWork, event: Event, conversation: Conversation) -> list
     if session is None:  # a chatbot log: nobody to call back
         return []
     if event.type == ev.MESSAGE_CREATED:
-        return _message(uow, session, event.data["message"])
+        return _message(uow, session, plain_message(event.data["message"]))
     if event.type == ev.AGENT_TYPING:
         typing = "true" if event.data["typing"] else "false"
         return [_form(session, TYPING, {"Typing": typing, "SessionID": session.session_key})]

@@ -11,6 +11,7 @@ from typing import Any
 import msgspec
 
 from helpline.core import events as ev
+from helpline.core.interactive import plain_message
 from helpline.core.model import Conversation, Event
 from helpline.outbound.model import PlannedDelivery
 from helpline.store.sql import SqlUnitOfWork
@@ -32,7 +33,7 @@ def trigger_for(event: Event, conversation: Conversation) -> dict[str, Any] | No
     if kind == ev.AGENT_TYPING:
         return {"status": "typing" if event.data["typing"] else "cleared", "clientId": client_id}
     if kind == ev.MESSAGE_CREATED:
-        message = event.data["message"]
+        message = plain_message(event.data["message"])  # a card or quick reply arrives as numbered text
         if message["direction"] != "outbound":
             return None
         text = message["content"]
