@@ -23,6 +23,7 @@ from helpline.core.conversations import active_department, add_message
 from helpline.core.credentials import new_signing_secret
 from helpline.core.errors import Invalid, NotFound
 from helpline.core.events import NewEvent
+from helpline.core.interactive import is_interactive
 from helpline.core.model import (
     Actor,
     ActorType,
@@ -31,6 +32,7 @@ from helpline.core.model import (
     Department,
     Direction,
     FinishReason,
+    JsonObject,
     Message,
     MessageKind,
 )
@@ -116,10 +118,11 @@ def send_message(
     kind: MessageKind,
     file_url: str | None,
     idempotency_key: str | None = None,
+    content_attributes: JsonObject | None = None,
 ) -> Message:
-    """An answer from the bot, relayed to the customer in the customer's own API. A bot that answers
-    without accepting first has accepted."""
-    if kind is not MessageKind.TEXT and not file_url:
+    """An answer from the bot, relayed to the customer in the customer's own API (an interactive one as
+    numbered text where that API has no buttons). A bot that answers without accepting first has accepted."""
+    if kind is not MessageKind.TEXT and not is_interactive(kind) and not file_url:
         raise Invalid(f"a message of content_type {kind.value} needs attachment.url")
     # Lock the row while the bot still holds it: a fall-through racing this message waits, then sees it.
     if not uow.conversations.transition(conversation.id, [ConversationState.BOT], {"updated_at": uow.now}):
@@ -137,6 +140,7 @@ def send_message(
         file_url=file_url,
         idempotency_key=idempotency_key,
         sender_name=bot_name(department) if department else "bot",
+        content_attributes=content_attributes,
     )
 
 

@@ -383,6 +383,42 @@ def test_an_idempotency_key_makes_a_retried_bot_message_one_message(
     assert [m["content"] for m in messages] == ["once"]
 
 
+def test_a_bot_asks_with_quick_replies(server: RunningServer, bot: Receiver, receiver: Receiver) -> None:
+    """Beyond the seed: a bot sends a quick reply; the V1 customer reads it as numbered text."""
+    setup = bot_account(server, bot.url + "/bot", receiver.url + "/hook")
+    interaction = start_v1(server, setup)
+    asked = bot_call(
+        server,
+        interaction,
+        "message",
+        {
+            "token": setup["token"],
+            "content": "Sales or support?",
+            "content_type": "quick_reply",
+            "content_attributes": {
+                "buttons": [{"title": "Sales", "value": "S"}, {"title": "Support", "value": "T"}]
+            },
+        },
+    )
+    assert asked.status_code == 200, asked.text
+    trigger = receiver.wait_for(2)[1].json()
+    assert trigger["message"]["content"] == "Sales or support?\n1. Sales\n2. Support"
+    assert trigger["message"]["type"] == "text"
+    stored = server.client.get(
+        f"/api/agent/v1/conversations/{interaction}/messages", headers=server.agent_headers(setup["api_key"])
+    ).json()["messages"]
+    assert stored[-1]["content_type"] == "quick_reply"
+    assert stored[-1]["content_attributes"]["buttons"][1] == {"title": "Support", "value": "T"}
+    for body, fragment in (
+        ({"content": "x", "content_type": "text", "content_attributes": {}}, "only for card"),
+        ({"content": "x", "content_type": "card"}, "buttons"),
+        ({"content": "x", "content_type": "poll"}, "content_type must be one of"),
+    ):
+        refused = bot_call(server, interaction, "message", {"token": setup["token"], **body})
+        assert refused.status_code == 422
+        assert fragment in refused.json()["message"]
+
+
 def test_the_openapi_document_describes_the_bot_calls(server: RunningServer) -> None:
     document = server.client.get("/openapi/zenvia-bot.json").json()
     paths = document["paths"]

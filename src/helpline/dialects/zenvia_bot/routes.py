@@ -20,7 +20,13 @@ from starlette.routing import BaseRoute, Route
 from helpline.core import admin, bots
 from helpline.core.errors import Invalid, Unauthorized
 from helpline.core.model import Conversation, MessageKind
-from helpline.dialects.zenvia_bot.schema import CONTENT_TYPES, SendMessage, TokenOnly, Transfer
+from helpline.dialects.zenvia_bot.schema import (
+    CONTENT_TYPES,
+    INTERACTIVE_TYPES,
+    SendMessage,
+    TokenOnly,
+    Transfer,
+)
 from helpline.store.sql import SqlUnitOfWork
 from helpline.web.http import Handler, describe_validation_error, guarded, json_response, read_body
 from helpline.web.services import Services
@@ -100,21 +106,26 @@ class ZenviaBot:
         if body.content is None:
             raise Invalid("content is required")
         content_type = (body.content_type or "text").strip().lower()
-        if content_type not in CONTENT_TYPES:
+        if content_type not in CONTENT_TYPES + INTERACTIVE_TYPES:
             raise Invalid(
-                f"content_type must be one of {', '.join(CONTENT_TYPES)} or null (got {body.content_type!r})"
+                f"content_type must be one of {', '.join(CONTENT_TYPES + INTERACTIVE_TYPES)} or null"
+                f" (got {body.content_type!r})"
             )
         kind = MessageKind(content_type)
+        interactive = content_type in INTERACTIVE_TYPES
+        if body.content_attributes is not None and not interactive:
+            raise Invalid("content_attributes are only for card, quick_reply and feedback messages")
         url = _url(body.attachment.url) if body.attachment and body.attachment.url else None
         if kind is MessageKind.TEXT and not body.content.strip():
             raise Invalid("content is required for a text message")
-        if kind is not MessageKind.TEXT and url is None:
+        if kind is not MessageKind.TEXT and not interactive and url is None:
             raise Invalid(f"attachment.url is required for a message of content_type {content_type}")
         idempotency_key = request.headers.get("idempotency-key")
         content = body.content
+        attributes = body.content_attributes
 
         def act(uow: SqlUnitOfWork, conversation: Conversation) -> None:
-            bots.send_message(uow, conversation, content, kind, url, idempotency_key)
+            bots.send_message(uow, conversation, content, kind, url, idempotency_key, attributes)
 
         await self._act(request, secret, act)
         return ok()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import msgspec
 
 
@@ -24,6 +26,9 @@ class SendMessage(msgspec.Struct, forbid_unknown_fields=True):
     content: str | None = None
     content_type: str | None = None
     attachment: Attachment | None = None
+    # Beyond the seed: a bot may ask with buttons (card, quick_reply) or for a rating (feedback).
+    content_attributes: dict[str, Any] | None = None
 
 
 CONTENT_TYPES = ("text", "image", "video", "audio", "file")
+INTERACTIVE_TYPES = ("card", "quick_reply", "feedback")
