@@ -165,3 +165,28 @@ def test_openapi_documents_are_served(server: RunningServer) -> None:
     assert server.client.get("/openapi.json").status_code == 200
     index = server.client.get("/").json()
     assert {url.rsplit("/", 1)[1] for url in index["openapi"]} >= {"agent.json", "omnize-v1.json"}
+
+
+def test_every_native_route_is_in_an_openapi_document(tmp_path: Any) -> None:
+    """Routes of the agent and admin APIs and their documents cannot drift apart."""
+    from starlette.routing import Route
+
+    from helpline.bootstrap import create_app
+    from helpline.config import Settings
+    from helpline.openapi.documents import admin_document, agent_document
+
+    app = create_app(Settings(data_dir=str(tmp_path)))
+    documented = {
+        (method.upper(), path)
+        for doc in (agent_document(), admin_document())
+        for path, operations in doc["paths"].items()
+        for method in operations
+    }
+    served = {
+        (method, route.path)
+        for route in app.routes
+        if isinstance(route, Route) and route.path.startswith(("/api/agent/v1", "/api/admin/v1"))
+        for method in (route.methods or ()) - {"HEAD"}
+    }
+    assert served - documented == set()
+    assert documented - served == set()

@@ -21,6 +21,7 @@ class Operation:
     query: Sequence[tuple[str, str, bool]] = ()  # name, type, required
     path_params: Sequence[str] = ()
     security: bool = True
+    multipart: Sequence[tuple[str, bool]] = ()  # form fields (name, is a file) of a multipart upload
 
 
 def document(
@@ -51,6 +52,15 @@ def document(
         }
         if parameters:
             entry["parameters"] = parameters
+        if op.multipart:
+            fields = {
+                name: {"type": "string", "format": "binary"} if is_file else {"type": "string"}
+                for name, is_file in op.multipart
+            }
+            entry["requestBody"] = {
+                "required": True,
+                "content": {"multipart/form-data": {"schema": {"type": "object", "properties": fields}}},
+            }
         if op.request is not None:
             entry["requestBody"] = {
                 "required": True,

@@ -9,6 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from helpline.admin_api import schema as admin
 from helpline.agent_api import schema as agent
 from helpline.dialects.novatalks.openapi import novatalks_document
 from helpline.dialects.omnidesk.openapi import omnidesk_document
@@ -25,6 +26,7 @@ NAMES = (
     "openapi_zenvia_bot",
     "openapi_omnidesk",
     "openapi_novatalks_sdk",
+    "openapi_admin",
 )
 
 _V1_ERROR = {
@@ -54,7 +56,20 @@ def agent_document() -> dict[str, Any]:
             agent.Login,
             security=False,
         ),
+        Operation(
+            "POST",
+            "/api/agent/v1/session",
+            "Sign in for the browser console: sets an HttpOnly, SameSite=Strict session cookie",
+            agent.Login,
+            security=False,
+        ),
+        Operation("DELETE", "/api/agent/v1/session", "Sign out: the session ends on the server too"),
         Operation("GET", "/api/agent/v1/me", "The agent the key belongs to"),
+        Operation("GET", "/api/agent/v1/departments", "Departments of your account (transfer targets)"),
+        Operation(
+            "GET", "/api/agent/v1/agents", "Agents of your account with their presence (transfer targets)"
+        ),
+        Operation("GET", "/api/agent/v1/limits", "Limits that apply to you, such as max_upload_bytes"),
         Operation(
             "PUT",
             "/api/agent/v1/presence",
@@ -64,8 +79,8 @@ def agent_document() -> dict[str, Any]:
         Operation(
             "GET",
             "/api/agent/v1/conversations",
-            "Conversations of your departments and your own",
-            query=[("status", "string", False), ("limit", "integer", False)],
+            "Conversations of your departments and your own; q searches customer and message text",
+            query=[("status", "string", False), ("limit", "integer", False), ("q", "string", False)],
         ),
         Operation("GET", c, "One conversation (numeric id or UUID hash)", path_params=["id"]),
         Operation(
@@ -97,6 +112,13 @@ def agent_document() -> dict[str, Any]:
             "You read the contact's messages (up to up_to): they become seen, and the contact is told",
             agent.MarkSeen,
             path_params=["id"],
+        ),
+        Operation(
+            "POST",
+            c + "/attachments",
+            "Send a file (multipart `file`, optional `content` caption); typed by its bytes; 413 over the limit",
+            path_params=["id"],
+            multipart=[("file", True), ("content", False)],
         ),
         Operation("POST", c + "/finish", "End the conversation", path_params=["id"]),
         Operation(
@@ -265,6 +287,43 @@ async def _novatalks(request: Request) -> Response:
     return json_response(novatalks_document())
 
 
+@cache
+def admin_document() -> dict[str, Any]:
+    a = "/api/admin/v1"
+    ops = [
+        Operation("GET", a + "/departments", "Departments of your account"),
+        Operation("POST", a + "/departments", "Create a department", admin.CreateDepartment),
+        Operation("GET", a + "/agents", "Agents of your account"),
+        Operation("POST", a + "/agents", "Create an agent (its API key is shown once)", admin.CreateAgent),
+        Operation("GET", a + "/tokens", "API tokens (never their secrets)"),
+        Operation("POST", a + "/tokens", "Issue a token, with a webhook URL (shown once)", admin.CreateToken),
+        Operation("POST", a + "/tokens/{id}/revoke", "Revoke a token", path_params=["id"]),
+        Operation(
+            "GET",
+            a + "/deliveries",
+            "The outbound delivery log, newest first, with every attempt",
+            query=[("state", "string", False), ("limit", "integer", False)],
+        ),
+        Operation(
+            "POST",
+            a + "/deliveries/{id}/replay",
+            "Send a delivery again (same webhook-id)",
+            path_params=["id"],
+        ),
+    ]
+    return document(
+        "Helpline admin API",
+        "For agents with the admin role, scoped to their account; the console's admin screens use it.",
+        ops,
+        _AGENT_ERROR,
+        {"bearer": {"type": "http", "scheme": "bearer"}},
+    )
+
+
+async def _admin(request: Request) -> Response:
+    return json_response(admin_document())
+
+
 async def _index(request: Request) -> Response:
     return json_response(agent_document())
 
@@ -278,4 +337,5 @@ def routes() -> list[BaseRoute]:
         Route("/openapi/zenvia-bot.json", _zenvia_bot, methods=["GET"], name=NAMES[3]),
         Route("/openapi/omnidesk.json", _omnidesk, methods=["GET"], name="openapi_omnidesk"),
         Route("/openapi/novatalks-sdk.json", _novatalks, methods=["GET"], name="openapi_novatalks_sdk"),
+        Route("/openapi/admin.json", _admin, methods=["GET"], name="openapi_admin"),
     ]
