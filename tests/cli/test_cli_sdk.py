@@ -2,40 +2,12 @@
 
 from __future__ import annotations
 
-import json
-import os
-import shutil
-import subprocess
-import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
+from helpline_cli import as_json, helpline
 
 from helpline.store.open import open_store
-
-HELPLINE = shutil.which("helpline") or str(Path(sys.executable).with_name("helpline"))
-
-
-def helpline(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HELPLINE_")}
-    return subprocess.run(
-        [HELPLINE, *args, "--data-dir", str(data_dir)],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-        check=False,
-    )
-
-
-def as_json(data_dir: Path, *args: str) -> dict[str, Any]:
-    done = helpline(data_dir, *args, "--json")
-    assert done.returncode == 0, done.stderr
-    lines = done.stdout.strip().splitlines()
-    assert len(lines) == 1, done.stdout
-    parsed: dict[str, Any] = json.loads(lines[0])
-    return parsed
 
 
 def test_opening_departments_and_configuring_push(tmp_path: Path) -> None:
