@@ -99,3 +99,17 @@ def test_every_test_starts_from_a_fresh_migration(any_store: AnyStore, round_: i
         return account.id, uow.emit(NewEvent(account.id, "test.event", {}, SYSTEM)).seq
 
     assert any_store.write_sync(write) == (1, 1)  # ids and the event sequence start over too
+
+
+def test_the_quick_head_reading_agrees_with_alembic() -> None:
+    from helpline.store.migrate import scripted_head
+
+    assert scripted_head() == head_revision()
+
+
+def test_a_database_at_head_is_not_migrated_again(any_database_url: str) -> None:
+    from helpline.store.migrate import current_revision
+
+    assert current_revision(any_database_url) == HEAD
+    upgrade(any_database_url)  # at head: one query, no Alembic run
+    assert current_revision(any_database_url) == HEAD

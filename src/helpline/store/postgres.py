@@ -10,17 +10,16 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import Sequence
-from typing import Any
-
-import psycopg
-from psycopg import errors
-from psycopg.rows import dict_row
-from psycopg_pool import ConnectionPool
+from typing import TYPE_CHECKING, Any
 
 from helpline.core.ports import Clock
 from helpline.store.base import Listeners, SystemClock, T, Work
 from helpline.store.migrate import upgrade
 from helpline.store.sql import SqlUnitOfWork
+
+if TYPE_CHECKING:  # psycopg is imported when a PostgreSQL store is opened, not by every CLI command
+    import psycopg
+    from psycopg_pool import ConnectionPool
 
 _PLACEHOLDER = re.compile(r"\?")
 _translated: dict[str, str] = {}
@@ -48,6 +47,9 @@ class PostgresStore:
         self.url = url
         self.clock: Clock = clock or SystemClock()
         self.listeners = Listeners()
+        from psycopg.rows import dict_row
+        from psycopg_pool import ConnectionPool
+
         self.pool: ConnectionPool[psycopg.Connection[Any]] = ConnectionPool(
             url, min_size=1, max_size=pool_size, kwargs={"row_factory": dict_row}, open=True
         )
@@ -68,13 +70,15 @@ class PostgresStore:
         self.listeners.add(listener, loop)
 
     def write_sync(self, work: Work[T]) -> T:
+        from psycopg import errors
+
         for attempt in range(RETRIES):
             with self.pool.connection() as conn:
                 try:
                     with conn.transaction():
                         uow = SqlUnitOfWork(_PgDb(conn), self.clock.now())
                         result = work(uow)
-                except (errors.DeadlockDetected, errors.SerializationFailure):
+                except (errors.DeadlockDetected, errors.SerializationFailure):  # lost a race: run it again
                     if attempt == RETRIES - 1:
                         raise
                     continue
