@@ -427,3 +427,12 @@ def test_the_openapi_document_describes_the_bot_calls(server: RunningServer) -> 
         assert set(paths[f"/core/api/v1/bot/{{interaction_hash}}/{action}"]) == {"put"}
     assert {"SendMessage", "Transfer", "TokenOnly", "Attachment"} <= set(document["components"]["schemas"])
     assert any(url.endswith("/openapi/zenvia-bot.json") for url in server.client.get("/").json()["openapi"])
+
+
+def test_the_v1_department_listing_names_the_bot(server: RunningServer, bot: Receiver) -> None:
+    setup = bot_account(server, bot.url + "/bot")
+    plain = server.add_department(setup["account_id"], "Humans")
+    listed = server.client.get("/api/v1/departments", params={"token": setup["token"]}).json()
+    bot_ids = {d["id"]: d["bot_id"] for d in listed}
+    assert isinstance(bot_ids[setup["department_id"]], int)
+    assert bot_ids[plain] is None

@@ -277,7 +277,7 @@ def _department_view(department: Department, members: list[Any]) -> dict[str, An
         "ringing_max_time": department.ringing_max_time,
         "queued_max_time": department.queued_max_time,
         "queue": department.queue_enabled,
-        "bot_id": None,
+        "bot_id": department.bot_endpoint_id if department.bot_url else None,
         "queue_position_time": None,
         "date_creation": _date(department.created_at),
         "change_date": _date(department.updated_at),
