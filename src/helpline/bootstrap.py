@@ -52,6 +52,7 @@ from helpline.store.base import SystemClock
 from helpline.store.open import AnyStore, open_store
 from helpline.web import files as file_routes
 from helpline.web.http import json_response
+from helpline.web.routing import by_prefix
 from helpline.web.services import Services
 
 log = logging.getLogger("helpline")
@@ -138,7 +139,7 @@ def create_app(settings: Settings, store: AnyStore | None = None) -> Starlette:
         *admin_routes.routes(services),
         *console_routes.routes(),
     ]
-    app = Starlette(routes=routes, lifespan=lifespan)
+    app = Starlette(routes=by_prefix(routes), lifespan=lifespan)
     app.state.services = services
     return app
 

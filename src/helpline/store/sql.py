@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Callable, Iterable, Sequence
-from functools import cached_property
-from typing import Any, Protocol
+from typing import Any, Generic, Protocol, TypeVar, overload
 
 from helpline.core.events import NewEvent
 from helpline.core.model import (
@@ -1013,6 +1012,33 @@ class ConversationSearch:
         return [rows.conversation(r) for r in _all(self.db, sql, [*params, limit])]
 
 
+R = TypeVar("R")
+
+
+class _Lazy(Generic[R]):
+    """A repository made on first use and then kept as a plain attribute of the unit of work.
+
+    (``functools.cached_property`` does the same but takes a lock on every first access in Python 3.11.)
+    """
+
+    def __init__(self, factory: Callable[[Db], R]) -> None:
+        self.factory = factory
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    @overload
+    def __get__(self, instance: None, owner: type) -> _Lazy[R]: ...
+    @overload
+    def __get__(self, instance: SqlUnitOfWork, owner: type) -> R: ...
+    def __get__(self, instance: SqlUnitOfWork | None, owner: type) -> R | _Lazy[R]:
+        if instance is None:
+            return self
+        made = self.factory(instance.db)
+        instance.__dict__[self.name] = made
+        return made
+
+
 class SqlUnitOfWork:
     """Every repository over one connection inside one transaction; events appended are kept for fan-out.
 
@@ -1020,74 +1046,27 @@ class SqlUnitOfWork:
     them for every unit of work showed up on the hot path.
     """
 
+    accounts = _Lazy(Accounts)
+    departments = _Lazy(Departments)
+    agents = _Lazy(Agents)
+    tokens = _Lazy(Tokens)
+    endpoints = _Lazy(Endpoints)
+    contacts = _Lazy(Contacts)
+    conversations = _Lazy(Conversations)
+    messages = _Lazy(Messages)
+    history = _Lazy(History)
+    files = _Lazy(Files)
+    events = _Lazy(Events)
+    deliveries = _Lazy(Deliveries)
+    console_sessions = _Lazy(ConsoleSessions)
+    conversation_search = _Lazy(ConversationSearch)
+    omnidesk = _Lazy(OmnideskRepository)
+    sdk = _Lazy(SdkRepositories)
+
     def __init__(self, db: Db, now: float) -> None:
         self.db = db
         self.now = now
         self.recorded: builtins.list[Event] = []
-
-    @cached_property
-    def accounts(self) -> Accounts:
-        return Accounts(self.db)
-
-    @cached_property
-    def departments(self) -> Departments:
-        return Departments(self.db)
-
-    @cached_property
-    def agents(self) -> Agents:
-        return Agents(self.db)
-
-    @cached_property
-    def tokens(self) -> Tokens:
-        return Tokens(self.db)
-
-    @cached_property
-    def endpoints(self) -> Endpoints:
-        return Endpoints(self.db)
-
-    @cached_property
-    def contacts(self) -> Contacts:
-        return Contacts(self.db)
-
-    @cached_property
-    def conversations(self) -> Conversations:
-        return Conversations(self.db)
-
-    @cached_property
-    def messages(self) -> Messages:
-        return Messages(self.db)
-
-    @cached_property
-    def history(self) -> History:
-        return History(self.db)
-
-    @cached_property
-    def files(self) -> Files:
-        return Files(self.db)
-
-    @cached_property
-    def events(self) -> Events:
-        return Events(self.db)
-
-    @cached_property
-    def deliveries(self) -> Deliveries:
-        return Deliveries(self.db)
-
-    @cached_property
-    def console_sessions(self) -> ConsoleSessions:
-        return ConsoleSessions(self.db)
-
-    @cached_property
-    def conversation_search(self) -> ConversationSearch:
-        return ConversationSearch(self.db)
-
-    @cached_property
-    def omnidesk(self) -> OmnideskRepository:
-        return OmnideskRepository(self.db)
-
-    @cached_property
-    def sdk(self) -> SdkRepositories:
-        return SdkRepositories(self.db)
 
     def emit(self, event: NewEvent) -> Event:
         stored = self.events.append(event, self.now)

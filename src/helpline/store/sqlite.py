@@ -106,24 +106,23 @@ class SqliteStore:
     def _run_batch(
         self, conn: sqlite3.Connection, batch: Sequence[_Job]
     ) -> list[tuple[_Job, bool, Any]] | None:
-        """Run a batch in one transaction; None if the commit itself failed (every job then failed)."""
+        """Run a batch in one transaction; None if the commit itself failed (every job then failed).
+
+        Each job of a group runs under its own savepoint, so a failing one is undone alone; a job alone
+        needs none (its failure rolls back the transaction). Jobs are never run twice: a unit of work may
+        change the objects it was handed, so a second run would not start from the same place.
+        """
         outcomes: list[tuple[_Job, bool, Any]] = []
         events: list[Event] = []
         try:
             conn.execute("BEGIN IMMEDIATE")
-            for job in batch:
-                conn.execute("SAVEPOINT work")
-                uow = SqlUnitOfWork(conn, self.clock.now())
-                try:
-                    result = job.work(uow)
-                except BaseException as error:  # the job's own failure: undo just its part
-                    conn.execute("ROLLBACK TO work")
-                    conn.execute("RELEASE work")
-                    outcomes.append((job, False, error))
-                else:
-                    conn.execute("RELEASE work")
-                    outcomes.append((job, True, result))
-                    events.extend(uow.recorded)
+            if len(batch) == 1:
+                failure = self._run_all(conn, batch, outcomes, events, savepoints=False)
+                if failure is not None:
+                    conn.execute("ROLLBACK")
+                    return [(batch[0], False, failure)]
+            else:
+                self._run_all(conn, batch, outcomes, events, savepoints=True)
             conn.execute("COMMIT")
         except BaseException as error:
             if conn.in_transaction:
@@ -133,6 +132,34 @@ class SqliteStore:
             return None
         self.listeners.notify(events)
         return outcomes
+
+    def _run_all(
+        self,
+        conn: sqlite3.Connection,
+        batch: Sequence[_Job],
+        outcomes: list[tuple[_Job, bool, Any]],
+        events: list[Event],
+        savepoints: bool,
+    ) -> BaseException | None:
+        """Run every job; without savepoints, stop at the first failure and return it."""
+        for job in batch:
+            if savepoints:
+                conn.execute("SAVEPOINT work")
+            uow = SqlUnitOfWork(conn, self.clock.now())
+            try:
+                result = job.work(uow)
+            except BaseException as error:  # the job's own failure
+                if not savepoints:
+                    return error
+                conn.execute("ROLLBACK TO work")
+                conn.execute("RELEASE work")
+                outcomes.append((job, False, error))
+            else:
+                if savepoints:
+                    conn.execute("RELEASE work")
+                outcomes.append((job, True, result))
+                events.extend(uow.recorded)
+        return None
 
     # -- unbound: the writer thread ------------------------------------------------------------------
 

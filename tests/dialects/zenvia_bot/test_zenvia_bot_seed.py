@@ -289,7 +289,7 @@ def test_a_second_interaction_after_a_transfer_without_department_id_field(
         (
             "message",
             {"token": "{token}", "content": "x", "content_type": "sticker"},
-            "content_type must be one of text, image, video, audio, file or null (got 'sticker')",
+            "content_type must be one of text, image, video, audio, file, card, quick_reply, feedback or null (got 'sticker')",
         ),
         (
             "message",
