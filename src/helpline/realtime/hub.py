@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
@@ -36,7 +37,7 @@ def encode_event(event: Event) -> str:
     return msgspec.json.encode({"seq": event.seq, "event": event.type, "data": data}).decode()
 
 
-class Subscription(Generic[F]):
+class Subscription(ABC, Generic[F]):
     """One websocket's view of the stream: which events it may see (``wants``), how they are encoded for
     its protocol (``encode``: None leaves the event out), and the frames waiting to be written to it.
 
@@ -48,11 +49,11 @@ class Subscription(Generic[F]):
     queue: asyncio.Queue[tuple[int, F] | None]
     overflowed: bool
 
-    def wants(self, event: Event) -> bool:
-        raise NotImplementedError
+    @abstractmethod
+    def wants(self, event: Event) -> bool: ...
 
-    def encode(self, event: Event) -> F | None:
-        raise NotImplementedError
+    @abstractmethod
+    def encode(self, event: Event) -> F | None: ...
 
 
 @dataclass(eq=False)
