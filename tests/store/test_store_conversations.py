@@ -138,6 +138,10 @@ def test_create_get_and_by_hash_are_scoped_by_account(any_store: AnyStore, setup
         is None
     )
     assert any_store.read_sync(lambda uow: uow.conversations.by_id_any_account(999_999)) is None
+    assert any_store.read_sync(lambda uow: uow.conversations.by_ids([conversation.id, 999_999])) == {
+        conversation.id: stored
+    }
+    assert any_store.read_sync(lambda uow: uow.conversations.by_ids([])) == {}
 
 
 def test_update_round_trips_every_column(any_store: AnyStore, setup: Setup) -> None:

@@ -48,16 +48,14 @@ class Planner:
         events = uow.events.after(cursor, batch)
         if not events:
             return 0
-        # A busy conversation has many events in one batch: load each conversation once per batch.
-        conversations: dict[int, Conversation | None] = {}
+        # One query for the batch's conversations, not one per event (the planner runs for every commit).
+        conversations = uow.conversations.by_ids(
+            {e.conversation_id for e in events if e.conversation_id is not None}
+        )
         for event in events:
             if event.conversation_id is None:
                 continue
-            if event.conversation_id not in conversations:
-                conversations[event.conversation_id] = uow.conversations.by_id_any_account(
-                    event.conversation_id
-                )
-            conversation = conversations[event.conversation_id]
+            conversation = conversations.get(event.conversation_id)
             if conversation is None:
                 continue
             seen: dict[int, int] = {}

@@ -8,6 +8,7 @@ unit of work (or once per group of them on SQLite).
 from __future__ import annotations
 
 import builtins
+import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Generic, Protocol, TypeVar, overload
 
@@ -243,6 +244,13 @@ class Agents:
         return int(row["n"]) if row else 0
 
 
+# Every request of the customer-facing APIs presents a token. Active tokens found by hash are remembered
+# for a second: a revocation in this process forgets them at once, one made by another process (the CLI,
+# another server) takes effect within TOKEN_CACHE_SECONDS.
+TOKEN_CACHE_SECONDS = 1.0
+_active_tokens: dict[str, tuple[float, ApiToken]] = {}
+
+
 class Tokens:
     def __init__(self, db: Db) -> None:
         self.db = db
@@ -265,8 +273,17 @@ class Tokens:
         return ApiToken(token_id, account_id, prefix, endpoint_id, True, now)
 
     def by_hash(self, token_hash: str) -> ApiToken | None:
+        remembered = _active_tokens.get(token_hash)
+        now = time.monotonic()
+        if remembered is not None and remembered[0] > now:
+            return remembered[1]
         row = _one(self.db, "SELECT * FROM api_tokens WHERE token_hash = ?", [token_hash])
-        return rows.token(row) if row else None
+        token = rows.token(row) if row else None
+        if token is not None and token.active:
+            _active_tokens[token_hash] = (now + TOKEN_CACHE_SECONDS, token)
+        else:
+            _active_tokens.pop(token_hash, None)
+        return token
 
     def get(self, token_id: int) -> ApiToken | None:
         row = _one(self.db, "SELECT * FROM api_tokens WHERE id = ?", [token_id])
@@ -282,6 +299,7 @@ class Tokens:
 
     def revoke(self, token_id: int, now: float) -> None:
         self.db.execute("UPDATE api_tokens SET active = FALSE, revoked_at = ? WHERE id = ?", [now, token_id])
+        _active_tokens.clear()
 
     def hold(self, token_id: int) -> None:
         # A no-op UPDATE takes the row lock on PostgreSQL (SQLite has one writer anyway), portably.
@@ -399,6 +417,16 @@ class Conversations:
             [conversation_hash, account_id],
         )
         return rows.conversation(row) if row else None
+
+    def by_ids(self, conversation_ids: Iterable[int]) -> dict[int, Conversation]:
+        """Conversations by id, whatever their account (for jobs that follow the event log)."""
+        wanted = sorted(conversation_ids)
+        found: dict[int, Conversation] = {}
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            for row in _all(self.db, f"SELECT * FROM conversations WHERE id IN ({_marks(chunk)})", chunk):  # noqa: S608
+                found[row["id"]] = rows.conversation(row)
+        return found
 
     def by_id_any_account(self, conversation_id: int) -> Conversation | None:
         row = _one(self.db, "SELECT * FROM conversations WHERE id = ?", [conversation_id])

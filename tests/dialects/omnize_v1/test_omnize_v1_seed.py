@@ -554,3 +554,14 @@ def test_two_agents_racing_for_one_conversation(server: RunningServer) -> None:
     for thread in threads:
         thread.join()
     assert sorted(results) == [200, 409]
+
+
+def test_a_revoked_token_is_refused_at_once(server: RunningServer) -> None:
+    setup = server.setup_account()
+    listed = server.client.get("/api/v1/departments", params={"token": setup["token"]})
+    assert listed.status_code == 200  # the token is now remembered as active
+    token_id = server.store.read_sync(lambda uow: uow.tokens.list(setup["account_id"]))[0].id
+    server.store.write_sync(lambda uow: uow.tokens.revoke(token_id, uow.now))
+    refused = server.client.get("/api/v1/departments", params={"token": setup["token"]})
+    assert refused.status_code == 401
+    assert refused.json() == {"message": "invalid token", "status": 401}
