@@ -78,6 +78,31 @@ def _marks(values: Sequence[Any]) -> str:
     return ", ".join("?" for _ in values)
 
 
+def _agent_scope(
+    column: str,
+    account_id: int,
+    department_ids: Sequence[int],
+    agent_id: int,
+    state: ConversationState | None,
+    include_all: bool,
+) -> tuple[builtins.list[str], builtins.list[Any]]:
+    """WHERE terms for the conversations an agent may see: their account, and (unless an admin) their
+    departments or their own work; ``column`` prefixes the names (a table alias such as ``c.``)."""
+    where = [f"{column}account_id = ?"]
+    params: builtins.list[Any] = [account_id]
+    if not include_all:
+        scope = [f"{column}assignee_id = ?"]
+        params.append(agent_id)
+        if department_ids:
+            scope.append(f"{column}department_id IN ({_marks(department_ids)})")
+            params.extend(department_ids)
+        where.append("(" + " OR ".join(scope) + ")")
+    if state is not None:
+        where.append(f"{column}state = ?")
+        params.append(state.value)
+    return where, params
+
+
 class Accounts:
     def __init__(self, db: Db) -> None:
         self.db = db
@@ -475,18 +500,7 @@ class Conversations:
         include_all: bool,
         limit: int,
     ) -> builtins.list[Conversation]:
-        where = ["account_id = ?"]
-        params: builtins.list[Any] = [account_id]
-        if not include_all:
-            scope = ["assignee_id = ?"]
-            params.append(agent_id)
-            if department_ids:
-                scope.append(f"department_id IN ({_marks(department_ids)})")
-                params.extend(department_ids)
-            where.append("(" + " OR ".join(scope) + ")")
-        if state is not None:
-            where.append("state = ?")
-            params.append(state.value)
+        where, params = _agent_scope("", account_id, department_ids, agent_id, state, include_all)
         order = "queued_at, id" if state is ConversationState.QUEUED else "id DESC"
         sql = f"SELECT * FROM conversations WHERE {' AND '.join(where)} ORDER BY {order} LIMIT ?"  # noqa: S608
         return [rows.conversation(r) for r in _all(self.db, sql, [*params, limit])]
@@ -1013,18 +1027,7 @@ class ConversationSearch:
         text: str,
         limit: int,
     ) -> builtins.list[Conversation]:
-        where = ["c.account_id = ?"]
-        params: builtins.list[Any] = [account_id]
-        if not include_all:
-            scope = ["c.assignee_id = ?"]
-            params.append(agent_id)
-            if department_ids:
-                scope.append(f"c.department_id IN ({_marks(department_ids)})")
-                params.extend(department_ids)
-            where.append("(" + " OR ".join(scope) + ")")
-        if state is not None:
-            where.append("c.state = ?")
-            params.append(state.value)
+        where, params = _agent_scope("c.", account_id, department_ids, agent_id, state, include_all)
         pattern = _like(text)
         where.append(
             "(LOWER(COALESCE(p.name, '')) LIKE ? ESCAPE '\\' OR LOWER(COALESCE(p.email, '')) LIKE ? ESCAPE '\\'"
