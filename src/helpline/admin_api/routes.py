@@ -22,7 +22,13 @@ from helpline.core.errors import Forbidden, Invalid, NotFound
 from helpline.core.model import Agent, ApiToken, Department, Endpoint, Role
 from helpline.outbound import operator
 from helpline.store.sql import SqlUnitOfWork
-from helpline.web.http import Handler, describe_validation_error, guarded, json_response, read_body
+from helpline.web.http import (
+    Handler,
+    decode_json,
+    guarded,
+    json_response,
+    read_body,
+)
 from helpline.web.services import Services
 
 PREFIX = "/api/admin/v1"
@@ -85,10 +91,7 @@ class AdminApi:
 
     async def _decode(self, request: Request, schema: type[S]) -> S:
         raw = await read_body(request, self.settings.max_body_bytes)
-        try:
-            return msgspec.json.decode(raw or b"{}", type=schema)
-        except msgspec.DecodeError as bad:
-            raise Invalid(describe_validation_error(bad)) from None
+        return decode_json(raw or b"{}", schema)
 
     async def _as_admin(
         self, request: Request, act: Callable[[SqlUnitOfWork, Agent], T], write: bool = False

@@ -25,7 +25,13 @@ from helpline.core.files import kind_for, public_path, record_file
 from helpline.core.model import Agent, ConversationState, MessageKind, Presence, Role
 from helpline.realtime.hub import Subscriber, encode_event
 from helpline.store.sql import SqlUnitOfWork
-from helpline.web.http import Handler, describe_validation_error, guarded, json_response, read_body
+from helpline.web.http import (
+    Handler,
+    decode_json,
+    guarded,
+    json_response,
+    read_body,
+)
 from helpline.web.services import Services
 from helpline.web.uploads import parse_multipart, single_file, store_upload
 
@@ -46,10 +52,7 @@ class AgentApi:
 
     async def _decode(self, request: Request, schema: type[S]) -> S:
         raw = await read_body(request, self.limit)
-        try:
-            return msgspec.json.decode(raw or b"{}", type=schema)
-        except msgspec.DecodeError as bad:
-            raise Invalid(describe_validation_error(bad)) from None
+        return decode_json(raw or b"{}", schema)
 
     def _key(self, request: Request) -> session.Credential:
         """The Bearer API key, or the console's session cookie (see :mod:`helpline.agent_api.session`)."""

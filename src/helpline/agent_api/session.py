@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -27,10 +26,10 @@ from helpline.agent_api.schema import Login
 from helpline.config import Settings
 from helpline.core import agents
 from helpline.core.credentials import new_token, token_hash, verify_password
-from helpline.core.errors import Forbidden, Invalid, Unauthorized
+from helpline.core.errors import Forbidden, Unauthorized
 from helpline.core.model import Agent
 from helpline.store.sql import SqlUnitOfWork
-from helpline.web.http import describe_validation_error, json_response, read_body
+from helpline.web.http import decode_json, json_response, read_body
 from helpline.web.services import Services
 
 COOKIE = "helpline_session"
@@ -118,10 +117,7 @@ class Sessions:
 
     async def sign_in(self, request: Request) -> Response:
         raw = await read_body(request, self.settings.max_body_bytes)
-        try:
-            body = msgspec.json.decode(raw or b"{}", type=Login)
-        except msgspec.DecodeError as bad:
-            raise Invalid(describe_validation_error(bad)) from None
+        body = decode_json(raw or b"{}", Login)
         if "origin" in request.headers and not same_origin(request.headers, self.settings):
             raise Forbidden("refused: this sign-in came from another site's page")
         email = body.email.strip().lower()

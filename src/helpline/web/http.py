@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
 
-from helpline.core.errors import DomainError
+from helpline.core.errors import DomainError, Invalid
 from helpline.core.files import FileTooLarge
 
 Handler = Callable[[Request], Awaitable[Response]]
@@ -41,6 +41,17 @@ def json_response(payload: Any, status: int = 200, headers: dict[str, str] | Non
     return Response(
         msgspec.json.encode(payload), status_code=status, media_type="application/json", headers=headers
     )
+
+
+S = TypeVar("S")
+
+
+def decode_json(raw: bytes, schema: type[S]) -> S:
+    """Decode a request body into its struct; malformed JSON or a wrong field is the caller's Invalid."""
+    try:
+        return msgspec.json.decode(raw, type=schema)
+    except msgspec.DecodeError as bad:
+        raise Invalid(describe_validation_error(bad)) from None
 
 
 def describe_validation_error(error: msgspec.ValidationError | msgspec.DecodeError) -> str:

@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
@@ -23,7 +22,7 @@ from helpline.core.model import ApiToken, Conversation
 from helpline.dialects.omnize_rest import DIALECT
 from helpline.dialects.omnize_rest.schema import INFO_CONTENTS, TYPES, RestRequest
 from helpline.store.sql import SqlUnitOfWork
-from helpline.web.http import describe_validation_error, guarded, json_response, read_body
+from helpline.web.http import decode_json, guarded, json_response, read_body
 from helpline.web.services import Services
 
 PATHS = ("/api/rest/v1", "/client-gateway/api/rest/v1")
@@ -64,10 +63,7 @@ class OmnizeRest:
         raw = await read_body(request, self.limit)
         if not raw.strip():
             raise Invalid("request body must be a JSON object with token, type and content")
-        try:
-            return msgspec.json.decode(raw, type=RestRequest)
-        except msgspec.DecodeError as bad:
-            raise Invalid(describe_validation_error(bad)) from None
+        return decode_json(raw, RestRequest)
 
     async def handle(self, request: Request) -> Response:
         body = await self._decode(request)

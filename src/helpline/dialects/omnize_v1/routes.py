@@ -32,7 +32,13 @@ from helpline.dialects.omnize_v1.schema import (
     message_kind,
 )
 from helpline.store.sql import SqlUnitOfWork
-from helpline.web.http import Handler, describe_validation_error, guarded, json_response, read_body
+from helpline.web.http import (
+    Handler,
+    decode_json,
+    guarded,
+    json_response,
+    read_body,
+)
 from helpline.web.services import Services
 
 PREFIXES = ("/api/v1", "/core/api/v1")
@@ -71,10 +77,7 @@ class OmnizeV1:
         raw = await read_body(request, self.limit)
         if not raw.strip():
             raise Invalid("request body must be a JSON object")
-        try:
-            return msgspec.json.decode(raw, type=schema)
-        except msgspec.DecodeError as bad:
-            raise Invalid(describe_validation_error(bad)) from None
+        return decode_json(raw, schema)
 
     @staticmethod
     def _token(request: Request, body_token: str | None) -> str:
@@ -198,10 +201,7 @@ class OmnizeV1:
         raw = await read_body(request, self.limit)
         if not raw.strip():
             return TokenOnly()
-        try:
-            return msgspec.json.decode(raw, type=TokenOnly)
-        except msgspec.DecodeError as bad:
-            raise Invalid(describe_validation_error(bad)) from None
+        return decode_json(raw, TokenOnly)
 
     async def typing(self, request: Request) -> Response:
         await self._contact_signal(request, lambda uow, c: conversations.contact_typing(uow, c, True))

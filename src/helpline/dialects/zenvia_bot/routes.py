@@ -28,7 +28,13 @@ from helpline.dialects.zenvia_bot.schema import (
     Transfer,
 )
 from helpline.store.sql import SqlUnitOfWork
-from helpline.web.http import Handler, describe_validation_error, guarded, json_response, read_body
+from helpline.web.http import (
+    Handler,
+    decode_json,
+    guarded,
+    json_response,
+    read_body,
+)
 from helpline.web.services import Services
 
 PREFIX = "/core/api/v1/bot"
@@ -68,10 +74,7 @@ class ZenviaBot:
 
     async def _decode(self, request: Request, schema: type[S]) -> S:
         raw = await read_body(request, self.limit)
-        try:
-            return msgspec.json.decode(raw if raw.strip() else b"{}", type=schema)
-        except msgspec.DecodeError as bad:
-            raise Invalid(describe_validation_error(bad)) from None
+        return decode_json(raw if raw.strip() else b"{}", schema)
 
     @staticmethod
     def _token(request: Request, body_token: str | None) -> str:
