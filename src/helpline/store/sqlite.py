@@ -11,8 +11,17 @@ Where the writer runs depends on who uses the store:
   and forced switches that cost more than the unit of work (measured with ``python -m bench``). Units of
   work are short and SQLite's commit does not fsync in WAL with ``synchronous=NORMAL``; the fsyncs of
   checkpoints are moved to a background thread so they never stall the loop. Calls from other threads
-  are handed to the loop.
+  are handed to the loop. The loop never waits for SQLite's write lock: when someone else holds it (the
+  checkpointer restarting the WAL, a CLI command in another process) the group is retried a moment
+  later and requests keep being served meanwhile.
 - **Unbound** (the CLI, scripts, tests of the store itself): a dedicated writer thread does the same.
+
+The WAL is kept bounded. A checkpoint running beside a busy writer never catches up with it, and SQLite
+only starts the WAL over when a checkpoint has copied every frame, so under steady load the file would
+grow without end, and every commit would pay for extending it (measured: 50 KB of WAL per message and a
+third of the server's time). The checkpointer therefore copies in the background without any lock
+(``PASSIVE``) and, once the WAL is past ``RESTART_FRAMES``, copies the last few frames while holding the
+write lock (``RESTART``), so the writer's next transaction starts the WAL from its beginning again.
 """
 
 from __future__ import annotations
@@ -22,6 +31,7 @@ import contextlib
 import queue
 import sqlite3
 import threading
+import time
 from collections.abc import Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
@@ -35,7 +45,11 @@ from helpline.store.migrate import upgrade
 from helpline.store.sql import SqlUnitOfWork
 
 MAX_BATCH = 64
-CHECKPOINT_SECONDS = 1.0
+CHECKPOINT_SECONDS = 0.1
+RESTART_FRAMES = 1000  # pages (4 MiB with the default page size)
+RESTART_BUSY_MS = 200  # how long a RESTART checkpoint may wait for the writer and for readers
+BUSY_RETRY_SECONDS = 0.001  # the loop writer's pause before trying the write lock again
+BUSY_GIVE_UP_SECONDS = 30.0  # as the connections' busy_timeout
 
 
 def sqlite_path(url: str) -> str:
@@ -50,8 +64,21 @@ def connect(path: str, synchronous: str = "NORMAL") -> sqlite3.Connection:
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute(f"PRAGMA synchronous={synchronous}")
     conn.execute("PRAGMA foreign_keys=ON")
-    conn.execute("PRAGMA busy_timeout=30000")
+    conn.execute(f"PRAGMA busy_timeout={int(BUSY_GIVE_UP_SECONDS * 1000)}")
+    # Savepoints keep each page's first image in a statement journal; in a temporary file that costs
+    # a write per page once a group commit passes 64 KiB. In memory it is a copy.
+    conn.execute("PRAGMA temp_store=MEMORY")
     return conn
+
+
+def _checkpointer_busy() -> sqlite3.OperationalError:
+    error = sqlite3.OperationalError("database is locked (the checkpointer is restarting the WAL)")
+    error.sqlite_errorcode = sqlite3.SQLITE_BUSY
+    return error
+
+
+def _is_busy(error: sqlite3.OperationalError) -> bool:
+    return getattr(error, "sqlite_errorcode", None) in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
 
 
 @dataclass(slots=True)
@@ -87,6 +114,8 @@ class SqliteStore:
         self._loop_conn: sqlite3.Connection | None = None
         self._pending: list[_Job] = []
         self._flush_scheduled = False
+        self._busy_since: float | None = None
+        self._writer_stand_aside = threading.Event()
         self._checkpointer: threading.Thread | None = None
         self._stop_checkpoints = threading.Event()
 
@@ -106,7 +135,8 @@ class SqliteStore:
     def _run_batch(
         self, conn: sqlite3.Connection, batch: Sequence[_Job]
     ) -> list[tuple[_Job, bool, Any]] | None:
-        """Run a batch in one transaction; None if the commit itself failed (every job then failed).
+        """Run a batch in one transaction (begun here unless the caller began it); None if the commit
+        itself failed (every job then failed).
 
         Each job of a group runs under its own savepoint, so a failing one is undone alone; a job alone
         needs none (its failure rolls back the transaction). Jobs are never run twice: a unit of work may
@@ -115,7 +145,8 @@ class SqliteStore:
         outcomes: list[tuple[_Job, bool, Any]] = []
         events: list[Event] = []
         try:
-            conn.execute("BEGIN IMMEDIATE")
+            if not conn.in_transaction:
+                conn.execute("BEGIN IMMEDIATE")
             if len(batch) == 1:
                 failure = self._run_all(conn, batch, outcomes, events, savepoints=False)
                 if failure is not None:
@@ -191,6 +222,7 @@ class SqliteStore:
         """Run the writer on ``loop`` from now on (call from that loop, before serving requests)."""
         conn = connect(self.path, self.synchronous)
         conn.execute("PRAGMA wal_autocheckpoint=0")  # the checkpointer thread does it, off the loop
+        conn.execute("PRAGMA busy_timeout=0")  # a busy write lock is retried by _flush, never waited for
         self._loop_conn = conn
         self._loop = loop
         self._stop_checkpoints.clear()
@@ -201,25 +233,42 @@ class SqliteStore:
 
     def unbind(self) -> None:
         """Back to the writer thread (at shutdown, from the loop): what is queued is committed first."""
-        while self._pending:
-            self._flush()
-        self._loop = None
-        if self._loop_conn is not None:
-            self._loop_conn.close()
-            self._loop_conn = None
         self._stop_checkpoints.set()
         if self._checkpointer is not None:
             self._checkpointer.join(timeout=10)
             self._checkpointer = None
+        while self._pending:
+            self._flush()
+            if self._pending:  # the write lock is held by another process: nothing else to do but wait
+                time.sleep(BUSY_RETRY_SECONDS)
+        self._loop = None
+        if self._loop_conn is not None:
+            self._loop_conn.close()
+            self._loop_conn = None
 
     def _checkpoint_loop(self) -> None:
         conn = connect(self.path, self.synchronous)
+        conn.execute(f"PRAGMA busy_timeout={RESTART_BUSY_MS}")
         try:
             while not self._stop_checkpoints.wait(CHECKPOINT_SECONDS):
                 with contextlib.suppress(sqlite3.Error):
-                    conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+                    self.checkpoint(conn)
         finally:
             conn.close()
+
+    def checkpoint(self, conn: sqlite3.Connection) -> None:
+        """Copy the WAL into the database without blocking anyone; past ``RESTART_FRAMES`` of WAL, copy
+        the rest under the write lock so that the next write starts the WAL over (see the module).
+
+        The loop writer takes the lock again within microseconds of a commit, so the checkpointer would
+        starve waiting for it; it asks the loop to stand aside until it is done."""
+        _busy, frames, _copied = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        if frames >= RESTART_FRAMES:
+            self._writer_stand_aside.set()
+            try:
+                conn.execute("PRAGMA wal_checkpoint(RESTART)").fetchall()
+            finally:
+                self._writer_stand_aside.clear()
 
     def _enqueue(self, job: _Job) -> None:
         self._pending.append(job)
@@ -230,18 +279,46 @@ class SqliteStore:
     def _flush(self) -> None:
         """Commit what requests queued since the last turn of the loop, as one group."""
         self._flush_scheduled = False
+        if not self._pending:
+            return
+        if self._loop_conn is None:
+            self._fail_pending(RuntimeError("the store is closed"))
+            return
+        if not self._begin_on_loop(self._loop_conn):
+            return
         batch, self._pending = self._pending[:MAX_BATCH], self._pending[MAX_BATCH:]
         if self._pending and self._loop is not None:
             self._flush_scheduled = True
             self._loop.call_soon(self._flush)
-        if not batch:
-            return
-        if self._loop_conn is None:
-            for job in batch:
-                _settle(job.future, False, RuntimeError("the store is closed"))
-            return
         for done, ok, value in self._run_batch(self._loop_conn, batch) or ():
             _settle(done.future, ok, value)
+
+    def _begin_on_loop(self, conn: sqlite3.Connection) -> bool:
+        """Take the write lock without waiting for it: if it is busy, leave the jobs queued and try again
+        shortly (failing them once it has been busy for ``BUSY_GIVE_UP_SECONDS``)."""
+        assert self._loop is not None
+        try:
+            if self._writer_stand_aside.is_set():
+                raise _checkpointer_busy()
+            conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as error:
+            now = self._loop.time()
+            if self._busy_since is None:
+                self._busy_since = now
+            if not _is_busy(error) or now - self._busy_since >= BUSY_GIVE_UP_SECONDS:
+                self._busy_since = None
+                self._fail_pending(error)
+            elif not self._flush_scheduled:
+                self._flush_scheduled = True
+                self._loop.call_later(BUSY_RETRY_SECONDS, self._flush)
+            return False
+        self._busy_since = None
+        return True
+
+    def _fail_pending(self, error: BaseException) -> None:
+        pending, self._pending = self._pending, []
+        for job in pending:
+            _settle(job.future, False, error)
 
     def _in_loop(self) -> bool:
         if self._loop is None:
