@@ -5,7 +5,6 @@ Dialects call these after they have authenticated the caller and parsed the vend
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -13,6 +12,7 @@ from helpline.core import events as ev
 from helpline.core import interactive, routing
 from helpline.core.errors import Conflict, Invalid, NotFound
 from helpline.core.events import NewEvent
+from helpline.core.ids import time_ordered_uuid
 from helpline.core.model import (
     Actor,
     ActorType,
@@ -95,7 +95,7 @@ def open_conversation(uow: UnitOfWork, command: StartConversation) -> tuple[Conv
     conversation = uow.conversations.create(
         Conversation(
             id=0,
-            hash=str(uuid.uuid4()),
+            hash=time_ordered_uuid(),
             account_id=command.account_id,
             department_id=department.id,
             origin_department_id=department.id,
@@ -191,7 +191,7 @@ def add_message(
             id=0,
             conversation_id=conversation.id,
             seq=seq,
-            hash=str(uuid.uuid4()),
+            hash=time_ordered_uuid(),
             direction=direction,
             sender_type=sender.type,
             sender_id=sender.id,

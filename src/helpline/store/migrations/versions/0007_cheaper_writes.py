@@ -1,0 +1,56 @@
+"""Cheaper writes per message.
+
+- The idempotency key of messages is unique per conversation only where there is one: a partial unique
+  index, so the messages without a key (nearly all) add no index entry, and no index page to the commit.
+- Endpoints get an index on their account: the delivery planner asks, for every batch of events, which
+  of their accounts have an enabled endpoint at all.
+- On SQLite the event sequence number becomes the table's rowid (``INTEGER PRIMARY KEY``): the events
+  table no longer carries a second B-tree just for its primary key. PostgreSQL keeps its BIGINT key.
+
+Both rebuild a table on SQLite (it cannot drop a constraint in place); nothing else changes.
+
+Revision ID: 0007
+Revises: 0006
+Create Date: 2026-11-21
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0007"
+down_revision = "0006"
+branch_labels = None
+depends_on = None
+
+_HAS_KEY = sa.text("idempotency_key IS NOT NULL")
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("messages") as batch:
+        batch.drop_constraint("uq_messages_idempotency", type_="unique")
+    op.create_index(
+        "uq_messages_idempotency",
+        "messages",
+        ["conversation_id", "idempotency_key"],
+        unique=True,
+        sqlite_where=_HAS_KEY,
+        postgresql_where=_HAS_KEY,
+    )
+    op.create_index("ix_endpoints_account", "endpoints", ["account_id"])
+    if op.get_bind().dialect.name == "sqlite":
+        with op.batch_alter_table("events", recreate="always") as batch:
+            batch.alter_column(
+                "seq", existing_type=sa.BigInteger(), type_=sa.Integer(), existing_nullable=False
+            )
+
+
+def downgrade() -> None:
+    if op.get_bind().dialect.name == "sqlite":
+        with op.batch_alter_table("events", recreate="always") as batch:
+            batch.alter_column(
+                "seq", existing_type=sa.Integer(), type_=sa.BigInteger(), existing_nullable=False
+            )
+    op.drop_index("ix_endpoints_account", table_name="endpoints")
+    op.drop_index("uq_messages_idempotency", table_name="messages")
+    with op.batch_alter_table("messages") as batch:
+        batch.create_unique_constraint("uq_messages_idempotency", ["conversation_id", "idempotency_key"])
