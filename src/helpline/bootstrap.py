@@ -94,7 +94,7 @@ def create_app(settings: Settings, store: AnyStore | None = None) -> Starlette:
     history = HistoryLoader(store, history_fetch, HISTORY_PARSERS)
 
     def after_dispatch(events: list[Event]) -> None:
-        worker.wake()
+        worker.on_events(events)
         if any(e.type == ev.CONVERSATION_STARTED for e in events):
             history.wake()
 

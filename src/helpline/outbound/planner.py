@@ -8,13 +8,24 @@ planned twice or skipped.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from helpline.core.model import Conversation, Event
 from helpline.outbound.render import Renderer
 from helpline.store.sql import SqlUnitOfWork
 
 log = logging.getLogger(__name__)
+
+
+def _continuing(recent: Sequence[Event], cursor: int, batch: int) -> Sequence[Event]:
+    """The first ``batch`` of ``recent`` that directly follow ``cursor``, if ``recent`` has them."""
+    if not recent or recent[0].seq > cursor + 1 or recent[-1].seq <= cursor:
+        return ()
+    start = cursor + 1 - recent[0].seq
+    found = recent[start : start + batch]
+    if found[0].seq != cursor + 1 or found[-1].seq - found[0].seq != len(found) - 1:
+        return ()  # not the gap-free run it should be: the log is the authority
+    return found
 
 
 def webhook_id(event_seq: int, endpoint_id: int, index: int = 0) -> str:
@@ -39,22 +50,34 @@ class Planner:
     def observe(self, name: str, observer: Renderer) -> None:
         self.observers[name] = observer
 
-    def plan(self, uow: SqlUnitOfWork, batch: int = 500) -> int:
+    def plan(self, uow: SqlUnitOfWork, batch: int = 500, recent: Sequence[Event] = ()) -> int:
         """Plan up to ``batch`` events past the cursor; returns how many events it consumed.
 
         A result equal to ``batch`` means there may be more: call again.
         """
+        return self.plan_up_to(uow, batch, recent)[0]
+
+    def plan_up_to(
+        self, uow: SqlUnitOfWork, batch: int = 500, recent: Sequence[Event] = ()
+    ) -> tuple[int, int]:
+        """:meth:`plan`, also returning the cursor it leaves (the last event planned).
+
+        ``recent``: committed events, in order and without gaps, that this process already holds (the
+        realtime hub's dispatch). When they continue the cursor they are planned as they are instead of
+        being read back from the log, which is what every commit would otherwise cost.
+        """
         cursor = uow.deliveries.claim_planning()
-        events = uow.events.after(cursor, batch)
+        events = _continuing(recent, cursor, batch) or uow.events.after(cursor, batch)
         if not events:
-            return 0
+            return 0, cursor
+        # Every delivery goes to an enabled endpoint of the event's account: the events of accounts
+        # without one cannot yield any, and their conversations need not be loaded.
+        accounts = uow.endpoints.accounts_with_enabled({e.account_id for e in events})
+        relevant = [e for e in events if e.conversation_id is not None and e.account_id in accounts]
         # One query for the batch's conversations, not one per event (the planner runs for every commit).
-        conversations = uow.conversations.by_ids(
-            {e.conversation_id for e in events if e.conversation_id is not None}
-        )
-        for event in events:
-            if event.conversation_id is None:
-                continue
+        conversations = uow.conversations.by_ids({e.conversation_id for e in relevant if e.conversation_id})
+        for event in relevant:
+            assert event.conversation_id is not None
             conversation = conversations.get(event.conversation_id)
             if conversation is None:
                 continue
@@ -65,7 +88,7 @@ class Planner:
             for name, observer in self.observers.items():
                 self._plan_one(uow, event, conversation, name, observer, seen)
         uow.deliveries.set_planned_up_to(events[-1].seq)
-        return len(events)
+        return len(events), events[-1].seq
 
     @staticmethod
     def _plan_one(

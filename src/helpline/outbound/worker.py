@@ -11,6 +11,7 @@ between leaves it pending, and it goes again once the lock runs out, with the sa
 from __future__ import annotations
 
 import asyncio
+import bisect
 import functools
 import json
 import logging
@@ -36,6 +37,7 @@ from helpline.store.sql import SqlUnitOfWork
 log = logging.getLogger(__name__)
 
 LOCK_MARGIN = 5.0
+RECENT_LIMIT = 5000  # committed events kept for the planner; past that it reads the log
 JITTER = (0.8, 1.2)
 
 
@@ -67,6 +69,10 @@ class GiveUpHook(Protocol):
     falls through to humans this way."""
 
     def __call__(self, uow: SqlUnitOfWork, delivery: Delivery, gone: bool, error: str) -> None: ...
+
+
+def _seq(event: Event) -> int:
+    return event.seq
 
 
 def _unplanned_events(uow: SqlUnitOfWork) -> bool:
@@ -108,6 +114,7 @@ class DeliveryWorker:
         self._wake = asyncio.Event()
         self._in_flight: dict[int, asyncio.Task[None]] = {}
         self._lines: set[tuple[int, int | None]] = set()
+        self._recent: list[Event] = []
 
     # -- waking --------------------------------------------------------------------------------------
 
@@ -117,8 +124,17 @@ class DeliveryWorker:
         self._wake.set()
 
     def on_events(self, events: list[Event]) -> None:
-        if events:
-            self._wake.set()
+        """Committed events, in order and without gaps (the hub's dispatch): kept for the planner, which
+        then need not read them back from the log, and a wake-up."""
+        if not events:
+            return
+        recent = self._recent
+        if recent and events[0].seq != recent[-1].seq + 1:
+            recent.clear()  # not a continuation: the planner reads the log from its cursor instead
+        recent.extend(events)
+        if len(recent) > RECENT_LIMIT:
+            del recent[: len(recent) - RECENT_LIMIT]
+        self._wake.set()
 
     # -- the loop -----------------------------------------------------------------------------------
 
@@ -178,13 +194,14 @@ class DeliveryWorker:
             return 0
         total = 0
         while True:
-            consumed = await self.store.write(self._plan_batch)
+            recent = tuple(self._recent)  # a snapshot: the store may run the planner on another thread
+            consumed, up_to = await self.store.write(
+                functools.partial(self.planner.plan_up_to, batch=self.plan_batch, recent=recent)
+            )
+            del self._recent[: bisect.bisect_right(self._recent, up_to, key=_seq)]
             total += consumed
             if consumed < self.plan_batch:
                 return total
-
-    def _plan_batch(self, uow: SqlUnitOfWork) -> int:
-        return self.planner.plan(uow, self.plan_batch)
 
     async def dispatch(self) -> int:
         """Lock and start sending the heads of lines that are due, up to the free concurrency."""

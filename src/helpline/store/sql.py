@@ -354,6 +354,18 @@ class Endpoints:
         row = _one(self.db, "SELECT * FROM endpoints WHERE id = ?", [endpoint_id])
         return rows.endpoint(row) if row else None
 
+    def accounts_with_enabled(self, account_ids: Iterable[int]) -> set[int]:
+        """Which of these accounts have at least one enabled endpoint."""
+        wanted = sorted(set(account_ids))
+        if not wanted:
+            return set()
+        found = _all(
+            self.db,
+            f"SELECT DISTINCT account_id FROM endpoints WHERE enabled AND account_id IN ({_marks(wanted)})",  # noqa: S608
+            wanted,
+        )
+        return {row["account_id"] for row in found}
+
     def disable(self, endpoint_id: int, reason: str) -> None:
         self.db.execute(
             "UPDATE endpoints SET enabled = FALSE, disabled_reason = ? WHERE id = ?", [reason, endpoint_id]
