@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
+from collections.abc import Callable, Sequence
 
 import pytest
 from outbound_kit import DIALECT, World, make_world, render
 
-from helpline.core.model import Conversation, Event
+from helpline.core.admin import create_account, create_department, create_token
+from helpline.core.model import Conversation, Department, Event
 from helpline.outbound.model import DeliveryState, PlannedDelivery
 from helpline.outbound.planner import Planner
 from helpline.store.open import AnyStore
@@ -118,3 +121,121 @@ def test_never_plans_for_another_accounts_endpoint(world: World, store: AnyStore
     world.emit(world.conversation(), 1)
     plan(world, Planner({DIALECT: misrouted}))
     assert world.deliveries() == []
+
+
+def stored_events(world: World) -> list[Event]:
+    found: list[Event] = world.store.read_sync(lambda uow: uow.events.after(0, 1000))
+    return found
+
+
+def held(events: list[Event]) -> list[Event]:
+    """The events as the hub would hold them, told apart from the log by their ``n``."""
+    return [dataclasses.replace(event, data={"n": 100 + event.data["n"]}) for event in events]
+
+
+def plan_up_to(world: World, planner: Planner, recent: Sequence[Event], batch: int = 500) -> tuple[int, int]:
+    result: tuple[int, int] = world.store.write_sync(lambda uow: planner.plan_up_to(uow, batch, recent))
+    return result
+
+
+def bodies(world: World) -> list[tuple[int, int]]:
+    return [(d.event_seq, json.loads(d.body)["n"]) for d in world.deliveries()]
+
+
+def test_recent_events_that_continue_the_cursor_are_planned_as_held(world: World) -> None:
+    """Reading back what the hub already holds is a query per commit; the log is only the fallback."""
+    conversation = world.conversation()
+    seqs = [world.emit(conversation, n) for n in range(5)]
+    recent = held(stored_events(world))
+    planner = Planner({DIALECT: render})
+    assert plan_up_to(world, planner, recent[:2]) == (2, seqs[1])
+    # A run that starts before the cursor still continues it; a batch takes only its first events.
+    assert plan_up_to(world, planner, recent, batch=2) == (2, seqs[3])
+    assert plan_up_to(world, planner, recent) == (1, seqs[4])
+    assert plan_up_to(world, planner, recent) == (0, seqs[4])
+    assert bodies(world) == [(seq, 100 + n) for n, seq in enumerate(seqs)]
+    assert cursor(world) == seqs[4]
+
+
+@pytest.mark.parametrize(
+    ("planned_first", "pick"),
+    [
+        pytest.param(0, lambda run: [run[0], run[2], run[3]], id="a-gap"),
+        pytest.param(1, lambda run: [run[0], run[1], run[3]], id="a-gap-after-the-cursor"),
+        pytest.param(0, lambda run: run[1:], id="starts-past-the-cursor"),
+        pytest.param(2, lambda run: run[:2], id="ends-at-the-cursor"),
+        pytest.param(3, lambda run: run[:2], id="ends-before-the-cursor"),
+    ],
+)
+def test_recent_events_that_do_not_continue_the_cursor_give_way_to_the_log(
+    world: World, planned_first: int, pick: Callable[[list[Event]], list[Event]]
+) -> None:
+    """Whatever is wrong with the run, the log decides: no event is skipped, none planned twice."""
+    conversation = world.conversation()
+    seqs = [world.emit(conversation, n) for n in range(5)]
+    planner = Planner({DIALECT: render})
+    if planned_first:
+        assert plan(world, planner, batch=planned_first) == planned_first
+    assert plan_up_to(world, planner, pick(held(stored_events(world)))) == (5 - planned_first, seqs[4])
+    assert bodies(world) == list(zip(seqs, range(5), strict=True))
+    assert cursor(world) == seqs[4]
+
+
+def test_a_gap_before_the_cursor_gives_way_to_the_log(world: World) -> None:
+    """The hub never hands over such a run, but the planner's own check promises the log for it."""
+    conversation = world.conversation()
+    seqs = [world.emit(conversation, n) for n in range(5)]
+    planner = Planner({DIALECT: render})
+    assert plan(world, planner, batch=3) == 3
+    recent = held(stored_events(world))
+    assert plan_up_to(world, planner, [recent[0], recent[4]]) == (2, seqs[4])
+    assert bodies(world) == list(zip(seqs, range(5), strict=True))
+
+
+def endpointless(like: World) -> World:
+    """A second account that never had an endpoint; ``World`` wants one, so ``like``'s stays, unused."""
+
+    def work(uow: SqlUnitOfWork) -> World:
+        account = create_account(uow, "Initech")
+        issued = create_token(uow, account.id, None)
+        department = create_department(uow, Department(id=0, account_id=account.id, name="Support"))
+        assert issued.endpoint is None
+        return dataclasses.replace(
+            like, account_id=account.id, department_id=department.id, token_id=issued.token.id
+        )
+
+    return like.store.write_sync(work)
+
+
+@pytest.mark.parametrize("endpoint", ["disabled", "absent"])
+def test_accounts_without_an_enabled_endpoint_plan_nothing_and_are_passed(
+    world: World, store: AnyStore, endpoint: str
+) -> None:
+    """Their events cannot yield a delivery, so the planner does not even render them."""
+    if endpoint == "disabled":
+        other = make_world(store, "https://other.example.org/in")
+        store.write_sync(lambda uow: uow.endpoints.disable(other.endpoint.id, "answered 410 Gone"))
+    else:
+        other = endpointless(world)
+    ours, theirs = world.conversation(), other.conversation()
+    seqs = [world.emit(ours, 0), other.emit(theirs, 1), world.emit(ours, 2), other.emit(theirs, 3)]
+    rendered: list[int] = []
+    observed: list[int] = []
+
+    def recording(uow: SqlUnitOfWork, event: Event, conversation: Conversation) -> list[PlannedDelivery]:
+        rendered.append(event.seq)
+        planned: list[PlannedDelivery] = render(uow, event, conversation)
+        return planned
+
+    def watching(uow: SqlUnitOfWork, event: Event, conversation: Conversation) -> list[PlannedDelivery]:
+        observed.append(event.seq)
+        return []
+
+    planner = Planner({DIALECT: recording}, observers={"bot": watching})
+    assert plan(world, planner) == 4
+    assert rendered == observed == [seqs[0], seqs[2]]
+    assert [(d.event_seq, d.account_id) for d in world.deliveries()] == [
+        (seqs[0], world.account_id),
+        (seqs[2], world.account_id),
+    ]
+    assert cursor(world) == seqs[3]

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import json
 import time
 
+import pytest
 from outbound_kit import (
     Receiver,
     Reply,
@@ -17,6 +20,8 @@ from outbound_kit import (
 )
 from standardwebhooks import Webhook
 
+from helpline.core.model import Event
+from helpline.outbound import worker as worker_module
 from helpline.outbound.model import Attempt, Delivery, DeliveryState
 from helpline.store.open import AnyStore
 
@@ -316,5 +321,84 @@ def test_two_workers_on_one_store_send_each_delivery_once_and_in_order(store: An
         for conversation in conversations:
             ns = [seen.json()["n"] for seen in receiver.seen if by_seq[seen.json()["seq"]] == conversation]
             assert ns == [0, 1, 2, 3]
+
+    asyncio.run(go())
+
+
+def committed(world: World) -> list[Event]:
+    found: list[Event] = world.store.read_sync(lambda uow: uow.events.after(0, 100))
+    return found
+
+
+def held(events: list[Event]) -> list[Event]:
+    """Told apart from the log by their ``n``, to show which of the two the planner used."""
+    return [dataclasses.replace(event, data={"n": 100 + event.data["n"]}) for event in events]
+
+
+def planned(world: World) -> list[tuple[int, int]]:
+    return [(d.event_seq, json.loads(d.body)["n"]) for d in world.deliveries()]
+
+
+def test_the_events_the_hub_dispatched_are_planned_from_memory_then_let_go(store: AnyStore) -> None:
+    """The buffer is what spares the planner a read of the log per commit; kept past planning it would
+    only grow."""
+
+    async def go() -> None:
+        world = make_world(store, "https://hooks.example.org/in")
+        conversation = world.conversation()
+        seqs = [world.emit(conversation, n) for n in range(5)]
+        events = held(committed(world))
+        worker = make_worker(store)
+        worker.plan_batch = 2  # three planning rounds, each trimming what it planned
+        worker.on_events(events[:3])
+        worker.on_events(events[3:])
+        assert worker._recent == events
+        assert await worker.plan() == 5
+        assert worker._recent == []
+        assert planned(world) == [(seq, 100 + n) for n, seq in enumerate(seqs)]
+        assert await worker.plan() == 0
+        await worker.http.aclose()
+
+    asyncio.run(go())
+
+
+def test_a_batch_that_does_not_continue_the_buffer_replaces_it(store: AnyStore) -> None:
+    """A batch after a gap would hand the planner a run with a hole: the log covers the hole instead."""
+
+    async def go() -> None:
+        world = make_world(store, "https://hooks.example.org/in")
+        conversation = world.conversation()
+        seqs = [world.emit(conversation, n) for n in range(5)]
+        events = held(committed(world))
+        worker = make_worker(store)
+        worker.on_events(events[:2])
+        worker.on_events(events[3:])
+        assert worker._recent == events[3:]
+        assert await worker.plan() == 5
+        assert worker._recent == []
+        # Nothing continued the cursor (0): the log was read, and it has every event once.
+        assert planned(world) == list(zip(seqs, range(5), strict=True))
+        await worker.http.aclose()
+
+    asyncio.run(go())
+
+
+def test_the_buffer_keeps_only_the_latest_events(store: AnyStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A worker that cannot keep up must not hold every event since it fell behind."""
+    monkeypatch.setattr(worker_module, "RECENT_LIMIT", 3)
+
+    async def go() -> None:
+        world = make_world(store, "https://hooks.example.org/in")
+        conversation = world.conversation()
+        seqs = [world.emit(conversation, n) for n in range(5)]
+        events = held(committed(world))
+        worker = make_worker(store)
+        worker.on_events(events[:2])
+        worker.on_events(events[2:])
+        assert worker._recent == events[2:]
+        assert await worker.plan() == 5
+        assert worker._recent == []
+        assert planned(world) == list(zip(seqs, range(5), strict=True))
+        await worker.http.aclose()
 
     asyncio.run(go())

@@ -75,7 +75,8 @@ def test_migrations_run_twice_are_idempotent_and_keep_data(backend: str, tmp_pat
         upgrade(url)
         with opened_store(url) as reopened:
             assert [a.name for a in reopened.read_sync(lambda uow: uow.accounts.list())] == ["Acme"]
-            assert _version_and_counters(reopened) == ([HEAD], {"events": 1, "planned_events": 0})
+            counted = 0 if backend == "sqlite" else 1  # SQLite numbers events by rowid, not by the counter
+            assert _version_and_counters(reopened) == ([HEAD], {"events": counted, "planned_events": 0})
             assert reopened.read_sync(lambda uow: uow.events.last_seq()) == 1
 
 

@@ -206,6 +206,38 @@ def test_endpoints_create_get_disable(any_store: AnyStore) -> None:
     )
 
 
+def test_endpoints_accounts_with_enabled(any_store: AnyStore) -> None:
+    """The planner skips every event of an account this leaves out, so it must not leave out too many."""
+
+    def seed(uow: SqlUnitOfWork) -> tuple[list[int], list[int]]:
+        accounts = [uow.accounts.create(name, 1.0).id for name in ("Acme", "Globex", "Initech", "Umbrella")]
+        acme, globex, initech, _umbrella = accounts
+        endpoints = [
+            uow.endpoints.create(account_id, "webhook", f"https://hooks.example/{n}", "whsec_abc", 2.0).id
+            for n, account_id in enumerate((acme, acme, globex, initech))
+        ]
+        uow.endpoints.disable(endpoints[3], "410 Gone")
+        return accounts, endpoints
+
+    accounts, endpoints = any_store.write_sync(seed)
+    acme, globex, initech, umbrella = accounts
+
+    def enabled(account_ids: list[int]) -> set[int]:
+        found: set[int] = any_store.read_sync(lambda uow: uow.endpoints.accounts_with_enabled(account_ids))
+        return found
+
+    assert enabled([acme, globex, initech, umbrella, 999_999]) == {acme, globex}
+    assert enabled([initech, umbrella]) == set()
+    assert enabled([globex, globex]) == {globex}
+    assert enabled([]) == set()
+    any_store.write_sync(lambda uow: uow.endpoints.disable(endpoints[0], "410 Gone"))
+    assert enabled(accounts) == {acme, globex}  # its second endpoint still takes deliveries
+    any_store.write_sync(lambda uow: uow.endpoints.disable(endpoints[1], "410 Gone"))
+    assert enabled(accounts) == {globex}
+    any_store.write_sync(lambda uow: uow.endpoints.update_url(endpoints[3], "https://hooks.example/new"))
+    assert enabled(accounts) == {globex, initech}
+
+
 def test_contacts_round_trip_attributes_json(any_store: AnyStore) -> None:
     account = any_store.write_sync(lambda uow: uow.accounts.create("Acme", 1.0))
     attributes = {

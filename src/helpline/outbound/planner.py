@@ -23,7 +23,7 @@ def _continuing(recent: Sequence[Event], cursor: int, batch: int) -> Sequence[Ev
         return ()
     start = cursor + 1 - recent[0].seq
     found = recent[start : start + batch]
-    if found[0].seq != cursor + 1 or found[-1].seq - found[0].seq != len(found) - 1:
+    if not found or found[0].seq != cursor + 1 or found[-1].seq - found[0].seq != len(found) - 1:
         return ()  # not the gap-free run it should be: the log is the authority
     return found
 
