@@ -8,6 +8,8 @@ unit of work (or once per group of them on SQLite).
 from __future__ import annotations
 
 import builtins
+import functools
+import sqlite3
 import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Generic, Protocol, TypeVar, overload
@@ -59,15 +61,15 @@ def _all(db: Db, sql: str, params: Sequence[Any] = ()) -> builtins.list[Row]:
 
 
 def _insert(db: Db, table: str, values: dict[str, Any], returning: str = "id") -> Any:
-    columns = ", ".join(values)
-    marks = ", ".join("?" for _ in values)
-    row = _one(
-        db,
-        f"INSERT INTO {table} ({columns}) VALUES ({marks}) RETURNING {returning}",  # noqa: S608 - names are ours
-        list(values.values()),
-    )
+    row = _one(db, _insert_sql(table, tuple(values), returning), list(values.values()))
     assert row is not None
     return row[returning]
+
+
+@functools.lru_cache(maxsize=512)
+def _insert_sql(table: str, columns: tuple[str, ...], returning: str) -> str:
+    """The same few INSERTs run for every message: written once each."""
+    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({_marks(columns)}) RETURNING {returning}"  # noqa: S608
 
 
 def _set_clause(fields: dict[str, Any]) -> tuple[str, list[Any]]:
@@ -717,35 +719,51 @@ class History:
         ]
 
 
+_EVENT_COLUMNS = (
+    "account_id, type, data, actor_type, actor_id, conversation_id, department_id, agent_id, prev_department_id,"
+    " prev_agent_id, created_at"
+)
+_INSERT_EVENT_BY_ROWID = f"INSERT INTO events ({_EVENT_COLUMNS}) VALUES ({_marks(range(11))}) RETURNING seq"  # noqa: S608
+_INSERT_EVENT_WITH_SEQ = (
+    f"INSERT INTO events (seq, {_EVENT_COLUMNS}) VALUES ({_marks(range(12))}) RETURNING seq"  # noqa: S608
+)
+
+
 class Events:
-    """The outbox. Sequence numbers come from a counter row, so they are gap-free and in commit order
-    on PostgreSQL too (the row lock serialises writers from their first event until they commit)."""
+    """The outbox. Sequence numbers are gap-free and in commit order: on PostgreSQL they come from a
+    counter row (its lock serialises writers from their first event until they commit), on SQLite from
+    the rowid (one writer at a time)."""
 
     def __init__(self, db: Db) -> None:
         self.db = db
+        # SQLite has one writer at a time, so the rowid it hands out (the largest seq plus one) is already
+        # gap-free and in commit order; the counter row would add a statement and a page to every commit.
+        self._seq_is_rowid = isinstance(db, sqlite3.Connection)
 
     def append(self, event: NewEvent, now: float) -> Event:
-        row = _one(self.db, "UPDATE counters SET value = value + 1 WHERE name = 'events' RETURNING value")
+        values = [
+            event.account_id,
+            event.type,
+            dumps(event.data),
+            event.actor.type.value,
+            event.actor.id,
+            event.conversation_id,
+            event.department_id,
+            event.agent_id,
+            event.prev_department_id,
+            event.prev_agent_id,
+            now,
+        ]
+        if self._seq_is_rowid:
+            row = _one(self.db, _INSERT_EVENT_BY_ROWID, values)
+        else:
+            counted = _one(
+                self.db, "UPDATE counters SET value = value + 1 WHERE name = 'events' RETURNING value"
+            )
+            assert counted is not None
+            row = _one(self.db, _INSERT_EVENT_WITH_SEQ, [counted["value"], *values])
         assert row is not None
-        seq = int(row["value"])
-        self.db.execute(
-            "INSERT INTO events (seq, account_id, type, data, actor_type, actor_id, conversation_id, department_id,"
-            " agent_id, prev_department_id, prev_agent_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                seq,
-                event.account_id,
-                event.type,
-                dumps(event.data),
-                event.actor.type.value,
-                event.actor.id,
-                event.conversation_id,
-                event.department_id,
-                event.agent_id,
-                event.prev_department_id,
-                event.prev_agent_id,
-                now,
-            ],
-        )
+        seq = int(row["seq"])
         return Event(
             seq=seq,
             account_id=event.account_id,
@@ -772,7 +790,10 @@ class Events:
         return [rows.event(r) for r in found]
 
     def last_seq(self) -> int:
-        row = _one(self.db, "SELECT value FROM counters WHERE name = 'events'")
+        if self._seq_is_rowid:
+            row = _one(self.db, "SELECT COALESCE(MAX(seq), 0) AS value FROM events")
+        else:
+            row = _one(self.db, "SELECT value FROM counters WHERE name = 'events'")
         return int(row["value"]) if row else 0
 
     def last_of_types(self, conversation_id: int, before_seq: int, types: Sequence[str]) -> Event | None:

@@ -5,7 +5,9 @@
 - Endpoints get an index on their account: the delivery planner asks, for every batch of events, which
   of their accounts have an enabled endpoint at all.
 - On SQLite the event sequence number becomes the table's rowid (``INTEGER PRIMARY KEY``): the events
-  table no longer carries a second B-tree just for its primary key. PostgreSQL keeps its BIGINT key.
+  table no longer carries a second B-tree just for its primary key, and new events take the next rowid
+  instead of bumping the ``events`` counter row (which SQLite leaves alone from here on). PostgreSQL keeps
+  its BIGINT key and its counter.
 
 Both rebuild a table on SQLite (it cannot drop a constraint in place); nothing else changes.
 
@@ -46,6 +48,10 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     if op.get_bind().dialect.name == "sqlite":
+        # From 0007 on, SQLite numbers events by rowid and leaves the counter row alone: catch it up.
+        op.execute(
+            "UPDATE counters SET value = (SELECT COALESCE(MAX(seq), 0) FROM events) WHERE name = 'events'"
+        )
         with op.batch_alter_table("events", recreate="always") as batch:
             batch.alter_column(
                 "seq", existing_type=sa.Integer(), type_=sa.BigInteger(), existing_nullable=False
