@@ -362,6 +362,13 @@ class FakeConversations:
         found.last_message_seq += 1
         return found.last_message_seq
 
+    def claim_message_seq_by_hash(self, account_id: int, conversation_hash: str) -> Conversation | None:
+        found = self.by_hash(account_id, conversation_hash)
+        if found is None or not found.is_open:
+            return None
+        found.last_message_seq = self.next_message_seq(found.id)
+        return found
+
     def _where(self, keep: Callable[[Conversation], bool]) -> list[Conversation]:
         return [c for c in self.db.conversations.values() if keep(c)]
 

@@ -5,6 +5,7 @@ Dialects call these after they have authenticated the caller and parsed the vend
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -95,7 +96,7 @@ def open_conversation(uow: UnitOfWork, command: StartConversation) -> tuple[Conv
     conversation = uow.conversations.create(
         Conversation(
             id=0,
-            hash=time_ordered_uuid(),
+            hash=str(uuid.uuid4()),
             account_id=command.account_id,
             department_id=department.id,
             origin_department_id=department.id,
@@ -170,12 +171,14 @@ def add_message(
     content_attributes: JsonObject | None = None,
     reply_to_id: int | None = None,
     selected_value: str | None = None,
+    claimed_seq: int | None = None,
 ) -> Message:
     """Persist a message with the next gap-free sequence number and announce it, once per idempotency key.
 
     ``content_attributes`` carry the options of an interactive message (checked by
     :func:`helpline.core.interactive.normalize`); ``reply_to_id`` is a message of the same conversation
-    (the caller checks it); ``selected_value`` marks the contact's answer to an interactive message.
+    (the caller checks it); ``selected_value`` marks the contact's answer to an interactive message;
+    ``claimed_seq`` is the seq the caller already took for it (see :func:`contact_message_by_hash`).
     """
     _require_open(conversation)
     if idempotency_key:
@@ -185,7 +188,7 @@ def add_message(
                 raise Conflict("that idempotency key was already used by someone else in this conversation")
             return earlier
     attributes = interactive.normalize(kind, content, content_attributes)
-    seq = uow.conversations.next_message_seq(conversation.id)
+    seq = claimed_seq if claimed_seq is not None else uow.conversations.next_message_seq(conversation.id)
     message = uow.messages.add(
         Message(
             id=0,
@@ -241,6 +244,35 @@ def contact_message(
         file_url=file_url,
         idempotency_key=idempotency_key,
     )
+
+
+def contact_message_by_hash(
+    uow: UnitOfWork,
+    account_id: int,
+    conversation_hash: str,
+    content: str,
+    kind: MessageKind = MessageKind.TEXT,
+    file_url: str | None = None,
+    idempotency_key: str | None = None,
+) -> Message:
+    """:func:`contact_message` for a conversation known by its hash, finding it and taking the message's
+    seq in one statement: the path every customer message of the hash-keyed APIs takes."""
+    if not idempotency_key:  # with a key the message may already exist: no seq may be taken before knowing
+        claimed = uow.conversations.claim_message_seq_by_hash(account_id, conversation_hash)
+        if claimed is not None:
+            return add_message(
+                uow,
+                claimed,
+                direction=Direction.INBOUND,
+                sender=Actor(ActorType.CONTACT, claimed.contact_id),
+                content=content,
+                kind=kind,
+                file_url=file_url,
+                claimed_seq=claimed.last_message_seq,
+            )
+    # Not claimed: unknown or finished (conversation_by_hash and add_message say which), or keyed.
+    conversation = conversation_by_hash(uow, account_id, conversation_hash)
+    return contact_message(uow, conversation, content, kind, file_url, idempotency_key)
 
 
 def contact_typing(uow: UnitOfWork, conversation: Conversation, typing: bool) -> None:

@@ -1,4 +1,4 @@
-"""Public identifiers (hashes) for rows written at chat speed."""
+"""Public identifiers (hashes) for rows written at chat speed (messages; conversations keep UUID4)."""
 
 from __future__ import annotations
 

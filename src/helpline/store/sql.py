@@ -495,6 +495,15 @@ class Conversations:
         assert row is not None
         return int(row["last_message_seq"])
 
+    def claim_message_seq_by_hash(self, account_id: int, conversation_hash: str) -> Conversation | None:
+        row = _one(
+            self.db,
+            "UPDATE conversations SET last_message_seq = last_message_seq + 1"
+            " WHERE hash = ? AND account_id = ? AND state <> 'finished' RETURNING *",
+            [conversation_hash, account_id],
+        )
+        return rows.conversation(row) if row else None
+
     def queued_in_department(self, department_id: int) -> builtins.list[Conversation]:
         return [
             rows.conversation(r)

@@ -18,6 +18,8 @@ from standardwebhooks import Webhook
 from websockets.sync.client import connect
 
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
+# Message hashes are UUIDs too, time-ordered (version 7) so that each lands at the end of its index.
+MESSAGE_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
 SEED_EXTRA = {"clientId": "12", "botId": "1111"}
 
 
@@ -122,7 +124,7 @@ def test_full_interaction_with_every_trigger(server: RunningServer, receiver: Re
     )
     assert sent.status_code == 200
     message_hash = sent.json()["data"]["message_hash"]
-    assert UUID.match(message_hash)
+    assert MESSAGE_UUID.match(message_hash)
     assert sent.json() == {
         "message": "Message created successfully",
         "data": {"message_hash": message_hash, "interaction_hash": interaction},

@@ -169,8 +169,9 @@ class OmnizeV1:
 
         def work(uow: SqlUnitOfWork) -> str:
             token = admin.token_by_secret(uow, secret)
-            conversation = conversations.conversation_by_hash(uow, token.account_id, interaction_hash)
-            message = conversations.contact_message(uow, conversation, content, kind, url, idempotency_key)
+            message = conversations.contact_message_by_hash(
+                uow, token.account_id, interaction_hash, content, kind, url, idempotency_key
+            )
             return message.hash
 
         message_hash = await self.store.write(work)
