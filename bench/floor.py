@@ -2,7 +2,8 @@
 
 ``POST /interactions/{hash}/messages`` decodes the same JSON body Helpline's Omnize V1 endpoint takes,
 inserts one row into an SQLite file opened with Helpline's settings (WAL, ``synchronous=NORMAL``) through
-group commit on the event loop (as ``helpline.store.sqlite`` does in the server), then writes one websocket text
+group commit on the event loop with the WAL kept bounded by a checkpointer thread (as
+``helpline.store.sqlite`` does in the server), then writes one websocket text
 frame to the socket that registered that hash, and answers 200.
 
 ``WS /ws?conversations=h1,h2,...`` registers a socket for those hashes and sends ``{"event": "ready"}``.
@@ -31,7 +32,11 @@ from starlette.responses import Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-MAX_BATCH = 64  # the same batch bound as helpline.store.sqlite
+# The same batch bound and checkpoint settings as helpline.store.sqlite.
+MAX_BATCH = 64
+CHECKPOINT_SECONDS = 0.1
+RESTART_FRAMES = 1000
+RESTART_BUSY_MS = 200
 OK_BODY = msgspec.json.encode({"message": "Message created successfully", "status": 200})
 
 
@@ -74,7 +79,9 @@ def connect(path: str) -> sqlite3.Connection:
 
 class Writer:
     """Group commit on the event loop, as ``helpline.store.sqlite`` does when the server runs: inserts
-    queued during one turn of the loop commit together on the next; checkpoints run in a thread."""
+    queued during one turn of the loop commit together on the next; checkpoints run in a thread and keep
+    the WAL bounded the same way (PASSIVE, then RESTART past ``RESTART_FRAMES`` while the loop stands
+    aside), so the floor's commits write into a WAL of the same size as Helpline's."""
 
     def __init__(self, path: str) -> None:
         self.path = path
@@ -84,6 +91,8 @@ class Writer:
             " content TEXT NOT NULL, type TEXT NOT NULL, created_at REAL NOT NULL)"
         )
         self.conn.execute("PRAGMA wal_autocheckpoint=0")
+        self.conn.execute("PRAGMA busy_timeout=0")
+        self._stand_aside = threading.Event()
         self._pending: list[tuple[tuple[object, ...], asyncio.Future[int]]] = []
         self._scheduled = False
         self._stop = threading.Event()
@@ -92,21 +101,37 @@ class Writer:
 
     def _checkpoints(self) -> None:
         conn = connect(self.path)
+        conn.execute(f"PRAGMA busy_timeout={RESTART_BUSY_MS}")
         try:
-            while not self._stop.wait(1.0):
-                conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+            while not self._stop.wait(CHECKPOINT_SECONDS):
+                with contextlib.suppress(sqlite3.Error):
+                    _busy, frames, _copied = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+                    if frames >= RESTART_FRAMES:
+                        self._stand_aside.set()
+                        try:
+                            conn.execute("PRAGMA wal_checkpoint(RESTART)").fetchall()
+                        finally:
+                            self._stand_aside.clear()
         finally:
             conn.close()
 
     def _flush(self) -> None:
         self._scheduled = False
+        loop = asyncio.get_running_loop()
+        conn = self.conn
+        try:
+            if self._stand_aside.is_set():
+                raise sqlite3.OperationalError("database is locked (checkpoint)")
+            conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError:  # the checkpointer holds the write lock: try again shortly
+            self._scheduled = True
+            loop.call_later(0.001, self._flush)
+            return
         batch, self._pending = self._pending[:MAX_BATCH], self._pending[MAX_BATCH:]
         if self._pending:
             self._scheduled = True
-            asyncio.get_running_loop().call_soon(self._flush)
-        conn = self.conn
+            loop.call_soon(self._flush)
         try:
-            conn.execute("BEGIN IMMEDIATE")
             ids = [
                 conn.execute(
                     "INSERT INTO messages (conversation, content, type, created_at) VALUES (?, ?, ?, ?)", row

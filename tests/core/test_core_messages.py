@@ -7,7 +7,7 @@ from core_fakes import World
 
 from helpline.core import agents, conversations
 from helpline.core import events as ev
-from helpline.core.errors import Conflict, Invalid
+from helpline.core.errors import Conflict, Invalid, NotFound
 from helpline.core.model import (
     Actor,
     ActorType,
@@ -123,6 +123,169 @@ def test_idempotency_key_returns_the_earlier_message(talking: tuple[World, Agent
     other = _agent_says(world, alice, conversation, "agent", key="k-2")
     assert other.seq == 2
     assert _agent_says(world, alice, conversation, "agent again", key="k-2") == other
+
+
+def _contact_says_by_hash(
+    world: World,
+    conversation: Conversation,
+    text: str,
+    key: str | None = None,
+    account_id: int | None = None,
+    kind: MessageKind = MessageKind.TEXT,
+    file_url: str | None = None,
+) -> Message:
+    """As the hash-keyed APIs call it: with the caller's account and the hash, never a loaded row."""
+    return world.store.write(
+        lambda uow: conversations.contact_message_by_hash(
+            uow,
+            conversation.account_id if account_id is None else account_id,
+            conversation.hash,
+            text,
+            kind,
+            file_url,
+            idempotency_key=key,
+        )
+    )
+
+
+def test_messages_by_hash_share_the_gap_free_seq_with_the_agent(
+    talking: tuple[World, Agent, Conversation],
+) -> None:
+    world, alice, conversation = talking
+    first = _contact_says_by_hash(world, conversation, "one")
+    _agent_says(world, alice, conversation, "two")
+    third = _contact_says_by_hash(world, conversation, "three")
+
+    stored = world.store.read(lambda uow: uow.messages.list(conversation.id))
+    assert [(m.seq, m.content, m.direction) for m in stored] == [
+        (1, "one", Direction.INBOUND),
+        (2, "two", Direction.OUTBOUND),
+        (3, "three", Direction.INBOUND),
+    ]
+    assert [first, third] == [stored[0], stored[2]]
+    assert (first.sender_type, first.sender_id) == (ActorType.CONTACT, conversation.contact_id)
+    assert world.conversation(conversation).last_message_seq == 3
+
+
+def test_message_by_hash_is_announced_with_its_seq(talking: tuple[World, Agent, Conversation]) -> None:
+    world, alice, conversation = talking
+    _agent_says(world, alice, conversation, "hello")
+    before = world.store.events[-1].seq
+
+    message = _contact_says_by_hash(
+        world, conversation, "photo", kind=MessageKind.IMAGE, file_url="https://x/y.png"
+    )
+
+    (created,) = world.store.events_after(before)
+    assert created.type == ev.MESSAGE_CREATED
+    assert created.actor == Actor(ActorType.CONTACT, conversation.contact_id)
+    assert (created.conversation_id, created.department_id, created.agent_id) == (
+        conversation.id,
+        conversation.department_id,
+        alice.id,
+    )
+    view = created.data["message"]
+    assert (view["id"], view["hash"], view["seq"], message.seq) == (message.id, message.hash, 2, 2)
+    assert (view["direction"], view["type"], view["url"], view["content"]) == (
+        "inbound",
+        "image",
+        "https://x/y.png",
+        "photo",
+    )
+
+
+def test_message_by_hash_to_an_unknown_hash_is_not_found(world: World) -> None:
+    conversation = world.start(world.department())
+    before = world.store.events[-1].seq
+    with pytest.raises(NotFound, match="interaction no-such-hash not found"):
+        world.store.write(
+            lambda uow: conversations.contact_message_by_hash(uow, world.account.id, "no-such-hash", "hi")
+        )
+    with pytest.raises(NotFound, match="not found"):
+        world.store.write(
+            lambda uow: conversations.contact_message_by_hash(
+                uow, world.account.id, "no-such-hash", "hi", idempotency_key="k"
+            )
+        )
+    assert world.store.events_after(before) == []
+    assert world.conversation(conversation).last_message_seq == 0
+
+
+def test_message_by_hash_to_another_accounts_conversation_is_not_found(world: World) -> None:
+    """A token of one account must not reach, nor count, another account's conversation by its hash."""
+    other = world.other_account()
+    theirs = world.start(world.department("Theirs", account=other))
+    mine = world.start(world.department())
+    before = world.store.events[-1].seq
+
+    with pytest.raises(NotFound, match=f"interaction {theirs.hash} not found"):
+        _contact_says_by_hash(world, theirs, "hi", account_id=world.account.id)
+    with pytest.raises(NotFound, match=f"interaction {mine.hash} not found"):
+        _contact_says_by_hash(world, mine, "hi", key="k", account_id=other.id)
+
+    assert world.store.events_after(before) == []
+    assert [world.conversation(c).last_message_seq for c in (theirs, mine)] == [0, 0]
+    assert world.store.read(lambda uow: uow.messages.list(theirs.id)) == []
+
+
+def test_message_by_hash_to_a_finished_conversation_takes_no_seq(
+    talking: tuple[World, Agent, Conversation],
+) -> None:
+    world, alice, conversation = talking
+    _contact_says_by_hash(world, conversation, "bye")
+    world.run(agents.finish, alice, conversation)
+    before = world.store.events[-1].seq
+
+    with pytest.raises(Invalid, match=f"interaction {conversation.hash} is already finished"):
+        _contact_says_by_hash(world, conversation, "anyone?")
+    with pytest.raises(Invalid, match="already finished"):
+        _contact_says_by_hash(world, conversation, "anyone?", key="after-finish")
+
+    assert world.store.events_after(before) == []
+    assert world.conversation(conversation).last_message_seq == 1
+    assert [m.content for m in world.store.read(lambda uow: uow.messages.list(conversation.id))] == ["bye"]
+
+
+def test_message_by_hash_repeated_key_returns_the_earlier_message_and_leaves_no_gap(
+    talking: tuple[World, Agent, Conversation],
+) -> None:
+    """The retried request must not take a seq before it knows the message already exists: the seq
+    it took would belong to no message, and the next one would jump over it."""
+    world, _alice, conversation = talking
+    first = _contact_says_by_hash(world, conversation, "once", key="k-1")
+    before = world.store.events[-1].seq
+
+    again = _contact_says_by_hash(world, conversation, "once (retried)", key="k-1")
+
+    assert again == first
+    assert first.seq == 1
+    assert world.store.events_after(before) == []
+    assert world.conversation(conversation).last_message_seq == 1
+    assert _contact_says_by_hash(world, conversation, "next").seq == 2
+    assert _contact_says_by_hash(world, conversation, "keyed", key="k-2").seq == 3
+    assert [m.seq for m in world.store.read(lambda uow: uow.messages.list(conversation.id))] == [1, 2, 3]
+
+
+def test_message_by_hash_with_an_agents_key_is_a_conflict_and_takes_no_seq(
+    talking: tuple[World, Agent, Conversation],
+) -> None:
+    world, alice, conversation = talking
+    _agent_says(world, alice, conversation, "agent", key="shared")
+    with pytest.raises(Conflict, match="already used by someone else"):
+        _contact_says_by_hash(world, conversation, "contact", key="shared")
+    assert world.conversation(conversation).last_message_seq == 1
+    assert _contact_says_by_hash(world, conversation, "next").seq == 2
+
+
+def test_refused_message_by_hash_gives_its_claimed_seq_back(
+    talking: tuple[World, Agent, Conversation],
+) -> None:
+    """Content is checked only after the seq was claimed: the refusal must undo the claim with it."""
+    world, _alice, conversation = talking
+    with pytest.raises(Invalid, match="a card message needs content"):
+        _contact_says_by_hash(world, conversation, " ", kind=MessageKind.CARD)
+    assert world.conversation(conversation).last_message_seq == 0
+    assert _contact_says_by_hash(world, conversation, "hi").seq == 1
 
 
 def test_same_key_in_another_conversation_is_another_message(world: World) -> None:

@@ -283,6 +283,137 @@ def test_a_rolled_back_seq_is_given_again(any_store: AnyStore, setup: Setup) -> 
     assert any_store.write_sync(lambda uow: uow.conversations.next_message_seq(conversation.id)) == 2
 
 
+def claim(store: AnyStore, account_id: int, conversation_hash: str) -> Conversation | None:
+    return store.write_sync(
+        lambda uow: uow.conversations.claim_message_seq_by_hash(account_id, conversation_hash)
+    )
+
+
+def stored_seq(store: AnyStore, conversation: Conversation) -> int:
+    stored = store.read_sync(lambda uow: uow.conversations.by_id_any_account(conversation.id))
+    assert stored is not None
+    return stored.last_message_seq
+
+
+@pytest.mark.parametrize(
+    "state", [ConversationState.BOT, ConversationState.QUEUED, ConversationState.ASSIGNED]
+)
+def test_claim_by_hash_returns_the_whole_open_conversation_with_its_seq_taken(
+    any_store: AnyStore, setup: Setup, state: ConversationState
+) -> None:
+    """The caller adds its message from the returned row alone, without reading the conversation again:
+    every column must be the stored one, as ``get`` would give it after the claim."""
+    contact = any_store.write_sync(lambda uow: uow.contacts.create(Contact(0, setup.account_id)))
+    conversation = new_conversation(
+        any_store,
+        setup.account_id,
+        setup.support,
+        state,
+        contact_id=contact.id,
+        extra={"channel": "web"},
+        tags=["a"],
+    )
+    assignee = setup.alice if state is ConversationState.ASSIGNED else None
+    any_store.write_sync(
+        lambda uow: uow.conversations.update(conversation.id, {"assignee_id": assignee, "note": "n"})
+    )
+
+    first = claim(any_store, setup.account_id, conversation.hash)
+    stored = any_store.read_sync(lambda uow: uow.conversations.get(setup.account_id, conversation.id))
+
+    assert first is not None
+    assert first == stored
+    assert (first.id, first.state, first.last_message_seq) == (conversation.id, state, 1)
+    assert (first.contact_id, first.assignee_id, first.extra, first.tags, first.note) == (
+        contact.id,
+        assignee,
+        {"channel": "web"},
+        ["a"],
+        "n",
+    )
+    second = claim(any_store, setup.account_id, conversation.hash)
+    assert second is not None
+    assert second.last_message_seq == 2
+    assert stored_seq(any_store, conversation) == 2
+
+
+def test_claim_by_hash_takes_no_seq_it_may_not(any_store: AnyStore, setup: Setup) -> None:
+    """An unknown hash, another tenant's conversation and a finished one give None, and none of them
+    may have its counter moved: a seq taken without a message is a gap the clients would wait on."""
+    foreign = new_conversation(any_store, setup.other_account_id, setup.support)
+    finished = new_conversation(any_store, setup.account_id, setup.support, ConversationState.FINISHED)
+    mine = new_conversation(any_store, setup.account_id, setup.support)
+
+    assert claim(any_store, setup.account_id, str(uuid.uuid4())) is None
+    assert claim(any_store, setup.account_id, foreign.hash) is None
+    assert claim(any_store, setup.other_account_id, mine.hash) is None
+    assert claim(any_store, setup.account_id, finished.hash) is None
+
+    assert [stored_seq(any_store, c) for c in (foreign, finished, mine)] == [0, 0, 0]
+    claimed = claim(any_store, setup.other_account_id, foreign.hash)
+    assert claimed is not None
+    assert claimed.last_message_seq == 1
+
+
+def test_claim_by_hash_and_next_message_seq_share_one_gap_free_counter(
+    any_store: AnyStore, setup: Setup
+) -> None:
+    """Agents' messages take their seq by id, contacts' by hash: the two must count on the same column."""
+    conversation = new_conversation(any_store, setup.account_id, setup.support)
+    other = new_conversation(any_store, setup.account_id, setup.support)
+    taken: list[int] = []
+    for _ in range(3):
+        claimed = claim(any_store, setup.account_id, conversation.hash)
+        assert claimed is not None
+        taken.append(claimed.last_message_seq)
+        taken.append(any_store.write_sync(lambda uow: uow.conversations.next_message_seq(conversation.id)))
+
+    assert taken == [1, 2, 3, 4, 5, 6]
+    assert stored_seq(any_store, conversation) == 6
+    assert stored_seq(any_store, other) == 0
+
+
+def test_claim_by_hash_is_gap_free_even_concurrently(any_store: AnyStore, setup: Setup) -> None:
+    conversation = new_conversation(any_store, setup.account_id, setup.support)
+    seen: list[int] = []
+    lock = threading.Lock()
+
+    def writer() -> None:
+        for _ in range(10):
+            claimed = claim(any_store, setup.account_id, conversation.hash)
+            assert claimed is not None
+            with lock:
+                seen.append(claimed.last_message_seq)
+
+    threads = [threading.Thread(target=writer) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(seen) == list(range(1, 41))
+    assert stored_seq(any_store, conversation) == 40
+
+
+def test_a_claim_in_a_failed_unit_of_work_is_rolled_back(any_store: AnyStore, setup: Setup) -> None:
+    """A message refused after its seq was claimed (say, invalid content) must give that seq back."""
+    conversation = new_conversation(any_store, setup.account_id, setup.support)
+    assert claim(any_store, setup.account_id, conversation.hash) is not None
+
+    def claim_and_fail(uow: SqlUnitOfWork) -> None:
+        claimed = uow.conversations.claim_message_seq_by_hash(setup.account_id, conversation.hash)
+        assert claimed is not None
+        assert claimed.last_message_seq == 2
+        raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError, match="boom"):
+        any_store.write_sync(claim_and_fail)
+    assert stored_seq(any_store, conversation) == 1
+    again = claim(any_store, setup.account_id, conversation.hash)
+    assert again is not None
+    assert again.last_message_seq == 2
+
+
 def test_queued_in_department_orders_by_queued_at_then_id(any_store: AnyStore, setup: Setup) -> None:
     a, b, c, d = (new_conversation(any_store, setup.account_id, setup.support) for _ in range(4))
     other_department = new_conversation(any_store, setup.account_id, setup.sales)

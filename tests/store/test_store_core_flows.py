@@ -19,8 +19,17 @@ from store_backends import ManualClock, opened_store
 from helpline.core import agents, conversations, routing
 from helpline.core import events as ev
 from helpline.core.conversations import ContactDetails, StartConversation, start_conversation
-from helpline.core.errors import Conflict
-from helpline.core.model import Agent, Conversation, ConversationState, Department, Event, Presence
+from helpline.core.errors import Conflict, Invalid, NotFound
+from helpline.core.model import (
+    ActorType,
+    Agent,
+    Conversation,
+    ConversationState,
+    Department,
+    Event,
+    MessageKind,
+    Presence,
+)
 from helpline.store.open import AnyStore
 
 T = TypeVar("T")
@@ -185,6 +194,119 @@ def test_the_day_itself(clocked_store: AnyStore, clock: ManualClock) -> None:
     assert types.count(ev.CONVERSATION_OFFERED) == 3
     assert types.count(ev.QUEUE_POSITION_CHANGED) >= 2
     assert [e[0] for e in day["events"]] == list(range(1, len(types) + 1))
+
+
+def messages_by_hash(write: Write) -> dict[str, Any]:
+    """Contact messages through :func:`conversations.contact_message_by_hash` (the one-statement claim,
+    its fallbacks and the keyed path) between agent messages, then refusals, through core calls only."""
+    acme = write(lambda uow: uow.accounts.create("Acme", uow.now))
+    other = write(lambda uow: uow.accounts.create("Other", uow.now))
+    support = write(lambda uow: uow.departments.create(Department(0, acme.id, "Support")))
+    theirs_department = write(lambda uow: uow.departments.create(Department(0, other.id, "Theirs")))
+    bob_value = Agent(
+        0, acme.id, "bob", "bob@example.com", "h", presence=Presence.ONLINE, department_ids=[support.id]
+    )
+    bob = write(lambda uow: uow.agents.create(bob_value))
+    conversation = write(lambda uow: start_conversation(uow, StartConversation(acme.id, support.id, "test")))
+    theirs = write(
+        lambda uow: start_conversation(uow, StartConversation(other.id, theirs_department.id, "test"))
+    )
+    write(lambda uow: agents.accept(uow, uow.agents.get(bob.id), _load(uow, conversation)))
+    first_event = write(lambda uow: uow.events.last_seq())
+
+    def by_hash(account_id: int, conversation_hash: str, text: str, key: str | None = None) -> Any:
+        return write(
+            lambda uow: conversations.contact_message_by_hash(
+                uow, account_id, conversation_hash, text, idempotency_key=key
+            )
+        )
+
+    def agent_says(text: str) -> None:
+        write(
+            lambda uow: agents.send_message(
+                uow,
+                uow.agents.get(bob.id),
+                _load(uow, conversation),
+                text,
+                MessageKind.TEXT,
+                None,
+            )
+        )
+
+    def seq_now(c: Conversation) -> int:
+        return int(write(lambda uow: _load(uow, c).last_message_seq))
+
+    refusals: list[tuple[str, str, int]] = []
+
+    def refused(account_id: int, c: Conversation, text: str, key: str | None = None) -> None:
+        try:
+            by_hash(account_id, c.hash, text, key)
+        except (Invalid, NotFound) as error:
+            refusals.append((type(error).__name__, error.message.replace(c.hash, "<hash>"), seq_now(c)))
+        else:
+            refusals.append(("accepted", text, seq_now(c)))
+
+    by_hash(acme.id, conversation.hash, "one")
+    agent_says("two")
+    keyed = by_hash(acme.id, conversation.hash, "three", key="k")
+    retried = by_hash(acme.id, conversation.hash, "three (retried)", key="k")
+    by_hash(acme.id, conversation.hash, "four")
+    refused(acme.id, theirs, "to another account")
+    refused(other.id, conversation, "from another account")
+    write(lambda uow: conversations.contact_finish(uow, _load(uow, conversation)))
+    refused(acme.id, conversation, "after the end")
+    refused(acme.id, conversation, "after the end", key="k2")
+    try:
+        by_hash(acme.id, "no-such-hash", "lost")
+    except NotFound as error:
+        refusals.append(("NotFound", error.message, 0))
+
+    def summary(uow: Any) -> dict[str, Any]:
+        return {
+            "messages": [
+                (m.seq, m.content, m.sender_type, m.idempotency_key)
+                for m in uow.messages.list(conversation.id)
+            ],
+            "last_message_seq": [_load(uow, c).last_message_seq for c in (conversation, theirs)],
+            "retried_is_keyed": retried == keyed,
+            "events": [_comparable(e) for e in uow.events.after(first_event, 1000)],
+            "refusals": refusals,
+        }
+
+    result: dict[str, Any] = write(summary)
+    return result
+
+
+def test_messages_by_hash_on_the_fake_match_the_real_store(clocked_store: AnyStore) -> None:
+    real = messages_by_hash(clocked_store.write_sync)
+    fake = messages_by_hash(_core_fakes().FakeStore(now=START).write)
+
+    assert real["events"] == fake["events"]
+    assert real == fake
+
+
+def test_messages_by_hash_are_gap_free_and_refused_without_a_seq(clocked_store: AnyStore) -> None:
+    """The one-statement claim runs in SQL here: its seqs, its refusals and the keyed path that must
+    not claim, on each backend."""
+    run = messages_by_hash(clocked_store.write_sync)
+    contact, agent = ActorType.CONTACT, ActorType.AGENT
+    assert run["messages"] == [
+        (1, "one", contact, None),
+        (2, "two", agent, None),
+        (3, "three", contact, "k"),
+        (4, "four", contact, None),
+    ]
+    assert run["retried_is_keyed"] is True
+    assert run["last_message_seq"] == [4, 0]
+    assert run["refusals"] == [
+        ("NotFound", "interaction <hash> not found", 0),
+        ("NotFound", "interaction <hash> not found", 4),
+        ("Invalid", "interaction <hash> is already finished", 4),
+        ("Invalid", "interaction <hash> is already finished", 4),
+        ("NotFound", "interaction no-such-hash not found", 0),
+    ]
+    created = [e[9]["message"]["seq"] for e in run["events"] if e[1] == ev.MESSAGE_CREATED]
+    assert created == [1, 2, 3, 4]
 
 
 def test_unavailable_start_announces_nothing_to_those_waiting(

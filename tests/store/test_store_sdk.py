@@ -193,6 +193,44 @@ def test_paging(any_store: AnyStore, world: World) -> None:
     assert page(updated_after=31.0) == []
 
 
+def test_changed_since_reads_one_conversation_in_change_order(any_store: AnyStore, world: World) -> None:
+    """Without its (conversation, updated_at) index the "changed since" page filters the conversation's
+    messages by time: changes must still come in change order (ties by id), from that conversation only."""
+
+    def other_conversation(uow: SqlUnitOfWork) -> int:
+        template = uow.conversations.get(world.account_id, world.conversation_id)
+        assert template is not None
+        template.id, template.hash = 0, str(uuid.uuid4())
+        return uow.conversations.create(template).id
+
+    elsewhere = any_store.write_sync(other_conversation)
+    mine = [add_message(any_store, world.conversation_id, float(n)) for n in range(1, 5)]
+    theirs = add_message(any_store, elsewhere, 1.0)
+
+    def change(message: Message, fields: dict[str, Any]) -> None:
+        any_store.write_sync(lambda uow: uow.sdk.messages.update(message.id, fields))
+
+    change(mine[1], {"status": "seen", "updated_at": 10.0})  # a read receipt
+    change(mine[0], {"content": "edited", "updated_at": 10.0})  # an edit at the same moment
+    change(theirs, {"status": "seen", "updated_at": 10.0})
+
+    def changed(conversation_id: int, since: float, limit: int | None = 20) -> list[tuple[int, float | None]]:
+        found = any_store.read_sync(
+            lambda uow: uow.sdk.messages.page(conversation_id, updated_after=since, limit=limit)
+        )
+        return [(m.id, m.updated_at) for m in found]
+
+    assert changed(world.conversation_id, 5.0) == [(mine[0].id, 10.0), (mine[1].id, 10.0)]
+    assert changed(world.conversation_id, 4.0) == [(mine[3].id, 4.0), (mine[0].id, 10.0), (mine[1].id, 10.0)]
+    assert changed(world.conversation_id, 4.0, limit=2) == [(mine[3].id, 4.0), (mine[0].id, 10.0)]
+    assert changed(world.conversation_id, 10.5) == []
+    assert changed(elsewhere, 5.0) == [(theirs.id, 10.0)]
+    edited, seen = any_store.read_sync(
+        lambda uow: uow.sdk.messages.page(world.conversation_id, updated_after=5.0)
+    )
+    assert (edited.content, edited.status, seen.content, seen.status) == ("edited", "sent", "m2", "seen")
+
+
 def test_reactions(any_store: AnyStore, world: World) -> None:
     one = add_message(any_store, world.conversation_id, 1.0)
     two = add_message(any_store, world.conversation_id, 2.0)

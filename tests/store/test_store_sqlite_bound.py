@@ -249,3 +249,18 @@ def test_a_write_lock_held_too_long_fails_the_write_and_the_next_one_goes(
     waited, names = asyncio.run(scenario())
     assert 0.2 <= waited < 2.0
     assert names == ["Kept"]
+
+
+def test_extended_busy_codes_are_retried_not_fatal() -> None:
+    """SQLite reports busy as an extended code (SQLITE_BUSY_RECOVERY while another connection rebuilds
+    the WAL index right after start-up): the loop writer must retry those, not fail every queued write."""
+    from helpline.store.sqlite import _is_busy
+
+    def error(code: int) -> sqlite3.OperationalError:
+        found = sqlite3.OperationalError("database is locked")
+        found.sqlite_errorcode = code
+        return found
+
+    assert all(_is_busy(error(code)) for code in (5, 6, 261, 517, 773, 262))
+    assert not any(_is_busy(error(code)) for code in (1, 11, 266))
+    assert not _is_busy(sqlite3.OperationalError("no errorcode at all"))

@@ -78,7 +78,10 @@ def _checkpointer_busy() -> sqlite3.OperationalError:
 
 
 def _is_busy(error: sqlite3.OperationalError) -> bool:
-    return getattr(error, "sqlite_errorcode", None) in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+    """Busy or locked, in any of their extended forms (SQLITE_BUSY_RECOVERY while another connection
+    rebuilds the WAL index, SQLITE_BUSY_SNAPSHOT, ...): the primary code is the low byte."""
+    code = getattr(error, "sqlite_errorcode", None)
+    return code is not None and code & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
 
 
 @dataclass(slots=True)
