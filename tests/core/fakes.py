@@ -39,6 +39,7 @@ from helpline.core.model import (
     HistoryEntry,
     HistoryStatus,
     Message,
+    MessageSeq,
     Presence,
     Role,
 )
@@ -362,12 +363,14 @@ class FakeConversations:
         found.last_message_seq += 1
         return found.last_message_seq
 
-    def claim_message_seq_by_hash(self, account_id: int, conversation_hash: str) -> Conversation | None:
+    def claim_message_seq_by_hash(self, account_id: int, conversation_hash: str) -> MessageSeq | None:
         found = self.by_hash(account_id, conversation_hash)
         if found is None or not found.is_open:
             return None
-        found.last_message_seq = self.next_message_seq(found.id)
-        return found
+        seq = self.next_message_seq(found.id)
+        return MessageSeq(
+            found.id, found.account_id, found.department_id, found.contact_id, found.assignee_id, seq
+        )
 
     def _where(self, keep: Callable[[Conversation], bool]) -> list[Conversation]:
         return [c for c in self.db.conversations.values() if keep(c)]

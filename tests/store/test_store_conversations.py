@@ -23,6 +23,7 @@ from helpline.core.model import (
     HistoryStatus,
     Message,
     MessageKind,
+    MessageSeq,
 )
 from helpline.store.open import AnyStore
 from helpline.store.sql import SqlUnitOfWork
@@ -283,7 +284,7 @@ def test_a_rolled_back_seq_is_given_again(any_store: AnyStore, setup: Setup) -> 
     assert any_store.write_sync(lambda uow: uow.conversations.next_message_seq(conversation.id)) == 2
 
 
-def claim(store: AnyStore, account_id: int, conversation_hash: str) -> Conversation | None:
+def claim(store: AnyStore, account_id: int, conversation_hash: str) -> MessageSeq | None:
     return store.write_sync(
         lambda uow: uow.conversations.claim_message_seq_by_hash(account_id, conversation_hash)
     )
@@ -298,11 +299,11 @@ def stored_seq(store: AnyStore, conversation: Conversation) -> int:
 @pytest.mark.parametrize(
     "state", [ConversationState.BOT, ConversationState.QUEUED, ConversationState.ASSIGNED]
 )
-def test_claim_by_hash_returns_the_whole_open_conversation_with_its_seq_taken(
+def test_claim_by_hash_returns_what_a_message_needs_with_its_seq_taken(
     any_store: AnyStore, setup: Setup, state: ConversationState
 ) -> None:
-    """The caller adds its message from the returned row alone, without reading the conversation again:
-    every column must be the stored one, as ``get`` would give it after the claim."""
+    """The caller adds its message and its event from the returned values alone, without reading the
+    conversation again: each must be the stored one, as ``get`` would give it after the claim."""
     contact = any_store.write_sync(lambda uow: uow.contacts.create(Contact(0, setup.account_id)))
     conversation = new_conversation(
         any_store,
@@ -322,18 +323,25 @@ def test_claim_by_hash_returns_the_whole_open_conversation_with_its_seq_taken(
     stored = any_store.read_sync(lambda uow: uow.conversations.get(setup.account_id, conversation.id))
 
     assert first is not None
-    assert first == stored
-    assert (first.id, first.state, first.last_message_seq) == (conversation.id, state, 1)
-    assert (first.contact_id, first.assignee_id, first.extra, first.tags, first.note) == (
+    assert stored is not None
+    assert first == MessageSeq(
+        stored.id, stored.account_id, stored.department_id, stored.contact_id, stored.assignee_id, 1
+    )
+    assert (first.conversation_id, first.contact_id, first.assignee_id) == (
+        conversation.id,
         contact.id,
         assignee,
+    )
+    assert (stored.state, stored.last_message_seq, stored.extra, stored.tags, stored.note) == (
+        state,
+        1,
         {"channel": "web"},
         ["a"],
         "n",
     )
     second = claim(any_store, setup.account_id, conversation.hash)
     assert second is not None
-    assert second.last_message_seq == 2
+    assert second.seq == 2
     assert stored_seq(any_store, conversation) == 2
 
 
@@ -352,7 +360,7 @@ def test_claim_by_hash_takes_no_seq_it_may_not(any_store: AnyStore, setup: Setup
     assert [stored_seq(any_store, c) for c in (foreign, finished, mine)] == [0, 0, 0]
     claimed = claim(any_store, setup.other_account_id, foreign.hash)
     assert claimed is not None
-    assert claimed.last_message_seq == 1
+    assert claimed.seq == 1
 
 
 def test_claim_by_hash_and_next_message_seq_share_one_gap_free_counter(
@@ -365,7 +373,7 @@ def test_claim_by_hash_and_next_message_seq_share_one_gap_free_counter(
     for _ in range(3):
         claimed = claim(any_store, setup.account_id, conversation.hash)
         assert claimed is not None
-        taken.append(claimed.last_message_seq)
+        taken.append(claimed.seq)
         taken.append(any_store.write_sync(lambda uow: uow.conversations.next_message_seq(conversation.id)))
 
     assert taken == [1, 2, 3, 4, 5, 6]
@@ -383,7 +391,7 @@ def test_claim_by_hash_is_gap_free_even_concurrently(any_store: AnyStore, setup:
             claimed = claim(any_store, setup.account_id, conversation.hash)
             assert claimed is not None
             with lock:
-                seen.append(claimed.last_message_seq)
+                seen.append(claimed.seq)
 
     threads = [threading.Thread(target=writer) for _ in range(4)]
     for thread in threads:
@@ -403,7 +411,7 @@ def test_a_claim_in_a_failed_unit_of_work_is_rolled_back(any_store: AnyStore, se
     def claim_and_fail(uow: SqlUnitOfWork) -> None:
         claimed = uow.conversations.claim_message_seq_by_hash(setup.account_id, conversation.hash)
         assert claimed is not None
-        assert claimed.last_message_seq == 2
+        assert claimed.seq == 2
         raise RuntimeError("boom")
 
     with pytest.raises(RuntimeError, match="boom"):
@@ -411,7 +419,7 @@ def test_a_claim_in_a_failed_unit_of_work_is_rolled_back(any_store: AnyStore, se
     assert stored_seq(any_store, conversation) == 1
     again = claim(any_store, setup.account_id, conversation.hash)
     assert again is not None
-    assert again.last_message_seq == 2
+    assert again.seq == 2
 
 
 def test_queued_in_department_orders_by_queued_at_then_id(any_store: AnyStore, setup: Setup) -> None:

@@ -28,6 +28,7 @@ from helpline.core.model import (
     JsonObject,
     Message,
     MessageKind,
+    MessageSeq,
 )
 from helpline.core.ports import UnitOfWork
 from helpline.core.serialize import message_view
@@ -189,11 +190,54 @@ def add_message(
             return earlier
     attributes = interactive.normalize(kind, content, content_attributes)
     seq = claimed_seq if claimed_seq is not None else uow.conversations.next_message_seq(conversation.id)
+    message = _record_message(
+        uow,
+        MessageSeq(
+            conversation.id,
+            conversation.account_id,
+            conversation.department_id,
+            conversation.contact_id,
+            conversation.assignee_id,
+            seq,
+        ),
+        direction=direction,
+        sender=sender,
+        content=content,
+        kind=kind,
+        file_url=file_url,
+        idempotency_key=idempotency_key,
+        sender_name=sender_name,
+        file_id=file_id,
+        attributes=attributes,
+        reply_to_id=reply_to_id,
+        selected_value=selected_value,
+    )
+    conversation.last_message_seq = seq
+    return message
+
+
+def _record_message(
+    uow: UnitOfWork,
+    target: MessageSeq,
+    *,
+    direction: Direction,
+    sender: Actor,
+    content: str,
+    kind: MessageKind,
+    file_url: str | None = None,
+    idempotency_key: str | None = None,
+    sender_name: str | None = None,
+    file_id: int | None = None,
+    attributes: JsonObject | None = None,
+    reply_to_id: int | None = None,
+    selected_value: str | None = None,
+) -> Message:
+    """Store the message at the seq already taken for it and announce it (the checks are the caller's)."""
     message = uow.messages.add(
         Message(
             id=0,
-            conversation_id=conversation.id,
-            seq=seq,
+            conversation_id=target.conversation_id,
+            seq=target.seq,
             hash=time_ordered_uuid(),
             direction=direction,
             sender_type=sender.type,
@@ -206,21 +250,20 @@ def add_message(
             created_at=uow.now,
             file_id=file_id,
             updated_at=uow.now,
-            content_attributes=attributes,
+            content_attributes=attributes or {},
             reply_to_id=reply_to_id,
             selected_value=selected_value,
         )
     )
-    conversation.last_message_seq = seq
     uow.emit(
         NewEvent(
-            account_id=conversation.account_id,
+            account_id=target.account_id,
             type=ev.MESSAGE_CREATED,
             data={"message": message_view(message, sender_name)},
             actor=sender,
-            conversation_id=conversation.id,
-            department_id=conversation.department_id,
-            agent_id=conversation.assignee_id,
+            conversation_id=target.conversation_id,
+            department_id=target.department_id,
+            agent_id=target.assignee_id,
         )
     )
     return message
@@ -260,7 +303,7 @@ def contact_message_by_hash(
     if not idempotency_key:  # with a key the message may already exist: no seq may be taken before knowing
         claimed = uow.conversations.claim_message_seq_by_hash(account_id, conversation_hash)
         if claimed is not None:
-            return add_message(
+            return _record_message(
                 uow,
                 claimed,
                 direction=Direction.INBOUND,
@@ -268,7 +311,7 @@ def contact_message_by_hash(
                 content=content,
                 kind=kind,
                 file_url=file_url,
-                claimed_seq=claimed.last_message_seq,
+                attributes=interactive.normalize(kind, content, None),
             )
     # Not claimed: unknown or finished (conversation_by_hash and add_message say which), or keyed.
     conversation = conversation_by_hash(uow, account_id, conversation_hash)

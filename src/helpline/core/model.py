@@ -198,6 +198,19 @@ class Conversation:
         return self.state is not ConversationState.FINISHED
 
 
+@dataclass(frozen=True, slots=True)
+class MessageSeq:
+    """A seq taken for a message of an open conversation, with what the message and its event need of
+    that conversation (not the whole row: reading all of it back cost as much as the insert)."""
+
+    conversation_id: int
+    account_id: int
+    department_id: int
+    contact_id: int | None
+    assignee_id: int | None
+    seq: int
+
+
 @dataclass(slots=True)
 class Message:
     id: int

@@ -23,6 +23,7 @@ from helpline.core.model import (
     Event,
     HistoryEntry,
     Message,
+    MessageSeq,
     Presence,
     StoredFile,
 )
@@ -97,10 +98,10 @@ class ConversationRepository(Protocol):
         ...
 
     def next_message_seq(self, conversation_id: int) -> int: ...
-    def claim_message_seq_by_hash(self, account_id: int, conversation_hash: str) -> Conversation | None:
-        """The open conversation with this hash, its ``last_message_seq`` already advanced to the seq of
-        the message about to be added (one statement where a lookup and an update were two); None when
-        there is no such open conversation."""
+    def claim_message_seq_by_hash(self, account_id: int, conversation_hash: str) -> MessageSeq | None:
+        """Advance the ``last_message_seq`` of the open conversation with this hash and return that seq with
+        what a message needs of the conversation (one statement where a lookup and an update were two);
+        None when there is no such open conversation."""
         ...
 
     def queued_in_department(self, department_id: int) -> builtins.list[Conversation]: ...

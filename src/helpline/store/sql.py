@@ -27,6 +27,7 @@ from helpline.core.model import (
     Event,
     HistoryEntry,
     Message,
+    MessageSeq,
     Presence,
     StoredFile,
 )
@@ -495,14 +496,24 @@ class Conversations:
         assert row is not None
         return int(row["last_message_seq"])
 
-    def claim_message_seq_by_hash(self, account_id: int, conversation_hash: str) -> Conversation | None:
+    def claim_message_seq_by_hash(self, account_id: int, conversation_hash: str) -> MessageSeq | None:
         row = _one(
             self.db,
             "UPDATE conversations SET last_message_seq = last_message_seq + 1"
-            " WHERE hash = ? AND account_id = ? AND state <> 'finished' RETURNING *",
+            " WHERE hash = ? AND account_id = ? AND state <> 'finished'"
+            " RETURNING id, account_id, department_id, contact_id, assignee_id, last_message_seq",
             [conversation_hash, account_id],
         )
-        return rows.conversation(row) if row else None
+        if row is None:
+            return None
+        return MessageSeq(
+            row["id"],
+            row["account_id"],
+            row["department_id"],
+            row["contact_id"],
+            row["assignee_id"],
+            row["last_message_seq"],
+        )
 
     def queued_in_department(self, department_id: int) -> builtins.list[Conversation]:
         return [
