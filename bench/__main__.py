@@ -45,6 +45,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="bench Helpline on this database instead of a fresh SQLite file; for postgresql://... a "
         "schema bench_<random> is created for the run and dropped afterwards",
     )
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=3,
+        help="measure floor and Helpline this many times, alternating; the table is the round with the "
+        "median ratio (default 3; 1 with --quick)",
+    )
     parser.add_argument("--quick", action="store_true", help="2 s phases and a short warm-up (CI smoke)")
     parser.add_argument("--only", choices=["floor", "helpline"], help="measure one system only")
     parser.add_argument("--log-level", default="warning", help="both servers' log level (default warning)")
@@ -63,11 +70,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.quick:
         args.duration = min(args.duration, 2.0)
+        if "--rounds" not in (argv if argv is not None else sys.argv[1:]):
+            args.rounds = 1
     if args.warmup is None:
         args.warmup = 0.5 if args.quick else 1.0
-    for name in ("duration", "interactions", "agents", "concurrency"):
+    for name in ("duration", "interactions", "agents", "concurrency", "rounds"):
         if getattr(args, name) <= 0:
             parser.error(f"--{name} must be positive")
+    if args.rounds > 1 and args.database_url and args.database_url.startswith("sqlite"):
+        parser.error("an SQLite --database-url holds one round's data: use --rounds 1 with it")
     if args.agents > args.interactions:
         parser.error("--agents cannot exceed --interactions")
     return args
@@ -155,6 +166,29 @@ def bench_helpline(
         )
 
 
+def measure_round(
+    args: argparse.Namespace, workdir: Path, common: dict[str, Any], store: str
+) -> dict[str, Any]:
+    """The floor, then Helpline (each on a fresh database): one round."""
+    workdir.mkdir(parents=True)
+    measured: dict[str, Any] = {"floor": None, "helpline": None}
+    if args.only != "helpline":
+        if args.wait_quiet > 0:
+            measured["busy_before_floor_pct"] = wait_quiet(args.wait_quiet)
+        measured["floor"] = bench_floor(args, workdir, common)
+    if args.only != "floor":
+        with contextlib.ExitStack() as stack:
+            if store == "postgresql":
+                url = stack.enter_context(postgres_schema(args.database_url))
+            else:
+                url = args.database_url or f"sqlite:///{workdir / 'helpline' / 'helpline.db'}"
+                (workdir / "helpline").mkdir(exist_ok=True)
+            if args.wait_quiet > 0:
+                measured["busy_before_helpline_pct"] = wait_quiet(args.wait_quiet)
+            measured["helpline"] = bench_helpline(args, workdir, common, url)
+    return measured
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     workdir = Path(tempfile.mkdtemp(prefix="helpline-bench-"))
@@ -174,28 +208,21 @@ def main(argv: list[str] | None = None) -> int:
             "cpus": os.cpu_count(),
             "store": store,
             "log_level": args.log_level,
+            "rounds": args.rounds,
             "source": source_state(),
         },
         "floor": None,
         "helpline": None,
+        "rounds": [],
     }
     started = time.monotonic()
     code = 0
+    rounds: list[dict[str, Any]] = []
     try:
-        if args.only != "helpline":
-            if args.wait_quiet > 0:
-                summary["settings"]["busy_before_floor_pct"] = wait_quiet(args.wait_quiet)
-            summary["floor"] = bench_floor(args, workdir, common)
-        if args.only != "floor":
-            with contextlib.ExitStack() as stack:
-                if store == "postgresql":
-                    url = stack.enter_context(postgres_schema(args.database_url))
-                else:
-                    url = args.database_url or f"sqlite:///{workdir / 'helpline' / 'helpline.db'}"
-                    (workdir / "helpline").mkdir(exist_ok=True)
-                if args.wait_quiet > 0:
-                    summary["settings"]["busy_before_helpline_pct"] = wait_quiet(args.wait_quiet)
-                summary["helpline"] = bench_helpline(args, workdir, common, url)
+        for number in range(1, args.rounds + 1):
+            if args.rounds > 1:
+                say(f"round {number} of {args.rounds}")
+            rounds.append(measure_round(args, workdir / f"round{number}", common, store))
     except BenchError as failure:
         summary["error"] = str(failure)
         code = 2
@@ -205,8 +232,12 @@ def main(argv: list[str] | None = None) -> int:
             summary["workdir"] = str(workdir)
         else:
             shutil.rmtree(workdir, ignore_errors=True)
+    if rounds:
+        chosen = report.median_round(rounds)
+        summary["floor"], summary["helpline"] = chosen["floor"], chosen["helpline"]
+        summary["rounds"] = report.round_figures(rounds)
     summary["verdicts"] = report.verdicts(summary["floor"], summary["helpline"])
-    ran = [summary[name] for name in ("floor", "helpline") if summary[name] is not None]
+    ran = [r[name] for r in rounds for name in ("floor", "helpline") if r.get(name) is not None]
     if code == 0 and any(report.problems(result) for result in ran):
         code = 1
     summary["exit_code"] = code
