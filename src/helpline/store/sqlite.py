@@ -46,7 +46,8 @@ from helpline.store.sql import SqlUnitOfWork
 
 MAX_BATCH = 64
 CHECKPOINT_SECONDS = 0.1
-RESTART_FRAMES = 1000  # pages (4 MiB with the default page size)
+RESTART_FRAMES = 4000  # pages (16 MiB with the default page size)
+STAND_ASIDE_WAIT_SECONDS = 0.002  # how long the checkpointer waits for the loop writer to stand aside
 RESTART_BUSY_MS = 200  # how long a RESTART checkpoint may wait for the writer and for readers
 BUSY_RETRY_SECONDS = 0.001  # the loop writer's pause before trying the write lock again
 BUSY_GIVE_UP_SECONDS = 30.0  # as the connections' busy_timeout
@@ -119,6 +120,7 @@ class SqliteStore:
         self._flush_scheduled = False
         self._busy_since: float | None = None
         self._writer_stand_aside = threading.Event()
+        self._writer_stood_aside = threading.Event()
         self._checkpointer: threading.Thread | None = None
         self._stop_checkpoints = threading.Event()
 
@@ -264,11 +266,19 @@ class SqliteStore:
         the rest under the write lock so that the next write starts the WAL over (see the module).
 
         The loop writer takes the lock again within microseconds of a commit, so the checkpointer would
-        starve waiting for it; it asks the loop to stand aside until it is done."""
+        starve waiting for it; it asks the loop to stand aside until it is done, and waits for the loop to
+        say it has (SQLite's own wait for a busy lock sleeps a millisecond or more at a time, and every
+        millisecond here is a millisecond without commits)."""
         _busy, frames, _copied = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
         if frames >= RESTART_FRAMES:
+            # Once more without any lock: the writer went on during that copy, and what it added is
+            # what RESTART would otherwise have to copy while the writer waits.
+            conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+            self._writer_stood_aside.clear()
             self._writer_stand_aside.set()
             try:
+                # An idle loop never answers, but then the lock is free anyway.
+                self._writer_stood_aside.wait(STAND_ASIDE_WAIT_SECONDS)
                 conn.execute("PRAGMA wal_checkpoint(RESTART)").fetchall()
             finally:
                 self._writer_stand_aside.clear()
@@ -302,6 +312,7 @@ class SqliteStore:
         assert self._loop is not None
         try:
             if self._writer_stand_aside.is_set():
+                self._writer_stood_aside.set()
                 raise _checkpointer_busy()
             conn.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as error:
