@@ -635,6 +635,13 @@ class Conversations:
         return float(row["average"]) if row and row["average"] is not None else None
 
 
+_INSERT_MESSAGE = (
+    "INSERT INTO messages (conversation_id, seq, hash, direction, sender_type, sender_id, content, kind,"
+    " file_url, status, idempotency_key, created_at, file_id, updated_at, content_attributes, selected_value,"
+    " reply_to_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id"
+)
+
+
 class Messages:
     def __init__(self, db: Db) -> None:
         self.db = db
@@ -642,29 +649,31 @@ class Messages:
     def add(self, message: Message) -> Message:
         m = message
         m.updated_at = m.updated_at or m.created_at
-        m.id = _insert(
+        row = _one(
             self.db,
-            "messages",
-            {
-                "conversation_id": m.conversation_id,
-                "seq": m.seq,
-                "hash": m.hash,
-                "direction": m.direction.value,
-                "sender_type": m.sender_type.value,
-                "sender_id": m.sender_id,
-                "content": m.content,
-                "kind": m.kind.value,
-                "file_url": m.file_url,
-                "status": m.status,
-                "idempotency_key": m.idempotency_key,
-                "created_at": m.created_at,
-                "file_id": m.file_id,
-                "updated_at": m.updated_at,
-                "content_attributes": dumps(m.content_attributes),
-                "selected_value": m.selected_value,
-                "reply_to_id": m.reply_to_id,
-            },
+            _INSERT_MESSAGE,
+            [
+                m.conversation_id,
+                m.seq,
+                m.hash,
+                m.direction.value,
+                m.sender_type.value,
+                m.sender_id,
+                m.content,
+                m.kind.value,
+                m.file_url,
+                m.status,
+                m.idempotency_key,
+                m.created_at,
+                m.file_id,
+                m.updated_at,
+                dumps(m.content_attributes) if m.content_attributes else "{}",
+                m.selected_value,
+                m.reply_to_id,
+            ],
         )
+        assert row is not None
+        m.id = row["id"]
         return m
 
     def by_idempotency_key(self, conversation_id: int, key: str) -> Message | None:
