@@ -48,7 +48,7 @@ MAX_BATCH = 64
 CHECKPOINT_SECONDS = 0.1
 RESTART_FRAMES = 4000  # pages (16 MiB with the default page size)
 STAND_ASIDE_WAIT_SECONDS = 0.002  # how long the checkpointer waits for the loop writer to stand aside
-RESTART_BUSY_MS = 200  # how long a RESTART checkpoint may wait for the writer and for readers
+RESTART_BUSY_MS = 10  # how long a RESTART may hold the writer off waiting for readers (it retries later)
 BUSY_RETRY_SECONDS = 0.001  # the loop writer's pause before trying the write lock again
 BUSY_GIVE_UP_SECONDS = 30.0  # as the connections' busy_timeout
 
