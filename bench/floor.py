@@ -35,8 +35,9 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 # The same batch bound and checkpoint settings as helpline.store.sqlite.
 MAX_BATCH = 64
 CHECKPOINT_SECONDS = 0.1
-RESTART_FRAMES = 1000
-RESTART_BUSY_MS = 200
+RESTART_FRAMES = 4000
+RESTART_BUSY_MS = 10
+STAND_ASIDE_WAIT_SECONDS = 0.002
 OK_BODY = msgspec.json.encode({"message": "Message created successfully", "status": 200})
 
 
@@ -93,6 +94,7 @@ class Writer:
         self.conn.execute("PRAGMA wal_autocheckpoint=0")
         self.conn.execute("PRAGMA busy_timeout=0")
         self._stand_aside = threading.Event()
+        self._stood_aside = threading.Event()
         self._pending: list[tuple[tuple[object, ...], asyncio.Future[int]]] = []
         self._scheduled = False
         self._stop = threading.Event()
@@ -107,8 +109,11 @@ class Writer:
                 with contextlib.suppress(sqlite3.Error):
                     _busy, frames, _copied = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
                     if frames >= RESTART_FRAMES:
+                        conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+                        self._stood_aside.clear()
                         self._stand_aside.set()
                         try:
+                            self._stood_aside.wait(STAND_ASIDE_WAIT_SECONDS)
                             conn.execute("PRAGMA wal_checkpoint(RESTART)").fetchall()
                         finally:
                             self._stand_aside.clear()
@@ -121,6 +126,7 @@ class Writer:
         conn = self.conn
         try:
             if self._stand_aside.is_set():
+                self._stood_aside.set()
                 raise sqlite3.OperationalError("database is locked (checkpoint)")
             conn.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError:  # the checkpointer holds the write lock: try again shortly
