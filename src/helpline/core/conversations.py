@@ -172,14 +172,12 @@ def add_message(
     content_attributes: JsonObject | None = None,
     reply_to_id: int | None = None,
     selected_value: str | None = None,
-    claimed_seq: int | None = None,
 ) -> Message:
     """Persist a message with the next gap-free sequence number and announce it, once per idempotency key.
 
     ``content_attributes`` carry the options of an interactive message (checked by
     :func:`helpline.core.interactive.normalize`); ``reply_to_id`` is a message of the same conversation
-    (the caller checks it); ``selected_value`` marks the contact's answer to an interactive message;
-    ``claimed_seq`` is the seq the caller already took for it (see :func:`contact_message_by_hash`).
+    (the caller checks it); ``selected_value`` marks the contact's answer to an interactive message.
     """
     _require_open(conversation)
     if idempotency_key:
@@ -189,7 +187,7 @@ def add_message(
                 raise Conflict("that idempotency key was already used by someone else in this conversation")
             return earlier
     attributes = interactive.normalize(kind, content, content_attributes)
-    seq = claimed_seq if claimed_seq is not None else uow.conversations.next_message_seq(conversation.id)
+    seq = uow.conversations.next_message_seq(conversation.id)
     message = _record_message(
         uow,
         MessageSeq(
