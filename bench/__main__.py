@@ -19,6 +19,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +52,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=3,
         help="measure floor and Helpline this many times, alternating; the table is the round with the "
         "median ratio (default 3; 1 with --quick)",
+    )
+    parser.add_argument(
+        "--webhook",
+        action="store_true",
+        help="give Helpline's token a webhook URL (a receiver on 127.0.0.1): every message then also "
+        "plans a delivery and the worker sends it, as design.md's full path says",
     )
     parser.add_argument("--quick", action="store_true", help="2 s phases and a short warm-up (CI smoke)")
     parser.add_argument("--only", choices=["floor", "helpline"], help="measure one system only")
@@ -144,26 +151,61 @@ def bench_floor(args: argparse.Namespace, workdir: Path, common: dict[str, Any])
 def bench_helpline(
     args: argparse.Namespace, workdir: Path, common: dict[str, Any], database_url: str
 ) -> dict[str, Any]:
-    say(f"creating Helpline's account, department, token and {args.agents} agents with the CLI")
-    fixture = create_fixture(database_url, args.agents)
-    port = free_port()
-    command = [*HELPLINE, "serve", "--host", "127.0.0.1", "--port", str(port), "--database-url", database_url]
-    env = {**os.environ, "HELPLINE_DATA_DIR": str(workdir / "helpline")}
-    with server([*command, "--log-level", args.log_level], port, workdir / "helpline.log", env) as pid:
-        return load(
-            {
-                **common,
-                "system": "helpline",
-                "base_url": f"http://127.0.0.1:{port}",
-                "server_pid": pid,
-                "token": fixture.token,
-                "department_id": fixture.department_id,
-                "agent_keys": fixture.agent_keys,
-                # PostgreSQL on this machine does part of Helpline's work: meter its processes apart.
-                "database_process": "postgres" if database_url.startswith("postgres") else None,
-            },
-            workdir,
-        )
+    with contextlib.ExitStack() as stack:
+        webhook_url = None
+        env = {**os.environ, "HELPLINE_DATA_DIR": str(workdir / "helpline")}
+        if args.webhook:
+            receiver_port = free_port()
+            stack.enter_context(
+                server(
+                    [PYTHON, "-m", "bench.receiver", "--port", str(receiver_port)],
+                    receiver_port,
+                    workdir / "receiver.log",
+                )
+            )
+            webhook_url = f"http://127.0.0.1:{receiver_port}/hook"
+            env["HELPLINE_OUTBOUND_ALLOW"] = "127.0.0.1/32"  # the SSRF guard refuses loopback otherwise
+        say(f"creating Helpline's account, department, token and {args.agents} agents with the CLI")
+        fixture = create_fixture(database_url, args.agents, webhook_url)
+        port = free_port()
+        command = [
+            *HELPLINE,
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--database-url",
+            database_url,
+        ]
+        with server([*command, "--log-level", args.log_level], port, workdir / "helpline.log", env) as pid:
+            result = load(
+                {
+                    **common,
+                    "system": "helpline",
+                    "base_url": f"http://127.0.0.1:{port}",
+                    "server_pid": pid,
+                    "token": fixture.token,
+                    "department_id": fixture.department_id,
+                    "agent_keys": fixture.agent_keys,
+                    # PostgreSQL on this machine does part of Helpline's work: meter its processes apart.
+                    "database_process": "postgres" if database_url.startswith("postgres") else None,
+                },
+                workdir,
+            )
+        if webhook_url is not None:
+            result["webhooks_received"] = received(webhook_url)
+        return result
+
+
+def received(webhook_url: str) -> int | None:
+    """How many webhook POSTs the receiver counted (after Helpline stopped, so its last sends are in)."""
+    base = webhook_url.rsplit("/", 1)[0]
+    try:
+        with urllib.request.urlopen(f"{base}/count", timeout=5) as answer:  # noqa: S310 - our own http://127.0.0.1 receiver
+            return int(json.loads(answer.read())["posts"])
+    except (OSError, ValueError, KeyError):
+        return None
 
 
 def measure_round(
@@ -209,6 +251,7 @@ def main(argv: list[str] | None = None) -> int:
             "store": store,
             "log_level": args.log_level,
             "rounds": args.rounds,
+            "webhook": args.webhook,
             "source": source_state(),
         },
         "floor": None,

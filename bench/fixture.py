@@ -26,13 +26,15 @@ def _cli(args: list[str], database_url: str) -> dict[str, object]:
     return run_json([*HELPLINE, *args, "--database-url", database_url, "--json"], timeout=120)
 
 
-def create_fixture(database_url: str, agents: int) -> HelplineFixture:
-    """Account "Bench", department "Support", one token, ``agents`` agents in that department."""
+def create_fixture(database_url: str, agents: int, webhook_url: str | None = None) -> HelplineFixture:
+    """Account "Bench", department "Support", one token (with ``webhook_url`` if given), ``agents`` agents
+    in that department."""
     account = _cli(["account", "create", "Bench"], database_url)
     account_id = str(account["id"])
     department = _cli(["department", "create", "--account", account_id, "Support"], database_url)
     department_id = str(department["id"])
-    token = _cli(["token", "create", "--account", account_id], database_url)
+    webhook = ["--webhook-url", webhook_url] if webhook_url else []
+    token = _cli(["token", "create", "--account", account_id, *webhook], database_url)
     keys = []
     for number in range(1, agents + 1):
         agent = _cli(

@@ -143,6 +143,8 @@ def table(summary: dict[str, Any]) -> str:
     row("  send lag p99 (ms)", ("half", "send_lag_ms", "p99"), ".2f")
     row("  server CPU at half", ("half", "server_cpu_pct"), ".0f", "%")
     row("message frames per message", ("frames", "message_frames_per_message"), ".1f")
+    if _get(helpline, "webhooks_received") is not None:
+        row("webhooks received", ("webhooks_received",), "d")
     row("HTTP errors", ("http_errors",), "d")
     row("lost frames", ("lost_frames",), "d")
 
@@ -151,7 +153,12 @@ def table(summary: dict[str, Any]) -> str:
     lines = [
         f"Helpline end-to-end benchmark: {settings['cpus']} CPUs, helpline on {settings['store']}, floor on sqlite; "
         f"{settings['interactions']} interactions, {settings['agents']} agents, {settings['concurrency']} senders, "
-        f"{settings['duration']} s phases; source {settings.get('source') or 'unknown'}",
+        f"{settings['duration']} s phases; source {settings.get('source') or 'unknown'}"
+        + (
+            "; Helpline's token has a webhook (each message is also delivered)"
+            if settings.get("webhook")
+            else ""
+        ),
         "  ".join(
             h.ljust(w) if i == 0 else h.rjust(w) for i, (h, w) in enumerate(zip(header, widths, strict=True))
         ),
