@@ -56,8 +56,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--webhook",
         action="store_true",
-        help="give Helpline's token a webhook URL (a receiver on 127.0.0.1): every message then also "
-        "plans a delivery and the worker sends it, as design.md's full path says",
+        help="give Helpline's token a webhook URL (a counting receiver on 127.0.0.1); customer messages "
+        "trigger no Omnize V1 webhook, so what arrives is the set-up's triggers (see bench/README.md)",
     )
     parser.add_argument("--quick", action="store_true", help="2 s phases and a short warm-up (CI smoke)")
     parser.add_argument("--only", choices=["floor", "helpline"], help="measure one system only")
