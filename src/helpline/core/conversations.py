@@ -226,7 +226,7 @@ def _record_message(
     idempotency_key: str | None = None,
     sender_name: str | None = None,
     file_id: int | None = None,
-    attributes: JsonObject | None = None,
+    attributes: JsonObject,
     reply_to_id: int | None = None,
     selected_value: str | None = None,
 ) -> Message:
@@ -248,7 +248,7 @@ def _record_message(
             created_at=uow.now,
             file_id=file_id,
             updated_at=uow.now,
-            content_attributes=attributes or {},
+            content_attributes=attributes,
             reply_to_id=reply_to_id,
             selected_value=selected_value,
         )

@@ -16,6 +16,7 @@ import functools
 import json
 import logging
 import math
+import operator
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -69,10 +70,6 @@ class GiveUpHook(Protocol):
     falls through to humans this way."""
 
     def __call__(self, uow: SqlUnitOfWork, delivery: Delivery, gone: bool, error: str) -> None: ...
-
-
-def _seq(event: Event) -> int:
-    return event.seq
 
 
 def _unplanned_events(uow: SqlUnitOfWork) -> bool:
@@ -198,7 +195,7 @@ class DeliveryWorker:
             consumed, up_to = await self.store.write(
                 functools.partial(self.planner.plan_up_to, batch=self.plan_batch, recent=recent)
             )
-            del self._recent[: bisect.bisect_right(self._recent, up_to, key=_seq)]
+            del self._recent[: bisect.bisect_right(self._recent, up_to, key=operator.attrgetter("seq"))]
             total += consumed
             if consumed < self.plan_batch:
                 return total

@@ -635,13 +635,6 @@ class Conversations:
         return float(row["average"]) if row and row["average"] is not None else None
 
 
-_INSERT_MESSAGE = (
-    "INSERT INTO messages (conversation_id, seq, hash, direction, sender_type, sender_id, content, kind,"
-    " file_url, status, idempotency_key, created_at, file_id, updated_at, content_attributes, selected_value,"
-    " reply_to_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id"
-)
-
-
 class Messages:
     def __init__(self, db: Db) -> None:
         self.db = db
@@ -649,31 +642,29 @@ class Messages:
     def add(self, message: Message) -> Message:
         m = message
         m.updated_at = m.updated_at or m.created_at
-        row = _one(
+        m.id = _insert(
             self.db,
-            _INSERT_MESSAGE,
-            [
-                m.conversation_id,
-                m.seq,
-                m.hash,
-                m.direction.value,
-                m.sender_type.value,
-                m.sender_id,
-                m.content,
-                m.kind.value,
-                m.file_url,
-                m.status,
-                m.idempotency_key,
-                m.created_at,
-                m.file_id,
-                m.updated_at,
-                dumps(m.content_attributes) if m.content_attributes else "{}",
-                m.selected_value,
-                m.reply_to_id,
-            ],
+            "messages",
+            {
+                "conversation_id": m.conversation_id,
+                "seq": m.seq,
+                "hash": m.hash,
+                "direction": m.direction.value,
+                "sender_type": m.sender_type.value,
+                "sender_id": m.sender_id,
+                "content": m.content,
+                "kind": m.kind.value,
+                "file_url": m.file_url,
+                "status": m.status,
+                "idempotency_key": m.idempotency_key,
+                "created_at": m.created_at,
+                "file_id": m.file_id,
+                "updated_at": m.updated_at,
+                "content_attributes": dumps(m.content_attributes),
+                "selected_value": m.selected_value,
+                "reply_to_id": m.reply_to_id,
+            },
         )
-        assert row is not None
-        m.id = row["id"]
         return m
 
     def by_idempotency_key(self, conversation_id: int, key: str) -> Message | None:
@@ -748,16 +739,6 @@ class History:
         ]
 
 
-_EVENT_COLUMNS = (
-    "account_id, type, data, actor_type, actor_id, conversation_id, department_id, agent_id, prev_department_id,"
-    " prev_agent_id, created_at"
-)
-_INSERT_EVENT_BY_ROWID = f"INSERT INTO events ({_EVENT_COLUMNS}) VALUES ({_marks(range(11))}) RETURNING seq"  # noqa: S608
-_INSERT_EVENT_WITH_SEQ = (
-    f"INSERT INTO events (seq, {_EVENT_COLUMNS}) VALUES ({_marks(range(12))}) RETURNING seq"  # noqa: S608
-)
-
-
 class Events:
     """The outbox. Sequence numbers are gap-free and in commit order: on PostgreSQL they come from a
     counter row (its lock serialises writers from their first event until they commit), on SQLite from
@@ -770,29 +751,26 @@ class Events:
         self._seq_is_rowid = isinstance(db, sqlite3.Connection)
 
     def append(self, event: NewEvent, now: float) -> Event:
-        values = [
-            event.account_id,
-            event.type,
-            dumps(event.data),
-            event.actor.type.value,
-            event.actor.id,
-            event.conversation_id,
-            event.department_id,
-            event.agent_id,
-            event.prev_department_id,
-            event.prev_agent_id,
-            now,
-        ]
-        if self._seq_is_rowid:
-            row = _one(self.db, _INSERT_EVENT_BY_ROWID, values)
-        else:
+        values: dict[str, Any] = {
+            "account_id": event.account_id,
+            "type": event.type,
+            "data": dumps(event.data),
+            "actor_type": event.actor.type.value,
+            "actor_id": event.actor.id,
+            "conversation_id": event.conversation_id,
+            "department_id": event.department_id,
+            "agent_id": event.agent_id,
+            "prev_department_id": event.prev_department_id,
+            "prev_agent_id": event.prev_agent_id,
+            "created_at": now,
+        }
+        if not self._seq_is_rowid:
             counted = _one(
                 self.db, "UPDATE counters SET value = value + 1 WHERE name = 'events' RETURNING value"
             )
             assert counted is not None
-            row = _one(self.db, _INSERT_EVENT_WITH_SEQ, [counted["value"], *values])
-        assert row is not None
-        seq = int(row["seq"])
+            values = {"seq": counted["value"], **values}
+        seq = int(_insert(self.db, "events", values, returning="seq"))
         return Event(
             seq=seq,
             account_id=event.account_id,
