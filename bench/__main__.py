@@ -152,7 +152,7 @@ def bench_helpline(
     args: argparse.Namespace, workdir: Path, common: dict[str, Any], database_url: str
 ) -> dict[str, Any]:
     with contextlib.ExitStack() as stack:
-        webhook_url = None
+        webhook_url = receiver_url = None
         env = {**os.environ, "HELPLINE_DATA_DIR": str(workdir / "helpline")}
         if args.webhook:
             receiver_port = free_port()
@@ -163,7 +163,8 @@ def bench_helpline(
                     workdir / "receiver.log",
                 )
             )
-            webhook_url = f"http://127.0.0.1:{receiver_port}/hook"
+            receiver_url = f"http://127.0.0.1:{receiver_port}"
+            webhook_url = f"{receiver_url}/hook"
             env["HELPLINE_OUTBOUND_ALLOW"] = "127.0.0.1/32"  # the SSRF guard refuses loopback otherwise
         say(f"creating Helpline's account, department, token and {args.agents} agents with the CLI")
         fixture = create_fixture(database_url, args.agents, webhook_url)
@@ -193,16 +194,15 @@ def bench_helpline(
                 },
                 workdir,
             )
-        if webhook_url is not None:
-            result["webhooks_received"] = received(webhook_url)
+        if receiver_url is not None:
+            result["webhooks_received"] = received(receiver_url)
         return result
 
 
-def received(webhook_url: str) -> int | None:
+def received(receiver_url: str) -> int | None:
     """How many webhook POSTs the receiver counted (after Helpline stopped, so its last sends are in)."""
-    base = webhook_url.rsplit("/", 1)[0]
     try:
-        with urllib.request.urlopen(f"{base}/count", timeout=5) as answer:  # noqa: S310 - our own http://127.0.0.1 receiver
+        with urllib.request.urlopen(f"{receiver_url}/count", timeout=5) as answer:  # noqa: S310 - our own http://127.0.0.1 receiver
             return int(json.loads(answer.read())["posts"])
     except (OSError, ValueError, KeyError):
         return None

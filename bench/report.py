@@ -35,9 +35,8 @@ def problems(result: dict[str, Any] | None) -> list[str]:
 
 
 def verdicts(floor: dict[str, Any] | None, helpline: dict[str, Any] | None) -> dict[str, Any]:
-    floor_max = _get(floor, "max", "msg_per_s")
-    helpline_max = _get(helpline, "max", "msg_per_s")
-    ratio = round(helpline_max / floor_max, 3) if floor_max and helpline_max is not None else None
+    measured = _ratio({"floor": floor, "helpline": helpline})
+    ratio = None if measured is None else round(measured, 3)
     p99 = _get(helpline, "half", "e2e_ms", "p99")
     return {
         "ratio": ratio,
@@ -84,6 +83,7 @@ def round_figures(rounds: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 "helpline_msg_per_s": _get(measured.get("helpline"), "max", "msg_per_s"),
                 "ratio": None if ratio is None else round(ratio, 3),
                 "helpline_half_p99_ms": _get(measured.get("helpline"), "half", "e2e_ms", "p99"),
+                **{k: v for k, v in measured.items() if k.startswith("busy_before_")},
             }
         )
     return figures
