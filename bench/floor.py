@@ -243,7 +243,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     # The same call ``helpline serve`` makes (src/helpline/cli/serve.py).
     uvicorn.run(
-        create_app(args.db), host=args.host, port=args.port, log_level=args.log_level, ws_max_size=1 << 20
+        create_app(args.db),
+        host=args.host,
+        port=args.port,
+        log_level=args.log_level,
+        ws_max_size=1 << 20,
+        ws_per_message_deflate=False,
     )
     return 0
 

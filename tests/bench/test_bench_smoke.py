@@ -41,3 +41,21 @@ def test_quick_benchmark_completes_without_losing_frames() -> None:
         assert result["half"]["completed"] > 0
         assert result["half"]["completed"] == result["half"]["sent"]
     assert summary["verdicts"]["ratio"] is not None
+
+
+@pytest.mark.timeout(150)
+def test_idle_socket_benchmark_measures_both_servers() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.sockets", "--count", "40", "--json"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=140,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    results = json.loads(done.stdout)
+    for system in ("floor", "helpline"):
+        assert results[system]["sockets"] == 40
+        assert results[system]["rss_after_kb"] > 0
+        assert isinstance(results[system]["kb_per_socket"], float)

@@ -7,7 +7,7 @@ import asyncio
 
 from helpline.core import events as ev
 from helpline.core.model import Actor, ActorType, Event
-from helpline.realtime.hub import ContactSubscriber, Hub, Subscriber
+from helpline.realtime.hub import ContactSubscriber, FrameQueue, Hub, Subscriber
 
 
 async def _nothing(after: int, limit: int) -> list[Event]:
@@ -29,13 +29,10 @@ def event(
     )
 
 
-def drained(queue: asyncio.Queue[tuple[int, str] | None]) -> list[int]:
-    found = []
-    while not queue.empty():
-        item = queue.get_nowait()
-        assert item is not None
-        found.append(item[0])
-    return found
+def drained(queue: FrameQueue[str]) -> list[int]:
+    if not queue:
+        return []
+    return [seq for seq, _ in asyncio.run(queue.take())]
 
 
 def test_each_protocol_encodes_an_event_once_and_contacts_see_only_theirs() -> None:

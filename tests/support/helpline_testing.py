@@ -20,10 +20,12 @@ import httpx
 import uvicorn
 
 from helpline.bootstrap import create_app
+from helpline.cli.serve import server_options
 from helpline.config import Settings, parse_networks
 from helpline.core import admin
 from helpline.core.model import Department, Role
 from helpline.store.open import AnyStore, open_store
+from helpline.web.services import Services
 
 
 def free_port() -> int:
@@ -112,6 +114,7 @@ class RunningServer:
     store: AnyStore
     settings: Settings
     client: httpx.Client
+    services: Services
 
     @property
     def ws_url(self) -> str:
@@ -189,7 +192,8 @@ def start_server(data_dir: Path, **overrides: Any) -> Iterator[RunningServer]:
         setattr(settings, key, value)
     store = open_store(settings.resolved_database_url())
     app = create_app(settings, store)
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    options = {**server_options(settings, "warning"), "host": "127.0.0.1"}
+    config = uvicorn.Config(app, lifespan="on", **options)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -200,7 +204,7 @@ def start_server(data_dir: Path, **overrides: Any) -> Iterator[RunningServer]:
         time.sleep(0.02)
     client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10)
     try:
-        yield RunningServer(f"http://127.0.0.1:{port}", store, settings, client)
+        yield RunningServer(f"http://127.0.0.1:{port}", store, settings, client, app.state.services)
     finally:
         client.close()
         server.should_exit = True

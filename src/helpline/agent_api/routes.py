@@ -23,7 +23,7 @@ from helpline.core.credentials import verify_password
 from helpline.core.errors import Invalid, Unauthorized
 from helpline.core.files import kind_for, public_path, record_file
 from helpline.core.model import Agent, ConversationState, MessageKind, Presence, Role
-from helpline.realtime.hub import Subscriber, encode_event
+from helpline.realtime.hub import Overflowed, Subscriber, encode_event
 from helpline.store.sql import SqlUnitOfWork
 from helpline.web.http import (
     Handler,
@@ -360,7 +360,10 @@ class AgentApi:
             is_admin=agent.role is Role.ADMIN,
         )
         hub.subscribe(subscriber)
+        # The client's side is read by a task of its own, so that a socket the client closes ends the
+        # writer below at once (its queue is closed), not at the next frame it would have been sent.
         reader = asyncio.create_task(self._drain_incoming(websocket))
+        reader.add_done_callback(lambda _: subscriber.queue.close())
         try:
             last_sent = hub.last_seq
             if raw_after is not None:
@@ -370,12 +373,7 @@ class AgentApi:
                     {"event": "ready", "data": {"last_seq": last_sent, "agent_id": agent.id}}
                 ).decode()
             )
-            # One long-lived writer, not a future per frame: the socket ends when either side does.
-            writer = asyncio.create_task(self._pump(websocket, subscriber, last_sent))
-            await asyncio.wait({writer, reader}, return_when=asyncio.FIRST_COMPLETED)
-            writer.cancel()
-            with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect, RuntimeError):
-                await writer
+            await self._pump(websocket, subscriber, last_sent)
         except (WebSocketDisconnect, RuntimeError):
             return
         finally:
@@ -386,17 +384,20 @@ class AgentApi:
 
     @staticmethod
     async def _pump(websocket: WebSocket, subscriber: Subscriber, last_sent: int) -> None:
-        """Write the hub's frames in order, skipping what the backlog already sent."""
-        queue = subscriber.queue
+        """Write the hub's frames in order, skipping what the backlog already sent, until the client goes
+        (in the socket's own task: a writer task per socket would cost every idle socket its frames)."""
         while True:
-            item = await queue.get()
-            if item is None:
+            try:
+                frames = await subscriber.queue.take()
+            except Overflowed:
                 await websocket.close(code=4008, reason="too far behind; reconnect with ?after=<last seq>")
                 return
-            seq, frame = item
-            if seq > last_sent:
-                await websocket.send_text(frame)
-                last_sent = seq
+            if not frames:
+                return
+            for seq, frame in frames:
+                if seq > last_sent:
+                    await websocket.send_text(frame)
+                    last_sent = seq
 
     async def _send_backlog(self, websocket: WebSocket, subscriber: Subscriber, after: int) -> int:
         """Replay what the agent may see after ``after``; say so when it is older than the log keeps."""

@@ -37,6 +37,70 @@ def encode_event(event: Event) -> str:
     return msgspec.json.encode({"seq": event.seq, "event": event.type, "data": data}).decode()
 
 
+class Overflowed(Exception):
+    """The socket fell ``QUEUE_LIMIT`` frames behind: it is to be closed, and its client resumes from the
+    last sequence number it got."""
+
+
+class FrameQueue(Generic[F]):
+    """The frames waiting for one socket, oldest first.
+
+    A list and at most one waiting future: an ``asyncio.Queue`` keeps three deques (about 2.3 KB) for
+    every socket even while it is idle, and idle sockets are most sockets. The writer takes everything
+    queued at once, so a burst costs it one wake-up.
+    """
+
+    __slots__ = ("_closed", "_frames", "_limit", "_waiter", "overflowed")
+
+    def __init__(self, limit: int = QUEUE_LIMIT) -> None:
+        self._frames: list[tuple[int, F]] = []
+        self._limit = limit
+        self._waiter: asyncio.Future[None] | None = None
+        self._closed = False
+        self.overflowed = False
+
+    def __len__(self) -> int:
+        return len(self._frames)
+
+    def put(self, seq: int, frame: F) -> None:
+        """Queue a frame; a socket this far behind would only fall further, so past the limit the queue
+        is dropped and the writer told to close the socket instead."""
+        if self.overflowed or self._closed:
+            return
+        if len(self._frames) >= self._limit:
+            self.overflowed = True
+            self._frames.clear()
+        else:
+            self._frames.append((seq, frame))
+        self._wake()
+
+    def close(self) -> None:
+        """The socket is gone (its client closed it): the writer waiting in :meth:`take` gets nothing."""
+        self._closed = True
+        self._frames.clear()
+        self._wake()
+
+    def _wake(self) -> None:
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.set_result(None)
+
+    async def take(self) -> list[tuple[int, F]]:
+        """Every frame queued so far, waiting for one if there is none; an empty list once the queue is
+        closed, and :class:`Overflowed` once the socket has fallen too far behind."""
+        while not self._frames:
+            if self.overflowed:
+                raise Overflowed
+            if self._closed:
+                return []
+            self._waiter = asyncio.get_running_loop().create_future()
+            try:
+                await self._waiter
+            finally:
+                self._waiter = None
+        frames, self._frames = self._frames, []
+        return frames
+
+
 class Subscription(ABC, Generic[F]):
     """One websocket's view of the stream: which events it may see (``wants``), how they are encoded for
     its protocol (``encode``: None leaves the event out), and the frames waiting to be written to it.
@@ -46,8 +110,7 @@ class Subscription(ABC, Generic[F]):
     """
 
     protocol: str
-    queue: asyncio.Queue[tuple[int, F] | None]
-    overflowed: bool
+    queue: FrameQueue[F]
 
     @abstractmethod
     def wants(self, event: Event) -> bool: ...
@@ -64,10 +127,7 @@ class Subscriber(Subscription[str]):
     agent_id: int
     department_ids: frozenset[int]
     is_admin: bool
-    queue: asyncio.Queue[tuple[int, str] | None] = field(
-        default_factory=lambda: asyncio.Queue(maxsize=QUEUE_LIMIT)
-    )
-    overflowed: bool = False
+    queue: FrameQueue[str] = field(default_factory=FrameQueue)
     protocol: str = "agent"
 
     def wants(self, event: Event) -> bool:
@@ -90,10 +150,7 @@ class ContactSubscriber(Subscription[F]):
     conversation_ids: set[int]
     protocol: str
     encoder: Callable[[Event], F | None]
-    queue: asyncio.Queue[tuple[int, F] | None] = field(
-        default_factory=lambda: asyncio.Queue(maxsize=QUEUE_LIMIT)
-    )
-    overflowed: bool = False
+    queue: FrameQueue[F] = field(default_factory=FrameQueue)
 
     def wants(self, event: Event) -> bool:
         if event.account_id != self.account_id or event.conversation_id is None:
@@ -155,22 +212,15 @@ class Hub:
         for event in events:
             frames: dict[str, Any] = {}  # one encoding per protocol, shared by its sockets
             for subscriber in self._subscribers:
-                if subscriber.overflowed or not subscriber.wants(event):
+                queue = subscriber.queue
+                if queue.overflowed or not subscriber.wants(event):
                     continue
                 protocol = subscriber.protocol
                 if protocol not in frames:
                     frames[protocol] = subscriber.encode(event)
                 frame = frames[protocol]
-                if frame is None:
-                    continue
-                try:
-                    subscriber.queue.put_nowait((event.seq, frame))
-                except asyncio.QueueFull:
-                    # A socket this far behind would only fall further: close it, the client resumes.
-                    subscriber.overflowed = True
-                    with contextlib.suppress(asyncio.QueueFull):
-                        subscriber.queue.get_nowait()
-                    subscriber.queue.put_nowait(None)
+                if frame is not None:
+                    queue.put(event.seq, frame)
         for listener in self._listeners:
             listener(events)
 

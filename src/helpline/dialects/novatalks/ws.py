@@ -42,7 +42,7 @@ from helpline.core.errors import DomainError, Unauthorized
 from helpline.core.model import ConversationState, Event
 from helpline.dialects.novatalks import DIALECT, views
 from helpline.dialects.novatalks.routes import authorised
-from helpline.realtime.hub import ContactSubscriber
+from helpline.realtime.hub import ContactSubscriber, Overflowed
 from helpline.store.sql import SqlUnitOfWork
 from helpline.web.services import Services
 
@@ -301,20 +301,23 @@ class SdkSocket:
         last_sent: int,
     ) -> None:
         while True:
-            item = await subscriber.queue.get()
-            if item is None:
-                raise Closed(4008, "too far behind; reconnect and resume with data.updated_at")
-            seq, deferred = item
-            if seq <= last_sent:
-                continue
             try:
-                text = await deferred.text()
-            except Exception:
-                log.exception("rendering event %s for an SDK socket failed", seq)
-                raise Closed(1011, "could not render an event; reconnect and resume") from None
-            if text is not None:
-                await send(text)
-            last_sent = seq
+                frames = await subscriber.queue.take()
+            except Overflowed:
+                raise Closed(4008, "too far behind; reconnect and resume with data.updated_at") from None
+            if not frames:  # closed: the socket is going
+                return
+            for seq, deferred in frames:
+                if seq <= last_sent:
+                    continue
+                try:
+                    text = await deferred.text()
+                except Exception:
+                    log.exception("rendering event %s for an SDK socket failed", seq)
+                    raise Closed(1011, "could not render an event; reconnect and resume") from None
+                if text is not None:
+                    await send(text)
+                last_sent = seq
 
     async def _keep_alive(self, send: Callable[[str], Awaitable[None]], heard: list[float]) -> None:
         ping = _dumps({"event": "presence.update", "data": {}})
