@@ -114,3 +114,27 @@ def test_a_database_at_head_is_not_migrated_again(any_database_url: str) -> None
     assert current_revision(any_database_url) == HEAD
     upgrade(any_database_url)  # at head: one query, no Alembic run
     assert current_revision(any_database_url) == HEAD
+
+
+def test_every_sqlite_table_keyed_by_one_integer_has_it_as_its_rowid(tmp_path: Path) -> None:
+    """The SQLite store reads a new row's key from the cursor's ``lastrowid`` (no ``RETURNING``): that is
+    only the key where a table's single ``INTEGER PRIMARY KEY`` is the rowid itself."""
+    import sqlite3
+
+    path = tmp_path / "helpline.db"
+    upgrade(f"sqlite:///{path}")
+    db = sqlite3.connect(path)
+    try:
+        checked = []
+        for table, sql in db.execute("SELECT name, sql FROM sqlite_master WHERE type = 'table'").fetchall():
+            keys = [(row[1], row[2]) for row in db.execute(f"PRAGMA table_info({table})") if row[5]]
+            if len(keys) != 1 or keys[0][0] not in ("id", "seq"):
+                continue
+            assert keys[0][1] == "INTEGER", (
+                f"{table}.{keys[0][0]} is {keys[0][1]}, not INTEGER: no rowid alias"
+            )
+            assert "WITHOUT ROWID" not in sql.upper(), table
+            checked.append(table)
+        assert {"messages", "events", "conversations", "accounts"} <= set(checked)
+    finally:
+        db.close()
