@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import logging
 import sqlite3
 import threading
 import time
@@ -247,6 +248,7 @@ def main(argv: list[str] | None = None) -> int:
         host=args.host,
         port=args.port,
         log_level=args.log_level,
+        access_log=logging.getLevelNamesMapping().get(args.log_level.upper(), logging.DEBUG) <= logging.INFO,
         ws_max_size=1 << 20,
         ws_per_message_deflate=False,
     )

@@ -29,10 +29,14 @@ def serve(settings: Settings, log_level: str = "info") -> int:
 
 def server_options(settings: Settings, log_level: str) -> dict[str, Any]:
     """uvicorn's settings for Helpline (also what the test suite's servers run with)."""
+    level = logging.getLevelNamesMapping().get(log_level.upper(), logging.DEBUG)
     return {
         "host": settings.host,
         "port": settings.port,
         "log_level": log_level,
+        # uvicorn builds every request's access line (client address, quoted path) before its logger
+        # drops it; below the info level, don't have it built.
+        "access_log": level <= logging.INFO,
         "ws_max_size": 1 << 20,
         # Browsers ask for permessage-deflate; granting it gives every socket zlib streams of its own
         # (measured: 74 KB per idle socket with it, 36 KB without; python -m bench.sockets) and compresses
