@@ -279,7 +279,7 @@ def main(argv: list[str] | None = None) -> int:
         chosen = report.median_round(rounds)
         summary["floor"], summary["helpline"] = chosen["floor"], chosen["helpline"]
         summary["rounds"] = report.round_figures(rounds)
-    summary["verdicts"] = report.verdicts(summary["floor"], summary["helpline"])
+    summary["verdicts"] = report.verdicts(summary["floor"], summary["helpline"], rounds)
     ran = [r[name] for r in rounds for name in ("floor", "helpline") if r.get(name) is not None]
     if code == 0 and any(report.problems(result) for result in ran):
         code = 1

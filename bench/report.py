@@ -34,10 +34,23 @@ def problems(result: dict[str, Any] | None) -> list[str]:
     return found
 
 
-def verdicts(floor: dict[str, Any] | None, helpline: dict[str, Any] | None) -> dict[str, Any]:
+def verdicts(
+    floor: dict[str, Any] | None,
+    helpline: dict[str, Any] | None,
+    rounds: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """PASS/MISS per target. With several rounds each target is judged on its median over the rounds: the
+    ratio's median is the shown round's (see :func:`median_round`); the p99's is taken on its own, since
+    the round with the median ratio need not be the one with the median latency (one stall of the
+    machine in ten seconds is enough to move a p99)."""
     measured = _ratio({"floor": floor, "helpline": helpline})
     ratio = None if measured is None else round(measured, 3)
     p99 = _get(helpline, "half", "e2e_ms", "p99")
+    if rounds and len(rounds) > 1:
+        p99s = sorted(
+            value for r in rounds if (value := _get(r.get("helpline"), "half", "e2e_ms", "p99")) is not None
+        )
+        p99 = p99s[(len(p99s) - 1) // 2] if p99s else None
     return {
         "ratio": ratio,
         "ratio_target": RATIO_TARGET,
@@ -129,11 +142,14 @@ def table(summary: dict[str, Any]) -> str:
     row("half-load rate (msg/s)", ("half", "target_rate"))
     row("  completed", ("half", "completed"), "d")
     row("  e2e p50 (ms)", ("half", "e2e_ms", "p50"), ".2f")
+    several = len(summary.get("rounds") or []) > 1
+    if several:
+        row("  e2e p99 (ms)", ("half", "e2e_ms", "p99"), ".2f")
     rows.append(
         (
-            "  e2e p99 (ms)",
-            _fmt(_get(floor, "half", "e2e_ms", "p99"), ".2f"),
-            _fmt(_get(helpline, "half", "e2e_ms", "p99"), ".2f"),
+            f"  e2e p99, median of {len(summary['rounds'])} rounds" if several else "  e2e p99 (ms)",
+            "" if several else _fmt(_get(floor, "half", "e2e_ms", "p99"), ".2f"),
+            _fmt(verdict["helpline_half_p99_ms"], ".2f"),
             f"< {P99_TARGET_MS:.0f} ms",
             verdict["p99_verdict"] or "-",
         )
@@ -173,7 +189,7 @@ def table(summary: dict[str, Any]) -> str:
                 f" = {_fmt(r['ratio'], '.2f')}; {_fmt(r['helpline_half_p99_ms'], '.1f')} ms"
                 for r in summary["rounds"]
             )
-            + " -- the table below is the round with the median ratio",
+            + " -- the table below is the round with the median ratio; each target is judged on its median",
         )
     for r in rows:
         lines.append(
