@@ -101,26 +101,30 @@ def process_cpu_seconds(pid: int) -> float | None:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def machine_cpu_seconds() -> tuple[float, float] | None:
-    """CPU seconds the machine spent (in tasks, in interrupts) since boot, from /proc/stat; None elsewhere.
+def machine_cpu_seconds() -> tuple[float, float, float] | None:
+    """CPU seconds the machine spent (in tasks, in interrupts, stolen) since boot, from /proc/stat; None
+    elsewhere.
 
     Interrupt time (mostly the loopback network's softirqs) is kept apart: the kernel does not charge it to
-    the processes whose packets it carries, so it must not count as "other processes".
+    the processes whose packets it carries, so it must not count as "other processes". Steal is the time a
+    virtual machine's CPUs were ready to run but the host ran something else: a phase with steal ran on a
+    slower machine than the phase before it.
     """
     try:
         with open("/proc/stat") as handle:
-            ticks = [int(v) for v in handle.readline().split()[1:8]]
+            ticks = [int(v) for v in handle.readline().split()[1:9]]
     except (OSError, ValueError):
         return None
     hz = os.sysconf("SC_CLK_TCK")
-    user, nice, system, _idle, _iowait, irq, softirq = ticks
-    return (user + nice + system) / hz, (irq + softirq) / hz
+    user, nice, system, _idle, _iowait, irq, softirq, *rest = ticks
+    steal = rest[0] if rest else 0
+    return (user + nice + system) / hz, (irq + softirq) / hz, steal / hz
 
 
 def machine_busy_seconds() -> float | None:
     """CPU seconds all tasks of the machine spent busy (interrupts excluded)."""
-    both = machine_cpu_seconds()
-    return None if both is None else both[0]
+    found = machine_cpu_seconds()
+    return None if found is None else found[0]
 
 
 def processes_cpu_seconds(name: str) -> dict[int, float]:
@@ -163,12 +167,13 @@ class CpuMeter:
             # Backends that started during the phase count whole; those that ended are missed.
             db_end = processes_cpu_seconds(self.database)
             db = sum(cpu - self.db.get(pid, 0.0) for pid, cpu in db_end.items()) / wall * 100
-        server = others = irq = None
+        server = others = irq = steal = None
         client = (time.process_time() - self.client) / wall * 100
         if self.server is not None and server_end is not None:
             server = (server_end - self.server) / wall * 100
         if self.machine is not None and machine_end is not None:
             irq = (machine_end[1] - self.machine[1]) / wall * 100
+            steal = (machine_end[2] - self.machine[2]) / wall * 100
             if server is not None:
                 others = max(
                     0.0, (machine_end[0] - self.machine[0]) / wall * 100 - server - client - (db or 0)
@@ -179,6 +184,7 @@ class CpuMeter:
             "client_cpu_pct": round(client, 1),
             "other_cpu_pct": None if others is None else round(others, 1),
             "irq_cpu_pct": None if irq is None else round(irq, 1),
+            "steal_cpu_pct": None if steal is None else round(steal, 1),
         }
 
 

@@ -50,7 +50,7 @@ def verdicts(
         p99s = sorted(
             value for r in rounds if (value := _get(r.get("helpline"), "half", "e2e_ms", "p99")) is not None
         )
-        p99 = p99s[(len(p99s) - 1) // 2] if p99s else None
+        p99 = p99s[len(p99s) // 2] if p99s else None  # of an even count, the higher middle
     return {
         "ratio": ratio,
         "ratio_target": RATIO_TARGET,
@@ -96,6 +96,15 @@ def round_figures(rounds: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 "helpline_msg_per_s": _get(measured.get("helpline"), "max", "msg_per_s"),
                 "ratio": None if ratio is None else round(ratio, 3),
                 "helpline_half_p99_ms": _get(measured.get("helpline"), "half", "e2e_ms", "p99"),
+                "steal_pct": max(
+                    (
+                        value
+                        for name in ("floor", "helpline")
+                        for phase in ("max", "half")
+                        if isinstance(value := _get(measured.get(name), phase, "steal_cpu_pct"), (int, float))
+                    ),
+                    default=None,
+                ),
                 **{k: v for k, v in measured.items() if k.startswith("busy_before_")},
             }
         )
@@ -139,6 +148,7 @@ def table(summary: dict[str, Any]) -> str:
         row("  PostgreSQL's CPU", ("max", "database_cpu_pct"), ".0f", "%")
     row("  other processes' CPU", ("max", "other_cpu_pct"), ".0f", "%")
     row("  interrupts (network)", ("max", "irq_cpu_pct"), ".0f", "%")
+    row("  stolen by the VM's host", ("max", "steal_cpu_pct"), ".0f", "%")
     row("half-load rate (msg/s)", ("half", "target_rate"))
     row("  completed", ("half", "completed"), "d")
     row("  e2e p50 (ms)", ("half", "e2e_ms", "p50"), ".2f")
@@ -158,6 +168,7 @@ def table(summary: dict[str, Any]) -> str:
     row("  POST p99 (ms)", ("half", "post_ms", "p99"), ".2f")
     row("  send lag p99 (ms)", ("half", "send_lag_ms", "p99"), ".2f")
     row("  server CPU at half", ("half", "server_cpu_pct"), ".0f", "%")
+    row("  stolen by the VM's host", ("half", "steal_cpu_pct"), ".0f", "%")
     row("message frames per message", ("frames", "message_frames_per_message"), ".1f")
     if _get(helpline, "webhooks_received") is not None:
         row("webhooks received", ("webhooks_received",), "d")
@@ -187,6 +198,7 @@ def table(summary: dict[str, Any]) -> str:
             + ", ".join(
                 f"{_fmt(r['floor_msg_per_s'], '.0f')} / {_fmt(r['helpline_msg_per_s'], '.0f')}"
                 f" = {_fmt(r['ratio'], '.2f')}; {_fmt(r['helpline_half_p99_ms'], '.1f')} ms"
+                + (f" (steal {r['steal_pct']:.0f}%)" if (r.get("steal_pct") or 0) >= 5 else "")
                 for r in summary["rounds"]
             )
             + " -- the table below is the round with the median ratio; each target is judged on its median",
@@ -204,6 +216,12 @@ def table(summary: dict[str, Any]) -> str:
         for sample in _get(result, "error_samples") or []:
             lines.append(f"  e.g. {sample}")
         for phase in ("max", "half"):
+            stolen = _get(result, phase, "steal_cpu_pct")
+            if isinstance(stolen, (int, float)) and stolen >= 5:
+                lines.append(
+                    f"NOTE {name}: the VM's host took {stolen:.0f}% of a core from this machine during the "
+                    f"{phase} phase; this round ran on a slower machine"
+                )
             others = _get(result, phase, "other_cpu_pct")
             if isinstance(others, (int, float)) and others >= 20:
                 lines.append(

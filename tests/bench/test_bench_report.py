@@ -39,3 +39,10 @@ def test_two_stalled_rounds_of_three_miss() -> None:
     shown = report.median_round(rounds)
     verdict = report.verdicts(shown["floor"], shown["helpline"], rounds)
     assert (verdict["helpline_half_p99_ms"], verdict["p99_verdict"]) == (31.0, "MISS")
+
+
+def test_of_an_even_number_of_rounds_the_worse_middle_p99_counts() -> None:
+    rounds = [measured(1000, 600, 9.0), measured(1000, 550, 30.0)]
+    shown = report.median_round(rounds)
+    verdict = report.verdicts(shown["floor"], shown["helpline"], rounds)
+    assert (verdict["helpline_half_p99_ms"], verdict["p99_verdict"]) == (30.0, "MISS")
