@@ -1,18 +1,17 @@
 """The SQL repositories, written once for both backends.
 
-Statements use ``?`` placeholders; the PostgreSQL connection rewrites them to ``%s``. Every query the
-application makes lives here, and none of these methods commits: the store's ``write`` does, once per
+Statements (``store.statements``) use ``?`` placeholders; the PostgreSQL connection rewrites them to
+``%s``. Every query the application makes lives here or in the dialects' repository modules beside it, and none of these methods commits: the store's ``write`` does, once per
 unit of work (or once per group of them on SQLite).
 """
 
 from __future__ import annotations
 
 import builtins
-import functools
 import sqlite3
 import time
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any, Generic, Protocol, TypeVar, overload
+from typing import Any, Generic, TypeVar, overload
 
 from helpline.core.events import NewEvent
 from helpline.core.model import (
@@ -36,59 +35,15 @@ from helpline.store import rows
 from helpline.store.rows import Row, dumps
 from helpline.store.sql_omnidesk import OmnideskRepository
 from helpline.store.sql_sdk import SdkRepositories
-
-
-class Cursor(Protocol):
-    @property
-    def rowcount(self) -> int: ...
-
-    def fetchone(self) -> Any: ...
-    def fetchall(self) -> builtins.list[Any]: ...
-
-
-class Db(Protocol):
-    """The one thing a repository needs: run a statement inside the current transaction."""
-
-    def execute(self, sql: str, params: Any = (), /) -> Cursor: ...
-
-
-def _one(db: Db, sql: str, params: Sequence[Any] = ()) -> Row | None:
-    row: Row | None = db.execute(sql, params).fetchone()
-    return row
-
-
-def _all(db: Db, sql: str, params: Sequence[Any] = ()) -> builtins.list[Row]:
-    return list(db.execute(sql, params).fetchall())
-
-
-def _insert(db: Db, table: str, values: dict[str, Any], returning: str = "id") -> Any:
-    """Insert a row and give back its key (``returning``).
-
-    On SQLite that key is always the table's rowid (every table's key is a single ``INTEGER PRIMARY KEY``,
-    which SQLite makes the rowid; tests/store check the schema keeps it so), and the cursor already holds
-    it: a ``RETURNING`` clause would make SQLite produce a result row as well, measured at a third of the
-    cost of a message's INSERT.
-    """
-    if isinstance(db, sqlite3.Connection):
-        return db.execute(_insert_sql(table, tuple(values), None), list(values.values())).lastrowid
-    row = _one(db, _insert_sql(table, tuple(values), returning), list(values.values()))
-    assert row is not None
-    return row[returning]
-
-
-@functools.lru_cache(maxsize=512)
-def _insert_sql(table: str, columns: tuple[str, ...], returning: str | None) -> str:
-    """The same few INSERTs run for every message: written once each."""
-    sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({_marks(columns)})"  # noqa: S608
-    return f"{sql} RETURNING {returning}" if returning else sql
+from helpline.store.statements import Db
+from helpline.store.statements import every as _all
+from helpline.store.statements import insert as _insert
+from helpline.store.statements import marks as _marks
+from helpline.store.statements import one as _one
 
 
 def _set_clause(fields: dict[str, Any]) -> tuple[str, list[Any]]:
     return ", ".join(f"{name} = ?" for name in fields), list(fields.values())
-
-
-def _marks(values: Sequence[Any]) -> str:
-    return ", ".join("?" for _ in values)
 
 
 def _agent_scope(

@@ -7,35 +7,14 @@ from __future__ import annotations
 
 import builtins
 import json
-from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from helpline.store.rows import Row, dumps
-
-if TYPE_CHECKING:  # store.sql builds the unit of work that holds this repository
-    from helpline.store.sql import Db
-
-
-def _one(db: Db, sql: str, params: Sequence[Any] = ()) -> Row | None:
-    row: Row | None = db.execute(sql, params).fetchone()
-    return row
-
-
-def _all(db: Db, sql: str, params: Sequence[Any] = ()) -> builtins.list[Row]:
-    return list(db.execute(sql, params).fetchall())
-
-
-def _insert(db: Db, table: str, values: dict[str, Any]) -> int:
-    columns = ", ".join(values)
-    marks = ", ".join("?" for _ in values)
-    row = _one(
-        db,
-        f"INSERT INTO {table} ({columns}) VALUES ({marks}) RETURNING id",  # noqa: S608 - names are ours
-        list(values.values()),
-    )
-    assert row is not None
-    return int(row["id"])
+from helpline.store.statements import Db
+from helpline.store.statements import every as _all
+from helpline.store.statements import insert as _insert
+from helpline.store.statements import one as _one
 
 
 @dataclass(slots=True)

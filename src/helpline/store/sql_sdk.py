@@ -10,29 +10,18 @@ from __future__ import annotations
 import builtins
 import json
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from helpline.core.channel import ContactToken, Reaction
 from helpline.core.inboxes import Inbox
 from helpline.core.model import Actor, ActorType, Conversation, Event, JsonObject, Message
 from helpline.store import rows
 from helpline.store.rows import Row, dumps
-
-if TYPE_CHECKING:  # store.sql builds the unit of work that holds these repositories
-    from helpline.store.sql import Db
-
-
-def _one(db: Db, sql: str, params: Sequence[Any] = ()) -> Row | None:
-    row: Row | None = db.execute(sql, params).fetchone()
-    return row
-
-
-def _all(db: Db, sql: str, params: Sequence[Any] = ()) -> builtins.list[Row]:
-    return list(db.execute(sql, params).fetchall())
-
-
-def _marks(values: Sequence[Any]) -> str:
-    return ", ".join("?" for _ in values)
+from helpline.store.statements import Db
+from helpline.store.statements import every as _all
+from helpline.store.statements import insert as _insert
+from helpline.store.statements import marks as _marks
+from helpline.store.statements import one as _one
 
 
 def _contact_token(row: Row) -> ContactToken:
@@ -51,21 +40,20 @@ class ContactTokens:
         self.db = db
 
     def create(self, token: ContactToken, token_hash: str) -> ContactToken:
-        row = _one(
-            self.db,
-            "INSERT INTO contact_tokens (account_id, department_id, contact_id, token_hash, identifier, created_at)"
-            " VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
-            [
-                token.account_id,
-                token.department_id,
-                token.contact_id,
-                token_hash,
-                token.identifier,
-                token.created_at,
-            ],
+        token.id = int(
+            _insert(
+                self.db,
+                "contact_tokens",
+                {
+                    "account_id": token.account_id,
+                    "department_id": token.department_id,
+                    "contact_id": token.contact_id,
+                    "token_hash": token_hash,
+                    "identifier": token.identifier,
+                    "created_at": token.created_at,
+                },
+            )
         )
-        assert row is not None
-        token.id = int(row["id"])
         return token
 
     def by_hash(self, token_hash: str) -> ContactToken | None:
