@@ -1,13 +1,18 @@
-"""The agent websocket's costs: no per-socket compression, and a socket the client closes leaves the hub at
-once (not when the next frame for it fails)."""
+"""The agent websocket's costs and limits: no per-socket compression, a socket the client closes leaves the
+hub at once (not when the next frame for it fails), and one that falls too far behind is closed and
+resumes where it was."""
 
 from __future__ import annotations
 
 import json
 import time
 
+import pytest
 from helpline_testing import RunningServer
+from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
+
+from helpline.realtime import hub as hub_module
 
 
 def _wait_for(condition: object, timeout: float = 5.0) -> bool:
@@ -49,3 +54,29 @@ def test_a_socket_the_client_closes_leaves_the_hub(server: RunningServer) -> Non
         frame = json.loads(second.recv(timeout=5))
         assert frame["event"] == "conversation.started"
     assert _wait_for(lambda: hub.subscriber_count == before)
+
+
+def test_a_socket_that_falls_behind_is_closed_with_4008_and_resumes_from_its_last_seq(
+    server: RunningServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A conversation's start is two events in one commit: with room for one frame, the socket overflows."""
+    monkeypatch.setattr(hub_module, "QUEUE_LIMIT", 1)
+    setup = server.setup_account()
+    url = f"{server.ws_url}/api/agent/v1/ws?api_key={setup['api_key']}"
+    with connect(url) as socket:
+        ready = json.loads(socket.recv(timeout=5))
+        started = server.client.post(
+            "/api/v1/interactions", json={"token": setup["token"], "department_id": setup["department_id"]}
+        )
+        assert started.status_code == 200
+        with pytest.raises(ConnectionClosed) as closed:
+            socket.recv(timeout=5)
+    assert closed.value.rcvd is not None
+    assert closed.value.rcvd.code == 4008
+    monkeypatch.setattr(hub_module, "QUEUE_LIMIT", 1000)
+    with connect(f"{url}&after={ready['data']['last_seq']}") as socket:
+        missed = [json.loads(socket.recv(timeout=5)) for _ in range(2)]
+        resumed = json.loads(socket.recv(timeout=5))
+    assert [frame["event"] for frame in missed] == ["conversation.started", "conversation.queued"]
+    assert resumed["event"] == "ready"
+    assert resumed["data"]["last_seq"] == missed[-1]["seq"]

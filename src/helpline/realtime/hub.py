@@ -52,9 +52,9 @@ class FrameQueue(Generic[F]):
 
     __slots__ = ("_closed", "_frames", "_limit", "_waiter", "overflowed")
 
-    def __init__(self, limit: int = QUEUE_LIMIT) -> None:
+    def __init__(self, limit: int | None = None) -> None:
         self._frames: list[tuple[int, F]] = []
-        self._limit = limit
+        self._limit = QUEUE_LIMIT if limit is None else limit
         self._waiter: asyncio.Future[None] | None = None
         self._closed = False
         self.overflowed = False
