@@ -31,8 +31,16 @@ export class Live {
       }
     };
     this.handleOffline = () => {
-      // The socket may linger without traffic; end it now so the console shows the truth.
-      if (this.socket) this.socket.close();
+      // The socket may linger without traffic, and its closing handshake cannot finish without the
+      // network (its close event may then come a minute later): let go of it now, so that the console
+      // shows the truth at once and reconnects as soon as the network is back.
+      if (!this.socket) return;
+      const socket = this.socket;
+      this.socket = null;
+      this.clearHeartbeat();
+      socket.close();
+      this.failures += 1;
+      this.scheduleReconnect();
     };
   }
 
