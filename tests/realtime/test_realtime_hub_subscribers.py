@@ -74,3 +74,77 @@ def test_each_protocol_encodes_an_event_once_and_contacts_see_only_theirs() -> N
     assert drained(stranger.queue) == [5]
     assert phone.conversation_ids == {10, 12}
     assert drained(agent.queue) == [1, 2, 3, 4, 5]
+
+
+class CountingSubscriber(Subscriber):
+    """An agent's socket that counts how often the hub asks it whether it wants an event."""
+
+    asked: int = 0
+
+    def wants(self, event: Event) -> bool:
+        self.asked += 1
+        return super().wants(event)
+
+
+def test_only_the_sockets_filed_under_an_events_keys_are_asked() -> None:
+    hub = Hub(_nothing, start_seq=0)
+    assignee = CountingSubscriber(account_id=1, agent_id=1, department_ids=frozenset({1}), is_admin=False)
+    colleague = CountingSubscriber(account_id=1, agent_id=2, department_ids=frozenset({1}), is_admin=False)
+    elsewhere = CountingSubscriber(account_id=1, agent_id=3, department_ids=frozenset({2}), is_admin=False)
+    other_tenant = CountingSubscriber(account_id=2, agent_id=1, department_ids=frozenset({1}), is_admin=False)
+    admin = CountingSubscriber(account_id=1, agent_id=9, department_ids=frozenset(), is_admin=True)
+    for subscriber in (assignee, colleague, elsewhere, other_tenant, admin):
+        hub.subscribe(subscriber)
+    said = event(1, ev.MESSAGE_CREATED, 10)
+    said.agent_id = 1  # assigned: what is said in it is the assignee's (and admins')
+    hub.publish([said])
+    assert [drained(s.queue) for s in (assignee, colleague, elsewhere, other_tenant, admin)] == [
+        [1],
+        [],
+        [],
+        [],
+        [1],
+    ]
+    assert (elsewhere.asked, other_tenant.asked) == (0, 0)  # not even asked
+    assert colleague.asked == 1  # same department: asked, and it says no (the message is private)
+
+
+def test_thousands_of_idle_sockets_elsewhere_are_never_asked() -> None:
+    hub = Hub(_nothing, start_seq=0)
+    idle = [
+        CountingSubscriber(account_id=2 + n % 3, agent_id=n, department_ids=frozenset({n}), is_admin=False)
+        for n in range(3000)
+    ]
+    for subscriber in idle:
+        hub.subscribe(subscriber)
+    agent = Subscriber(account_id=1, agent_id=1, department_ids=frozenset({1}), is_admin=False)
+    hub.subscribe(agent)
+    hub.publish([event(seq, ev.MESSAGE_CREATED, 10) for seq in range(1, 101)])
+    assert len(drained(agent.queue)) == 100
+    assert sum(s.asked for s in idle) == 0
+
+
+def test_a_contact_socket_refiled_after_learning_a_conversation_gets_its_events() -> None:
+    hub = Hub(_nothing, start_seq=0)
+    contact = ContactSubscriber[str](
+        account_id=1, contact_id=7, conversation_ids=set(), protocol="sdk", encoder=lambda e: f"f{e.seq}"
+    )
+    hub.subscribe(contact)
+    contact.conversation_ids.add(10)
+    hub.publish([event(1, ev.MESSAGE_CREATED, 10)])
+    assert drained(contact.queue) == []  # filed under what it knew when it subscribed
+    hub.refile(contact)
+    hub.publish([event(2, ev.MESSAGE_CREATED, 10)])
+    assert drained(contact.queue) == [2]
+
+
+def test_an_unsubscribed_socket_is_filed_nowhere() -> None:
+    hub = Hub(_nothing, start_seq=0)
+    agent = CountingSubscriber(account_id=1, agent_id=1, department_ids=frozenset({1, 2}), is_admin=False)
+    hub.subscribe(agent)
+    assert hub.subscriber_count == 1
+    hub.unsubscribe(agent)
+    hub.unsubscribe(agent)  # twice is harmless
+    assert hub.subscriber_count == 0
+    hub.publish([event(1, ev.CONVERSATION_QUEUED, 10)])
+    assert agent.asked == 0

@@ -28,6 +28,26 @@ Fetch = Callable[[int, int], Awaitable[list[Event]]]
 F = TypeVar("F")
 
 
+Key = tuple[str, int, int | None]  # (what, account, which); None matches nothing
+
+
+def event_keys(event: Event) -> tuple[Key, ...]:
+    """The keys under which the sockets that may want ``event`` are filed (see ``Subscription.keys``).
+    Keys with a None in them match no socket: cheaper to look up than to leave out."""
+    account = event.account_id
+    keys: tuple[Key, ...] = (
+        ("admin", account, 0),
+        ("agent", account, event.agent_id),
+        ("agent", account, event.prev_agent_id),
+        ("department", account, event.department_id),
+        ("department", account, event.prev_department_id),
+        ("conversation", account, event.conversation_id),
+    )
+    if event.type == ev.CONVERSATION_STARTED and event.actor.type is ActorType.CONTACT and event.actor.id:
+        keys += (("contact", account, event.actor.id),)
+    return keys
+
+
 def encode_event(event: Event) -> str:
     data = dict(event.data)
     data.setdefault("conversation_id", event.conversation_id)
@@ -118,6 +138,11 @@ class Subscription(ABC, Generic[F]):
     @abstractmethod
     def encode(self, event: Event) -> F | None: ...
 
+    @abstractmethod
+    def keys(self) -> set[Key]:
+        """Where the hub files this socket: every event it may want has one of these among
+        :func:`event_keys` (``wants`` still decides; the keys only spare the hub asking every socket)."""
+
 
 @dataclass(eq=False)
 class Subscriber(Subscription[str]):
@@ -137,6 +162,13 @@ class Subscriber(Subscription[str]):
 
     def encode(self, event: Event) -> str | None:
         return encode_event(event)
+
+    def keys(self) -> set[Key]:
+        if self.is_admin:
+            return {("admin", self.account_id, 0)}
+        return {("agent", self.account_id, self.agent_id)} | {
+            ("department", self.account_id, department) for department in self.department_ids
+        }
 
 
 @dataclass(eq=False)
@@ -169,13 +201,21 @@ class ContactSubscriber(Subscription[F]):
     def encode(self, event: Event) -> F | None:
         return self.encoder(event)
 
+    def keys(self) -> set[Key]:
+        return {("contact", self.account_id, self.contact_id)} | {
+            ("conversation", self.account_id, conversation) for conversation in self.conversation_ids
+        }
+
 
 class Hub:
     def __init__(self, fetch: Fetch, start_seq: int, poll_seconds: float = 0.5) -> None:
         self._fetch = fetch
         self.last_seq = start_seq
         self._pending: dict[int, Event] = {}
-        self._subscribers: set[Subscription[Any]] = set()
+        # Sockets filed by their keys: an event is offered only to the sockets under its keys, so that
+        # thousands of idle sockets (other accounts', other departments', other contacts') cost it nothing.
+        self._filed: dict[Key, dict[Subscription[Any], None]] = {}
+        self._keys_of: dict[Subscription[Any], set[Key]] = {}
         self._poll_seconds = poll_seconds
         self._wake = asyncio.Event()
         self._listeners: list[Callable[[list[Event]], None]] = []
@@ -185,14 +225,31 @@ class Hub:
         self._listeners.append(listener)
 
     def subscribe(self, subscriber: Subscription[Any]) -> None:
-        self._subscribers.add(subscriber)
+        self.refile(subscriber)
+
+    def refile(self, subscriber: Subscription[Any]) -> None:
+        """File a socket under its keys again (call after changing what it may see)."""
+        self._unfile(subscriber)
+        keys = subscriber.keys()
+        self._keys_of[subscriber] = keys
+        for key in keys:
+            self._filed.setdefault(key, {})[subscriber] = None
 
     def unsubscribe(self, subscriber: Subscription[Any]) -> None:
-        self._subscribers.discard(subscriber)
+        self._unfile(subscriber)
+        self._keys_of.pop(subscriber, None)
+
+    def _unfile(self, subscriber: Subscription[Any]) -> None:
+        for key in self._keys_of.get(subscriber, ()):
+            filed = self._filed.get(key)
+            if filed is not None:
+                filed.pop(subscriber, None)
+                if not filed:
+                    del self._filed[key]
 
     @property
     def subscriber_count(self) -> int:
-        return len(self._subscribers)
+        return len(self._keys_of)
 
     def publish(self, events: list[Event]) -> None:
         """Take committed events (from any thread's commit, via the loop); dispatch what is next in order."""
@@ -211,10 +268,17 @@ class Hub:
     def _dispatch(self, events: list[Event]) -> None:
         for event in events:
             frames: dict[str, Any] = {}  # one encoding per protocol, shared by its sockets
-            for subscriber in self._subscribers:
+            candidates: dict[Subscription[Any], None] = {}
+            for key in event_keys(event):
+                filed = self._filed.get(key)
+                if filed:
+                    candidates.update(filed)
+            for subscriber in candidates:
                 queue = subscriber.queue
                 if queue.overflowed or not subscriber.wants(event):
                     continue
+                if event.type == ev.CONVERSATION_STARTED and isinstance(subscriber, ContactSubscriber):
+                    self.refile(subscriber)  # it may now follow the new conversation (see its wants)
                 protocol = subscriber.protocol
                 if protocol not in frames:
                     frames[protocol] = subscriber.encode(event)

@@ -238,6 +238,7 @@ class SdkSocket:
         try:
             ids = await self.store.read(lambda uow: uow.sdk.conversations.ids_for_contact(token.contact_id))
             subscriber.conversation_ids.update(ids)
+            self.hub.refile(subscriber)
             resume = await self._resume_point(token, data, ids)
             await websocket.send_text(_dumps({"event": "confirm_subscription", "data": "confirmed"}))
             since = resume if resume is not None else start
