@@ -59,3 +59,18 @@ def test_idle_socket_benchmark_measures_both_servers() -> None:
         assert results[system]["sockets"] == 40
         assert results[system]["rss_after_kb"] > 0
         assert isinstance(results[system]["kb_per_socket"], float)
+
+
+def test_hub_benchmark_runs_and_idle_sockets_stay_out_of_the_way() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.hub", "--idle", "300", "--events", "300", "--repeats", "1"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    lines = done.stdout.strip().splitlines()
+    assert len(lines) == 5
+    assert all(line.split()[-2].replace(".", "", 1).isdigit() for line in lines[1:])
