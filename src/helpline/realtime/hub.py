@@ -277,8 +277,8 @@ class Hub:
                 queue = subscriber.queue
                 if queue.overflowed or not subscriber.wants(event):
                     continue
-                if event.type == ev.CONVERSATION_STARTED and isinstance(subscriber, ContactSubscriber):
-                    self.refile(subscriber)  # it may now follow the new conversation (see its wants)
+                if event.type == ev.CONVERSATION_STARTED:
+                    self.refile(subscriber)  # a socket may follow the conversations it starts (a contact's)
                 protocol = subscriber.protocol
                 if protocol not in frames:
                     frames[protocol] = subscriber.encode(event)
