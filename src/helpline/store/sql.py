@@ -1,8 +1,9 @@
 """The SQL repositories, written once for both backends.
 
 Statements (``store.statements``) use ``?`` placeholders; the PostgreSQL connection rewrites them to
-``%s``. Every query the application makes lives here or in the dialects' repository modules beside it, and none of these methods commits: the store's ``write`` does, once per
-unit of work (or once per group of them on SQLite).
+``%s``. Every query the application makes lives here or in the dialects' repository modules beside it,
+and none of these methods commits: the store's ``write`` does, once per unit of work (or once per group
+of them on SQLite).
 """
 
 from __future__ import annotations
