@@ -24,9 +24,9 @@ from pathlib import Path
 from typing import Any
 
 from bench import report
-from bench.fixture import HELPLINE, create_fixture, postgres_schema
+from bench.fixture import create_fixture, postgres_schema, serve_command
 from bench.load import machine_busy_seconds
-from bench.procs import PYTHON, ROOT, BenchError, free_port, run_json, server
+from bench.procs import PYTHON, ROOT, BenchError, floor_command, free_port, run_json, server
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -141,8 +141,8 @@ def wait_quiet(limit: float, threshold: float = 25.0) -> float | None:
 
 def bench_floor(args: argparse.Namespace, workdir: Path, common: dict[str, Any]) -> dict[str, Any]:
     port = free_port()
-    command = [PYTHON, "-m", "bench.floor", "--port", str(port), "--db", str(workdir / "floor.db")]
-    with server([*command, "--log-level", args.log_level], port, workdir / "floor.log") as pid:
+    command = floor_command(port, workdir / "floor.db", args.log_level)
+    with server(command, port, workdir / "floor.log") as pid:
         return load(
             {**common, "system": "floor", "base_url": f"http://127.0.0.1:{port}", "server_pid": pid}, workdir
         )
@@ -169,17 +169,8 @@ def bench_helpline(
         say(f"creating Helpline's account, department, token and {args.agents} agents with the CLI")
         fixture = create_fixture(database_url, args.agents, webhook_url)
         port = free_port()
-        command = [
-            *HELPLINE,
-            "serve",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--database-url",
-            database_url,
-        ]
-        with server([*command, "--log-level", args.log_level], port, workdir / "helpline.log", env) as pid:
+        command = serve_command(port, database_url, args.log_level)
+        with server(command, port, workdir / "helpline.log", env) as pid:
             result = load(
                 {
                     **common,

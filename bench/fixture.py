@@ -22,6 +22,22 @@ class HelplineFixture:
     agent_keys: list[str]
 
 
+def serve_command(port: int, database_url: str, log_level: str) -> list[str]:
+    """``helpline serve`` on 127.0.0.1:``port``, exactly as a user runs it."""
+    return [
+        *HELPLINE,
+        "serve",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--database-url",
+        database_url,
+        "--log-level",
+        log_level,
+    ]
+
+
 def _cli(args: list[str], database_url: str) -> dict[str, object]:
     return run_json([*HELPLINE, *args, "--database-url", database_url, "--json"], timeout=120)
 

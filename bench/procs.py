@@ -27,6 +27,11 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+def floor_command(port: int, db: Path, log_level: str) -> list[str]:
+    """The floor (``bench/floor.py``) on 127.0.0.1:``port``, inserting into ``db``."""
+    return [PYTHON, "-m", "bench.floor", "--port", str(port), "--db", str(db), "--log-level", log_level]
+
+
 def tail(path: Path, lines: int = 30) -> str:
     try:
         return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])

@@ -30,8 +30,8 @@ from typing import Any
 
 import aiohttp
 
-from bench.fixture import HELPLINE, create_fixture
-from bench.procs import PYTHON, BenchError, free_port, server
+from bench.fixture import create_fixture, serve_command
+from bench.procs import BenchError, floor_command, free_port, server
 
 BUDGET_KB = 20.0
 WARM_SOCKETS = 20  # opened and closed first, so that code run once per process is not counted per socket
@@ -98,8 +98,7 @@ def say(text: str) -> None:
 
 def run_floor(workdir: Path, count: int) -> dict[str, Any]:
     port = free_port()
-    command = [PYTHON, "-m", "bench.floor", "--port", str(port), "--db", str(workdir / "floor.db")]
-    with server([*command, "--log-level", "warning"], port, workdir / "floor.log") as pid:
+    with server(floor_command(port, workdir / "floor.db", "warning"), port, workdir / "floor.log") as pid:
         say(f"floor (pid {pid}): {count} idle websockets")
         urls = [f"ws://127.0.0.1:{port}/ws?conversations=c{i}" for i in range(count)]
         return asyncio.run(measure(pid, urls, count))
@@ -110,9 +109,9 @@ def run_helpline(workdir: Path, count: int, agents: int) -> dict[str, Any]:
     say(f"creating Helpline's account and {agents} agents with the CLI")
     fixture = create_fixture(database_url, agents)
     port = free_port()
-    command = [*HELPLINE, "serve", "--host", "127.0.0.1", "--port", str(port), "--database-url", database_url]
+    command = serve_command(port, database_url, "warning")
     env = {**os.environ, "HELPLINE_DATA_DIR": str(workdir / "helpline")}
-    with server([*command, "--log-level", "warning"], port, workdir / "helpline.log", env) as pid:
+    with server(command, port, workdir / "helpline.log", env) as pid:
         say(f"helpline (pid {pid}): {count} idle agent websockets")
         urls = [f"ws://127.0.0.1:{port}/api/agent/v1/ws?api_key={key}" for key in fixture.agent_keys]
         return asyncio.run(measure(pid, urls, count))

@@ -16,16 +16,15 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 
 
+def run_bench(*args: str, timeout: float) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", *args], cwd=ROOT, capture_output=True, text=True, timeout=timeout, check=False
+    )
+
+
 @pytest.mark.timeout(150)
 def test_quick_benchmark_completes_without_losing_frames() -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "bench", "--quick", "--json"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=140,
-        check=False,
-    )
+    done = run_bench("bench", "--quick", "--json", timeout=140)
     assert done.stdout.strip(), f"no output; stderr:\n{done.stderr[-3000:]}"
     summary = json.loads(done.stdout)
     assert done.returncode == 0, json.dumps(summary, indent=2)[-4000:]
@@ -45,14 +44,7 @@ def test_quick_benchmark_completes_without_losing_frames() -> None:
 
 @pytest.mark.timeout(150)
 def test_idle_socket_benchmark_measures_both_servers() -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "bench.sockets", "--count", "40", "--json"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=140,
-        check=False,
-    )
+    done = run_bench("bench.sockets", "--count", "40", "--json", timeout=140)
     assert done.returncode == 0, done.stderr[-3000:]
     results = json.loads(done.stdout)
     for system in ("floor", "helpline"):
@@ -62,14 +54,7 @@ def test_idle_socket_benchmark_measures_both_servers() -> None:
 
 
 def test_hub_benchmark_runs_and_idle_sockets_stay_out_of_the_way() -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "bench.hub", "--idle", "300", "--events", "300", "--repeats", "1"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    done = run_bench("bench.hub", "--idle", "300", "--events", "300", "--repeats", "1", timeout=60)
     assert done.returncode == 0, done.stderr[-3000:]
     lines = done.stdout.strip().splitlines()
     assert len(lines) == 5
