@@ -268,3 +268,18 @@ def test_after_a_network_drop_everything_sent_meanwhile_shows_exactly_once(
     assert log.locator("li.message").count() == 5
     assert errors_of(page) == []
     context.close()
+
+
+def test_a_console_whose_clock_agrees_with_the_servers_keeps_it(browser: Any, server: RunningServer) -> None:
+    """The server's clock reaches the console only as Date headers, whole seconds and refreshed about once
+    a second: taken as the time itself, they put the console's clock up to two seconds behind (waiting
+    times shown short; it made the waiting-time test above flaky under load)."""
+    setup = server.setup_account()
+    context, page = new_page(browser, server)
+    sign_in(page, f"ana{setup['account_id']}@acme.test")
+    go_online(page)  # sign-in, presence and listings: several answers, each with its Date header
+    start_interaction(server, setup, "Lucia")
+    expect(queue_item(page, "Lucia")).to_be_visible()
+    offset = page.evaluate("helplineConsole.clockOffset")
+    assert offset == 0, offset
+    context.close()

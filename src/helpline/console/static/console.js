@@ -9,6 +9,7 @@ import { $, formatBytes, formatDuration, formatTime, h, isoTime, renderKeyed, sa
 import { Live } from './live.js';
 
 const AGENT = '/api/agent/v1';
+const STALEST_DATE_MS = 5000; // older than this, a Date header means the clocks disagree
 const ORIGINS = {
   omnize_v1: 'Omnize ClientApi V1',
   omnize_rest: 'Omnize ClientApi REST',
@@ -134,7 +135,15 @@ class Console {
   async boot() {
     onUnauthorized(() => this.signedOut('Your session has ended. Sign in again to go on.'));
     onServerDate((serverMs) => {
-      if (!Number.isNaN(serverMs)) this.clockOffset = serverMs - Date.now();
+      if (Number.isNaN(serverMs)) return;
+      // A Date header is a lower bound of the server's clock, not a reading: whole seconds, and uvicorn
+      // refreshes it about once a second of its loop (seen 2.2 s old under load). So the estimate only
+      // moves forward to it, and back only when it is further ahead than any header could be late.
+      // Taking the header as the time itself put the clock up to two seconds behind (waiting times
+      // shown short, jumping with every answer) even where both clocks agree.
+      const estimate = Date.now() + this.clockOffset;
+      if (estimate < serverMs) this.clockOffset += serverMs - estimate;
+      else if (estimate > serverMs + STALEST_DATE_MS) this.clockOffset -= estimate - (serverMs + STALEST_DATE_MS);
     });
     try {
       const me = await api('GET', `${AGENT}/me`);
