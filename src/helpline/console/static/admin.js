@@ -14,7 +14,13 @@ const TABS = [
 function field(label, input, hint) {
   const id = `admin-${Math.random().toString(36).slice(2, 9)}`;
   input.id = id;
-  return h('div', { class: 'field' }, h('label', { for: id }, label), input, hint ? h('span', { class: 'muted small' }, hint) : null);
+  return h(
+    'div',
+    { class: 'field' },
+    h('label', { for: id }, label),
+    input,
+    hint ? h('span', { class: 'muted small' }, hint) : null,
+  );
 }
 
 function check(label, input) {
@@ -22,16 +28,12 @@ function check(label, input) {
 }
 
 function table(caption, headers, rows) {
+  const head = h('thead', {}, h('tr', {}, ...headers.map((name) => h('th', { scope: 'col' }, name))));
+  const body = h('tbody', {}, rows);
   return h(
     'div',
     { class: 'table-wrap' },
-    h(
-      'table',
-      {},
-      h('caption', { class: 'visually-hidden' }, caption),
-      h('thead', {}, h('tr', {}, headers.map((name) => h('th', { scope: 'col' }, name)))),
-      h('tbody', {}, rows),
-    ),
+    h('table', {}, h('caption', { class: 'visually-hidden' }, caption), head, body),
   );
 }
 
@@ -49,7 +51,17 @@ export class Admin {
     this.tabs = new Map();
     this.panels = new Map();
     for (const [key, label] of TABS) {
-      const tab = h('button', { type: 'button', role: 'tab', id: `admin-tab-${key}`, 'aria-controls': `admin-panel-${key}`, onclick: () => this.show(key) }, label);
+      const tab = h(
+        'button',
+        {
+          type: 'button',
+          role: 'tab',
+          id: `admin-tab-${key}`,
+          'aria-controls': `admin-panel-${key}`,
+          onclick: () => this.show(key),
+        },
+        label,
+      );
       tab.addEventListener('keydown', (event) => {
         if (event.key !== 'ArrowRight' && event.key !== 'ArrowLeft') return;
         const keys = TABS.map(([k]) => k);
@@ -58,7 +70,13 @@ export class Admin {
         this.show(next);
         this.tabs.get(next).focus();
       });
-      const panel = h('div', { role: 'tabpanel', id: `admin-panel-${key}`, 'aria-labelledby': `admin-tab-${key}`, class: 'admin-panel', hidden: true });
+      const panel = h('div', {
+        role: 'tabpanel',
+        id: `admin-panel-${key}`,
+        'aria-labelledby': `admin-tab-${key}`,
+        class: 'admin-panel',
+        hidden: true,
+      });
       tablist.append(tab);
       this.tabs.set(key, tab);
       this.panels.set(key, panel);
@@ -170,7 +188,12 @@ export class Admin {
       field('Email address', email),
       field('Initial password', password, 'At least 6 characters.'),
       field('Role', role),
-      h('fieldset', {}, h('legend', {}, 'Departments'), boxes.map(([id, box]) => check(names.get(id), box))),
+      h(
+        'fieldset',
+        {},
+        h('legend', {}, 'Departments'),
+        boxes.map(([id, box]) => check(names.get(id), box)),
+      ),
       error,
       h('button', { type: 'submit', class: 'primary' }, 'Create agent'),
     );
@@ -186,7 +209,13 @@ export class Admin {
           department_ids: boxes.filter(([, box]) => box.checked).map(([id]) => id),
         });
         await this.agents();
-        this.panels.get('agents').append(this.secretBox(`${created.name} can sign in now. Their API key, shown only this once:`, [['API key', created.api_key]]));
+        this.panels
+          .get('agents')
+          .append(
+            this.secretBox(`${created.name} can sign in now. Their API key, shown only this once:`, [
+              ['API key', created.api_key],
+            ]),
+          );
       } catch (failure) {
         error.textContent = failure.message;
       }
@@ -215,7 +244,7 @@ export class Admin {
         try {
           await navigator.clipboard.writeText(value);
           copy.textContent = 'Copied';
-        } catch (error) {
+        } catch {
           input.select();
         }
       });
@@ -229,7 +258,11 @@ export class Admin {
   async tokens() {
     const panel = this.panels.get('tokens');
     const found = await api('GET', `${ADMIN}/tokens`);
-    const webhook = h('input', { type: 'url', placeholder: 'https://your-app.example/hooks/helpline', autocomplete: 'off' });
+    const webhook = h('input', {
+      type: 'url',
+      placeholder: 'https://your-app.example/hooks/helpline',
+      autocomplete: 'off',
+    });
     const error = h('p', { class: 'form-error', role: 'alert' });
     const form = h(
       'form',
@@ -256,7 +289,11 @@ export class Admin {
       }
     });
     const rows = found.tokens.map((t) => {
-      const revoke = h('button', { type: 'button', class: 'danger small', 'aria-label': `Revoke token ${t.prefix}…` }, 'Revoke');
+      const revoke = h(
+        'button',
+        { type: 'button', class: 'danger small', 'aria-label': `Revoke token ${t.prefix}…` },
+        'Revoke',
+      );
       revoke.addEventListener('click', async () => {
         if (!window.confirm(`Revoke the token starting ${t.prefix}? Apps using it stop working at once.`)) return;
         try {
@@ -323,7 +360,11 @@ export class Admin {
           'ul',
           { class: 'attempts' },
           d.attempts_detail.map((a) =>
-            h('li', {}, `${formatTime(a.attempted_at)}: ${a.status ? `HTTP ${a.status}` : a.error || 'no answer'} in ${Math.round(a.latency_ms)} ms`),
+            h(
+              'li',
+              {},
+              `${formatTime(a.attempted_at)}: ${a.status ? `HTTP ${a.status}` : a.error || 'no answer'} in ${Math.round(a.latency_ms)} ms`,
+            ),
           ),
         ),
       );
@@ -343,7 +384,11 @@ export class Admin {
     panel.replaceChildren(
       h('div', { class: 'toolbar' }, field('Show', filter), refresh),
       rows.length
-        ? table('Webhook deliveries', ['#', 'Event', 'Endpoint', 'State', 'Attempts', 'Last answer', 'Created', 'Action'], rows)
+        ? table(
+            'Webhook deliveries',
+            ['#', 'Event', 'Endpoint', 'State', 'Attempts', 'Last answer', 'Created', 'Action'],
+            rows,
+          )
         : h('p', { class: 'empty' }, 'No deliveries yet.'),
     );
   }

@@ -22,8 +22,18 @@ export function onServerDate(handler) {
   clockHandler = handler;
 }
 
+// The answer's JSON, or null when it has none (empty, or not JSON at all).
+function parsed(text) {
+  if (!text) return null;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return null;
+  }
+}
+
 function failure(status, payload, fallback) {
-  const known = Boolean(payload && payload.error && payload.error.message);
+  const known = Boolean(payload?.error?.message);
   return new ApiError(status, known ? payload.error.message : fallback, known);
 }
 
@@ -36,20 +46,12 @@ export async function api(method, path, body, headers = {}) {
   let response;
   try {
     response = await fetch(path, init);
-  } catch (error) {
+  } catch {
     throw new ApiError(0, 'the server cannot be reached; check your connection');
   }
   const date = response.headers.get('date');
   if (date) clockHandler(Date.parse(date));
-  let payload = null;
-  const text = await response.text();
-  if (text) {
-    try {
-      payload = JSON.parse(text);
-    } catch (error) {
-      payload = null;
-    }
-  }
+  const payload = parsed(await response.text());
   if (!response.ok) {
     const error = failure(response.status, payload, `${response.status} ${response.statusText}`);
     if (response.status === 401 && !path.endsWith('/session')) unauthorizedHandler(error);
@@ -70,12 +72,7 @@ export function upload(path, file, onProgress) {
       if (event.lengthComputable) onProgress(event.loaded, event.total);
     });
     xhr.addEventListener('load', () => {
-      let payload = null;
-      try {
-        payload = JSON.parse(xhr.responseText);
-      } catch (error) {
-        payload = null;
-      }
+      const payload = parsed(xhr.responseText);
       if (xhr.status >= 200 && xhr.status < 300) resolve(payload);
       else {
         const error = failure(xhr.status, payload, `${xhr.status} ${xhr.statusText}`);

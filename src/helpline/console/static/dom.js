@@ -21,13 +21,18 @@ export function $(selector, root = document) {
   return root.querySelector(selector);
 }
 
+// Replace an element's children, skipping the empty ones (DOM methods would print null as "null").
+export function fill(element, ...children) {
+  element.replaceChildren(...children.filter((child) => child !== null && child !== undefined && child !== false));
+}
+
 // Only http(s) URLs become links or image sources (no javascript:, data: or other schemes).
 export function safeUrl(value) {
   if (!value) return null;
   try {
     const url = new URL(value, location.href);
     return url.protocol === 'http:' || url.protocol === 'https:' ? url.href : null;
-  } catch (error) {
+  } catch {
     return null;
   }
 }

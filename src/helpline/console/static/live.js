@@ -96,7 +96,7 @@ export class Live {
       let frame;
       try {
         frame = JSON.parse(message.data);
-      } catch (error) {
+      } catch {
         return;
       }
       this.receive(frame);
