@@ -30,6 +30,7 @@ from helpline.outbound.guard import OutboundGuard
 from helpline.outbound.http import OutboundHttp
 from helpline.outbound.model import Delivery, PlannedDelivery
 from helpline.outbound.planner import Planner
+from helpline.outbound.repository import Deliveries
 from helpline.outbound.worker import DeliveryWorker
 from helpline.store.open import AnyStore, open_store
 from helpline.store.sql import SqlUnitOfWork
@@ -301,11 +302,13 @@ class World:
         return self.store.write_sync(work)
 
     def deliveries(self) -> list[Delivery]:
-        found: list[Delivery] = self.store.read_sync(lambda uow: uow.deliveries.list(None, None, 1000))
+        found: list[Delivery] = self.store.read_sync(
+            lambda uow: Deliveries.from_uow(uow).list(None, None, 1000)
+        )
         return sorted(found, key=lambda d: d.id)
 
     def delivery(self, delivery_id: int) -> Delivery:
-        found = self.store.read_sync(lambda uow: uow.deliveries.get(delivery_id))
+        found = self.store.read_sync(lambda uow: Deliveries.from_uow(uow).get(delivery_id))
         assert found is not None
         return found
 

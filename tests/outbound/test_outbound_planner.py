@@ -14,6 +14,7 @@ from helpline.core.admin import create_account, create_department, create_token
 from helpline.core.model import Conversation, Department, Event
 from helpline.outbound.model import DeliveryState, PlannedDelivery
 from helpline.outbound.planner import Planner
+from helpline.outbound.repository import Deliveries
 from helpline.store.open import AnyStore
 from helpline.store.sql import SqlUnitOfWork
 
@@ -28,7 +29,7 @@ def plan(world: World, planner: Planner, batch: int = 500) -> int:
 
 
 def cursor(world: World) -> int:
-    return world.store.read_sync(lambda uow: uow.deliveries.planned_up_to())
+    return world.store.read_sync(lambda uow: Deliveries.from_uow(uow).planned_up_to())
 
 
 def test_each_event_becomes_one_delivery_per_endpoint(world: World) -> None:

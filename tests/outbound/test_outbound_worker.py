@@ -23,11 +23,12 @@ from standardwebhooks import Webhook
 from helpline.core.model import Event
 from helpline.outbound import worker as worker_module
 from helpline.outbound.model import Attempt, Delivery, DeliveryState
+from helpline.outbound.repository import Deliveries
 from helpline.store.open import AnyStore
 
 
 def attempts(world: World, delivery_id: int) -> list[Attempt]:
-    found: list[Attempt] = world.store.read_sync(lambda uow: uow.deliveries.attempts(delivery_id))
+    found: list[Attempt] = world.store.read_sync(lambda uow: Deliveries.from_uow(uow).attempts(delivery_id))
     return found
 
 
@@ -287,7 +288,7 @@ def test_a_delivery_held_by_a_crashed_worker_goes_once_its_lock_expires(store: A
             await worker.plan()
             delivery = only(world)
             now, held_at = time.time(), time.monotonic()
-            assert store.write_sync(lambda uow: uow.deliveries.lock(delivery.id, now, now + 0.3))
+            assert store.write_sync(lambda uow: Deliveries.from_uow(uow).lock(delivery.id, now, now + 0.3))
             assert await worker.run_once() == 0  # still held
             await run_worker_until(worker, lambda: settled(world, 1))
         assert len(receiver.seen) == 1

@@ -16,6 +16,7 @@ from helpline.core.errors import Invalid
 from helpline.core.events import NewEvent
 from helpline.core.model import SYSTEM, Conversation, ConversationState
 from helpline.outbound.model import DeliveryState
+from helpline.outbound.repository import Deliveries
 from helpline.store.open import AnyStore
 from helpline.store.sql import SqlUnitOfWork
 
@@ -203,7 +204,7 @@ def test_fail_pending_for_line_drops_only_that_line(any_store: AnyStore, setup: 
 
     def add(conversation_id: int, n: int) -> int:
         return any_store.write_sync(
-            lambda uow: uow.deliveries.add(
+            lambda uow: Deliveries.from_uow(uow).add(
                 setup.account_id,
                 n,
                 setup.endpoint_id,
@@ -216,14 +217,18 @@ def test_fail_pending_for_line_drops_only_that_line(any_store: AnyStore, setup: 
         )
 
     done, dropped, other = add(first.id, 1), add(first.id, 2), add(second.id, 3)
-    any_store.write_sync(lambda uow: uow.deliveries.finish(done, DeliveryState.SUCCEEDED, 200, None, 2.0))
+    any_store.write_sync(
+        lambda uow: Deliveries.from_uow(uow).finish(done, DeliveryState.SUCCEEDED, 200, None, 2.0)
+    )
     ids = any_store.write_sync(
-        lambda uow: uow.deliveries.fail_pending_for_line(setup.endpoint_id, first.id, "fell through", 3.0)
+        lambda uow: Deliveries.from_uow(uow).fail_pending_for_line(
+            setup.endpoint_id, first.id, "fell through", 3.0
+        )
     )
     assert ids == [dropped]
 
     def state(delivery_id: int) -> tuple[str, str | None]:
-        found = any_store.read_sync(lambda uow: uow.deliveries.get(delivery_id))
+        found = any_store.read_sync(lambda uow: Deliveries.from_uow(uow).get(delivery_id))
         assert found is not None
         return found.state.value, found.last_error
 

@@ -9,6 +9,7 @@ from store_backends import BACKENDS, add_agent, add_department, database_url, op
 
 from helpline.core.events import NewEvent
 from helpline.core.model import SYSTEM
+from helpline.outbound.repository import Deliveries
 from helpline.store.migrate import head_revision, upgrade
 from helpline.store.open import AnyStore
 from helpline.store.sql import SqlUnitOfWork
@@ -96,7 +97,7 @@ def test_every_test_starts_from_a_fresh_migration(any_store: AnyStore, round_: i
     def write(uow: SqlUnitOfWork) -> tuple[int, int]:
         account = uow.accounts.create(f"round {round_}", uow.now)
         add_agent(uow, account.id, "Alice", [add_department(uow, account.id).id])
-        uow.deliveries.set_planned_up_to(5)
+        Deliveries.from_uow(uow).set_planned_up_to(5)
         return account.id, uow.emit(NewEvent(account.id, "test.event", {}, SYSTEM)).seq
 
     assert any_store.write_sync(write) == (1, 1)  # ids and the event sequence start over too

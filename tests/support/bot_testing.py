@@ -12,6 +12,7 @@ from helpline_testing import RunningServer
 
 from helpline.core import bots
 from helpline.outbound.model import Delivery
+from helpline.outbound.repository import Deliveries
 from helpline.store.sql import SqlUnitOfWork
 
 RECEIVED = {"message": "Message received successfully", "status": 200}
@@ -78,7 +79,7 @@ def wait_planned(server: RunningServer) -> None:
     means nothing will be)."""
 
     def planned(uow: SqlUnitOfWork) -> bool:
-        return uow.deliveries.planned_up_to() >= uow.events.last_seq()
+        return Deliveries.from_uow(uow).planned_up_to() >= uow.events.last_seq()
 
     wait_until(lambda: server.store.read_sync(planned), message="the planner to catch up")
 
@@ -86,7 +87,7 @@ def wait_planned(server: RunningServer) -> None:
 def deliveries_to(server: RunningServer, endpoint_id: int) -> list[Delivery]:
     def work(uow: SqlUnitOfWork) -> list[Delivery]:
         return sorted(
-            (d for d in uow.deliveries.list(None, None, 10_000) if d.endpoint_id == endpoint_id),
+            (d for d in Deliveries.from_uow(uow).list(None, None, 10_000) if d.endpoint_id == endpoint_id),
             key=lambda d: d.id,
         )
 

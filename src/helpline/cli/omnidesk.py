@@ -12,9 +12,9 @@ from typing import Any
 from helpline.cli.output import emit
 from helpline.dialects.omnidesk import admin
 from helpline.dialects.omnidesk.chat_config import KEYS, parse_assignments
+from helpline.dialects.omnidesk.repository import Brand, ChatToken, OmnideskRepository
 from helpline.store.open import AnyStore
 from helpline.store.sql import SqlUnitOfWork
-from helpline.store.sql_omnidesk import Brand, ChatToken
 
 Command = Callable[[argparse.Namespace, AnyStore], int]
 Common = Callable[[argparse.ArgumentParser], None]
@@ -111,7 +111,7 @@ def _token_create(args: argparse.Namespace, store: AnyStore) -> int:
 
 
 def _token_list(args: argparse.Namespace, store: AnyStore) -> int:
-    found = store.read_sync(lambda uow: uow.omnidesk.tokens(args.account))
+    found = store.read_sync(lambda uow: OmnideskRepository.from_uow(uow).tokens(args.account))
     emit({"chat_tokens": [chat_token_record(t) for t in found]}, args.json)
     return 0
 
@@ -147,7 +147,7 @@ def _brand_create(args: argparse.Namespace, store: AnyStore) -> int:
 
 def _brand_list(args: argparse.Namespace, store: AnyStore) -> int:
     def work(uow: SqlUnitOfWork) -> list[dict[str, Any]]:
-        return [brand_record(b) for b in uow.omnidesk.brands(args.account)]
+        return [brand_record(b) for b in OmnideskRepository.from_uow(uow).brands(args.account)]
 
     emit({"brands": store.read_sync(work)}, args.json)
     return 0

@@ -7,6 +7,7 @@ from typing import Any
 
 from helpline.core.errors import Conflict, Invalid, NotFound
 from helpline.outbound.model import Attempt, Delivery, DeliveryState
+from helpline.outbound.repository import Deliveries
 from helpline.store.base import Store
 from helpline.store.sql import SqlUnitOfWork
 
@@ -34,7 +35,7 @@ def _attempt(attempt: Attempt) -> dict[str, Any]:
 def _attempts(uow: SqlUnitOfWork, delivery_id: int) -> list[Attempt]:
     # Deliveries.attempts is annotated ``-> list[Attempt]`` below a method named ``list``, which mypy
     # reads as that method; say what it really returns.
-    found: list[Attempt] = uow.deliveries.attempts(delivery_id)
+    found: list[Attempt] = Deliveries.from_uow(uow).attempts(delivery_id)
     return found
 
 
@@ -70,7 +71,7 @@ def list_work(
         raise Invalid(f"limit must be at least 1 (got {limit})")
 
     def work(uow: SqlUnitOfWork) -> list[dict[str, Any]]:
-        return [describe(uow, d) for d in uow.deliveries.list(account_id, wanted, limit)]
+        return [describe(uow, d) for d in Deliveries.from_uow(uow).list(account_id, wanted, limit)]
 
     return work
 
@@ -79,14 +80,14 @@ def replay_work(delivery_id: int, account_id: int | None = None) -> Callable[[Sq
     """The write behind :func:`replay`."""
 
     def work(uow: SqlUnitOfWork) -> dict[str, Any]:
-        delivery = uow.deliveries.get(delivery_id)
+        delivery = Deliveries.from_uow(uow).get(delivery_id)
         if delivery is None or (account_id is not None and delivery.account_id != account_id):
             raise NotFound(f"delivery {delivery_id} does not exist")
-        if not uow.deliveries.requeue(delivery_id, uow.now):
+        if not Deliveries.from_uow(uow).requeue(delivery_id, uow.now):
             raise Conflict(
                 f"delivery {delivery_id} is being sent right now; replay it once this attempt ends"
             )
-        requeued = uow.deliveries.get(delivery_id)
+        requeued = Deliveries.from_uow(uow).get(delivery_id)
         assert requeued is not None
         return describe(uow, requeued)
 

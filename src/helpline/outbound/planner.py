@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 
 from helpline.core.model import Conversation, Event
 from helpline.outbound.render import Renderer
+from helpline.outbound.repository import Deliveries
 from helpline.store.sql import SqlUnitOfWork
 
 log = logging.getLogger(__name__)
@@ -66,7 +67,7 @@ class Planner:
         realtime hub's dispatch). When they continue the cursor they are planned as they are instead of
         being read back from the log, which is what every commit would otherwise cost.
         """
-        cursor = uow.deliveries.claim_planning()
+        cursor = Deliveries.from_uow(uow).claim_planning()
         events = _continuing(recent, cursor, batch) or uow.events.after(cursor, batch)
         if not events:
             return 0, cursor
@@ -87,7 +88,7 @@ class Planner:
                 self._plan_one(uow, event, conversation, conversation.origin_dialect, renderer, seen)
             for name, observer in self.observers.items():
                 self._plan_one(uow, event, conversation, name, observer, seen)
-        uow.deliveries.set_planned_up_to(events[-1].seq)
+        Deliveries.from_uow(uow).set_planned_up_to(events[-1].seq)
         return len(events), events[-1].seq
 
     @staticmethod
@@ -125,7 +126,7 @@ class Planner:
                 continue
             index = seen.get(endpoint.id, 0)
             seen[endpoint.id] = index + 1
-            uow.deliveries.add(
+            Deliveries.from_uow(uow).add(
                 account_id=event.account_id,
                 event_seq=event.seq,
                 endpoint_id=endpoint.id,

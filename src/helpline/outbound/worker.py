@@ -31,6 +31,7 @@ from helpline.outbound.guard import OutboundRefused
 from helpline.outbound.http import USER_AGENT, OutboundFailed, OutboundHttp, Response
 from helpline.outbound.model import Attempt, Delivery, DeliveryState
 from helpline.outbound.planner import Planner
+from helpline.outbound.repository import Deliveries
 from helpline.outbound.signing import stream_signature, webhook_headers
 from helpline.store.base import Store, SystemClock
 from helpline.store.sql import SqlUnitOfWork
@@ -73,7 +74,7 @@ class GiveUpHook(Protocol):
 
 
 def _unplanned_events(uow: SqlUnitOfWork) -> bool:
-    return uow.events.last_seq() > uow.deliveries.planned_up_to()
+    return uow.events.last_seq() > Deliveries.from_uow(uow).planned_up_to()
 
 
 class DeliveryWorker:
@@ -208,7 +209,7 @@ class DeliveryWorker:
         now = self.clock.now()
         until = now + self.http.timeout + LOCK_MARGIN
         busy = set(self._lines)
-        due = await self.store.read(lambda uow: uow.deliveries.due(now, free + len(busy)))
+        due = await self.store.read(lambda uow: Deliveries.from_uow(uow).due(now, free + len(busy)))
         candidates = [d for d in due if (d.endpoint_id, d.conversation_id) not in busy][:free]
         if not candidates:
             return 0
@@ -218,7 +219,7 @@ class DeliveryWorker:
             return [
                 (delivery, uow.endpoints.get(delivery.endpoint_id))
                 for delivery in candidates
-                if uow.deliveries.lock(delivery.id, now, until)
+                if Deliveries.from_uow(uow).lock(delivery.id, now, until)
             ]
 
         claimed = await self.store.write(claim)
@@ -322,7 +323,7 @@ class DeliveryWorker:
             error = f"{error}; gave up after {attempts_done} attempts"
 
         def record(uow: SqlUnitOfWork) -> None:
-            deliveries = uow.deliveries
+            deliveries = Deliveries.from_uow(uow)
             deliveries.record_attempt(attempt)
             if verdict == "ok":
                 deliveries.finish(delivery.id, DeliveryState.SUCCEEDED, outcome.status, None, now)

@@ -13,10 +13,10 @@ from typing import Any
 from helpline.core import events as ev
 from helpline.core.interactive import plain_message
 from helpline.core.model import ActorType, Conversation, Event
+from helpline.dialects.omnidesk.repository import ChatSession, OmnideskRepository
 from helpline.outbound.bodies import form_body, multipart_fields
 from helpline.outbound.model import FORM, MULTIPART, DeliveryFile, PlannedDelivery
 from helpline.store.sql import SqlUnitOfWork
-from helpline.store.sql_omnidesk import ChatSession
 
 MESSAGE = "/messageForCustomer"
 UPLOAD = "/uploadForCustomer"
@@ -63,7 +63,7 @@ def _message(uow: SqlUnitOfWork, session: ChatSession, message: dict[str, Any]) 
 
 
 def render(uow: SqlUnitOfWork, event: Event, conversation: Conversation) -> list[PlannedDelivery]:
-    session = uow.omnidesk.session_for_conversation(conversation.id)
+    session = OmnideskRepository.from_uow(uow).session_for_conversation(conversation.id)
     if session is None:  # a chatbot log: nobody to call back
         return []
     if event.type == ev.MESSAGE_CREATED:

@@ -28,6 +28,7 @@ from helpline.core.files import Blob, kind_for, public_path, record_file
 from helpline.core.model import Actor, ActorType, Conversation, Direction, HistoryEntry
 from helpline.dialects.omnidesk import DIALECT, HOOKPOINT_KIND, chat_config
 from helpline.dialects.omnidesk.fields import TOKEN_HEADER, convert, read_fields, text_fields
+from helpline.dialects.omnidesk.repository import ChatSession, ChatToken, OmnideskRepository
 from helpline.dialects.omnidesk.schema import (
     EVENTS,
     AddAttachment,
@@ -48,7 +49,6 @@ from helpline.dialects.omnidesk.sessions import (
 )
 from helpline.outbound.guard import OutboundGuard, OutboundRefused
 from helpline.store.sql import SqlUnitOfWork
-from helpline.store.sql_omnidesk import ChatSession, ChatToken
 from helpline.web.http import Handler, guarded, json_response
 from helpline.web.services import Services
 from helpline.web.uploads import parse_multipart, single_file, store_upload
@@ -96,7 +96,7 @@ def _contact(conversation: Conversation) -> Actor:
 
 def _move(uow: SqlUnitOfWork, session: ChatSession, base: str) -> None:
     uow.endpoints.update_url(session.endpoint_id, base)
-    uow.omnidesk.move_session(session.id, base)
+    OmnideskRepository.from_uow(uow).move_session(session.id, base)
 
 
 class Omnidesk:
@@ -156,8 +156,10 @@ class Omnidesk:
 
     def _message_work(self, uow: SqlUnitOfWork, m: _Message, checked: str | None) -> int | _NeedsCheck:
         token = chat_token(uow, m.secret)
-        uow.omnidesk.hold_token(token.id)  # two first messages of one session make one ticket
-        session = uow.omnidesk.latest_session(token.id, m.key)
+        OmnideskRepository.from_uow(uow).hold_token(
+            token.id
+        )  # two first messages of one session make one ticket
+        session = OmnideskRepository.from_uow(uow).latest_session(token.id, m.key)
         if session is not None:
             conversation = conversation_of(uow, session)
             if m.idempotency_key and uow.messages.by_idempotency_key(conversation.id, m.idempotency_key):
@@ -198,7 +200,7 @@ class Omnidesk:
         endpoint = uow.endpoints.create(
             token.account_id, HOOKPOINT_KIND, m.base, token.signing_secret, uow.now
         )
-        uow.omnidesk.add_session(
+        OmnideskRepository.from_uow(uow).add_session(
             token.account_id, token.id, m.key, conversation.id, endpoint.id, m.base, uow.now
         )
         return conversation
@@ -241,7 +243,7 @@ class Omnidesk:
     @staticmethod
     def _open_session_of(uow: SqlUnitOfWork, secret: str, key: str) -> ChatSession:
         token = chat_token(uow, secret)
-        session = uow.omnidesk.latest_session(token.id, key)
+        session = OmnideskRepository.from_uow(uow).latest_session(token.id, key)
         if session is None:
             raise NotFound(
                 f"no chat session {key!r} for this chatAccountToken; start it with notifyUserNewChatMessage"
@@ -320,7 +322,9 @@ class Omnidesk:
             token = chat_token(uow, account_secret)
             if not compare_digest(token.server_token_hash, server_hash):
                 raise Unauthorized("chatServerToken does not belong to this chatAccountToken")
-            config, switches = chat_config.effective(uow.omnidesk.config(token.account_id))
+            config, switches = chat_config.effective(
+                OmnideskRepository.from_uow(uow).config(token.account_id)
+            )
             online = uow.agents.online_in_department(token.department_id)
             return {
                 "type": "result",
@@ -356,7 +360,7 @@ class Omnidesk:
             department_id = token.department_id
             extra: dict[str, Any] = {"subject": subject, "from": sender, "chatbot_log": True}
             if brand_id is not None:
-                brand = uow.omnidesk.brand(token.account_id, brand_id)
+                brand = OmnideskRepository.from_uow(uow).brand(token.account_id, brand_id)
                 if brand is None:
                     raise NotFound(f"brand {brand_id} not found")
                 department_id = brand.department_id or department_id

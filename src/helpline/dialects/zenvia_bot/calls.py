@@ -24,6 +24,7 @@ from helpline.core import bots
 from helpline.core import events as ev
 from helpline.core.model import ActorType, Conversation, Event
 from helpline.outbound.model import Delivery, PlannedDelivery
+from helpline.outbound.repository import Deliveries
 from helpline.store.sql import SqlUnitOfWork
 
 # Events that change who holds a conversation; the latest one before an event says who held it then.
@@ -103,7 +104,7 @@ def give_up(uow: SqlUnitOfWork, delivery: Delivery, gone: bool, error: str) -> N
     if delivery.conversation_id is None:
         return
     if bots.delivery_failed(uow, endpoint.id, delivery.conversation_id, error):
-        uow.deliveries.fail_pending_for_line(
+        Deliveries.from_uow(uow).fail_pending_for_line(
             endpoint.id,
             delivery.conversation_id,
             f"not sent: the conversation fell through to humans after delivery {delivery.id} failed",
