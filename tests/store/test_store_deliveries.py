@@ -8,8 +8,8 @@ import pytest
 
 from helpline.outbound.model import Attempt, DeliveryState
 from helpline.outbound.repository import Deliveries
-from helpline.store.open import AnyStore
-from helpline.store.sql import SqlUnitOfWork
+from helpline.store.base import Store
+from helpline.store.unit_of_work import UnitOfWork
 
 
 @dataclass
@@ -21,8 +21,8 @@ class Hooks:
 
 
 @pytest.fixture
-def hooks(any_store: AnyStore) -> Hooks:
-    def seed(uow: SqlUnitOfWork) -> Hooks:
+def hooks(any_store: Store) -> Hooks:
+    def seed(uow: UnitOfWork) -> Hooks:
         acme, other = uow.accounts.create("Acme", 1.0), uow.accounts.create("Other", 1.0)
         first = uow.endpoints.create(acme.id, "webhook", "https://a/1", "whsec_1", 1.0)
         second = uow.endpoints.create(acme.id, "webhook", "https://a/2", "whsec_2", 1.0)
@@ -34,9 +34,7 @@ def hooks(any_store: AnyStore) -> Hooks:
 _serial = iter(range(1, 1_000_000))
 
 
-def add(
-    store: AnyStore, endpoint_id: int, conversation_id: int | None, now: float, account_id: int = 1
-) -> int:
+def add(store: Store, endpoint_id: int, conversation_id: int | None, now: float, account_id: int = 1) -> int:
     seq = next(_serial)
     return store.write_sync(
         lambda uow: Deliveries.from_uow(uow).add(
@@ -52,11 +50,11 @@ def add(
     )
 
 
-def due(store: AnyStore, now: float, limit: int = 100) -> list[int]:
+def due(store: Store, now: float, limit: int = 100) -> list[int]:
     return [d.id for d in store.read_sync(lambda uow: Deliveries.from_uow(uow).due(now, limit))]
 
 
-def test_add_and_get(any_store: AnyStore, hooks: Hooks) -> None:
+def test_add_and_get(any_store: Store, hooks: Hooks) -> None:
     delivery_id = any_store.write_sync(
         lambda uow: Deliveries.from_uow(uow).add(
             hooks.account_id, 41, hooks.first, 7, "msg_x", "conversation.accepted", "{}", 5.0
@@ -86,7 +84,7 @@ def test_add_and_get(any_store: AnyStore, hooks: Hooks) -> None:
     assert any_store.read_sync(lambda uow: Deliveries.from_uow(uow).get(999_999)) is None
 
 
-def test_due_gives_only_the_head_of_each_line(any_store: AnyStore, hooks: Hooks) -> None:
+def test_due_gives_only_the_head_of_each_line(any_store: Store, hooks: Hooks) -> None:
     a1 = add(any_store, hooks.first, 1, 10.0)
     a2 = add(any_store, hooks.first, 1, 10.0)
     b1 = add(any_store, hooks.first, 2, 11.0)
@@ -109,7 +107,7 @@ def test_due_gives_only_the_head_of_each_line(any_store: AnyStore, hooks: Hooks)
     assert due(any_store, 22.0) == [a2, b1, c1, n2]
 
 
-def test_a_waiting_head_holds_its_line(any_store: AnyStore, hooks: Hooks) -> None:
+def test_a_waiting_head_holds_its_line(any_store: Store, hooks: Hooks) -> None:
     head = add(any_store, hooks.first, 1, 10.0)
     behind = add(any_store, hooks.first, 1, 10.0)
     any_store.write_sync(lambda uow: Deliveries.from_uow(uow).retry_later(head, 100.0, 503, "unavailable"))
@@ -119,7 +117,7 @@ def test_a_waiting_head_holds_its_line(any_store: AnyStore, hooks: Hooks) -> Non
     assert behind not in due(any_store, 1000.0)
 
 
-def test_lock_holds_a_delivery_until_it_expires(any_store: AnyStore, hooks: Hooks) -> None:
+def test_lock_holds_a_delivery_until_it_expires(any_store: Store, hooks: Hooks) -> None:
     delivery = add(any_store, hooks.first, 1, 10.0)
     assert any_store.write_sync(lambda uow: Deliveries.from_uow(uow).lock(delivery, 10.0, 40.0)) is True
     assert any_store.write_sync(lambda uow: Deliveries.from_uow(uow).lock(delivery, 20.0, 50.0)) is False
@@ -134,7 +132,7 @@ def test_lock_holds_a_delivery_until_it_expires(any_store: AnyStore, hooks: Hook
     assert any_store.write_sync(lambda uow: Deliveries.from_uow(uow).lock(999_999, 100.0, 130.0)) is False
 
 
-def test_retry_later_and_finish_count_attempts_and_unlock(any_store: AnyStore, hooks: Hooks) -> None:
+def test_retry_later_and_finish_count_attempts_and_unlock(any_store: Store, hooks: Hooks) -> None:
     delivery = add(any_store, hooks.first, 1, 10.0)
     any_store.write_sync(lambda uow: Deliveries.from_uow(uow).lock(delivery, 10.0, 40.0))
     any_store.write_sync(
@@ -168,7 +166,7 @@ def test_retry_later_and_finish_count_attempts_and_unlock(any_store: AnyStore, h
     assert due(any_store, 1000.0) == []
 
 
-def test_requeue_makes_a_finished_delivery_pending_again(any_store: AnyStore, hooks: Hooks) -> None:
+def test_requeue_makes_a_finished_delivery_pending_again(any_store: Store, hooks: Hooks) -> None:
     delivery = add(any_store, hooks.first, 1, 10.0)
     any_store.write_sync(
         lambda uow: Deliveries.from_uow(uow).finish(delivery, DeliveryState.FAILED, 500, "boom", 11.0)
@@ -187,7 +185,7 @@ def test_requeue_makes_a_finished_delivery_pending_again(any_store: AnyStore, ho
     assert due(any_store, 30.0) == [delivery]
 
 
-def test_attempts_are_recorded_in_order(any_store: AnyStore, hooks: Hooks) -> None:
+def test_attempts_are_recorded_in_order(any_store: Store, hooks: Hooks) -> None:
     delivery = add(any_store, hooks.first, 1, 10.0)
     other = add(any_store, hooks.first, 2, 10.0)
     attempts = [
@@ -201,7 +199,7 @@ def test_attempts_are_recorded_in_order(any_store: AnyStore, hooks: Hooks) -> No
     assert any_store.read_sync(lambda uow: Deliveries.from_uow(uow).attempts(other)) == []
 
 
-def test_list_filters_by_account_and_state_newest_first(any_store: AnyStore, hooks: Hooks) -> None:
+def test_list_filters_by_account_and_state_newest_first(any_store: Store, hooks: Hooks) -> None:
     first = add(any_store, hooks.first, 1, 10.0, account_id=hooks.account_id)
     second = add(any_store, hooks.first, 2, 10.0, account_id=hooks.account_id)
     theirs = add(any_store, hooks.second, 3, 10.0, account_id=hooks.other_account_id)
@@ -223,7 +221,7 @@ def test_list_filters_by_account_and_state_newest_first(any_store: AnyStore, hoo
     assert listed(None, None, limit=1) == [theirs]
 
 
-def test_fail_pending_for_endpoint(any_store: AnyStore, hooks: Hooks) -> None:
+def test_fail_pending_for_endpoint(any_store: Store, hooks: Hooks) -> None:
     done = add(any_store, hooks.first, 1, 10.0)
     pending = add(any_store, hooks.first, 2, 10.0)
     elsewhere = add(any_store, hooks.second, 2, 10.0)
@@ -248,7 +246,7 @@ def test_fail_pending_for_endpoint(any_store: AnyStore, hooks: Hooks) -> None:
     assert due(any_store, 100.0) == [elsewhere]
 
 
-def test_planning_cursor(any_store: AnyStore) -> None:
+def test_planning_cursor(any_store: Store) -> None:
     assert any_store.read_sync(lambda uow: Deliveries.from_uow(uow).planned_up_to()) == 0
     assert any_store.write_sync(lambda uow: Deliveries.from_uow(uow).claim_planning()) == 0
     any_store.write_sync(lambda uow: Deliveries.from_uow(uow).set_planned_up_to(17))
@@ -257,8 +255,8 @@ def test_planning_cursor(any_store: AnyStore) -> None:
     assert any_store.read_sync(lambda uow: uow.events.last_seq()) == 0
 
 
-def test_webhook_id_is_unique(any_store: AnyStore, hooks: Hooks) -> None:
-    def twice(uow: SqlUnitOfWork) -> None:
+def test_webhook_id_is_unique(any_store: Store, hooks: Hooks) -> None:
+    def twice(uow: UnitOfWork) -> None:
         Deliveries.from_uow(uow).add(hooks.account_id, 1, hooks.first, 1, "msg_same", "t", "{}", 1.0)
         Deliveries.from_uow(uow).add(hooks.account_id, 2, hooks.first, 1, "msg_same", "t", "{}", 1.0)
 

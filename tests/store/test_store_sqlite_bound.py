@@ -15,8 +15,8 @@ from helpline.core import admin
 from helpline.core.errors import Invalid
 from helpline.core.model import Department, Event
 from helpline.store import sqlite as sqlite_backend
-from helpline.store.sql import SqlUnitOfWork
 from helpline.store.sqlite import SqliteStore
+from helpline.store.unit_of_work import UnitOfWork
 
 
 def _store(tmp_path: Path) -> SqliteStore:
@@ -37,7 +37,7 @@ def test_writes_on_the_loop_commit_in_groups_and_notify_in_order(tmp_path: Path)
 
     store._run_batch = counting  # type: ignore[method-assign]
 
-    def fail(uow: SqlUnitOfWork) -> None:
+    def fail(uow: UnitOfWork) -> None:
         admin.create_account(uow, "doomed")
         raise Invalid("no")
 
@@ -87,7 +87,7 @@ def test_events_reach_listeners_in_commit_order(tmp_path: Path) -> None:
         store.bind(loop)
         store.add_listener(lambda events: heard.extend(e.seq for e in events), loop)
 
-        def emit(uow: SqlUnitOfWork) -> int:
+        def emit(uow: UnitOfWork) -> int:
             return uow.emit(NewEvent(account_id=account.id, type="test.event", data={}, actor=SYSTEM)).seq
 
         await asyncio.gather(*(store.write(emit) for _ in range(50)))
@@ -99,7 +99,7 @@ def test_events_reach_listeners_in_commit_order(tmp_path: Path) -> None:
 
 
 def _department(store: SqliteStore) -> tuple[int, int]:
-    def seed(uow: SqlUnitOfWork) -> tuple[int, int]:
+    def seed(uow: UnitOfWork) -> tuple[int, int]:
         account = uow.accounts.create("Acme", 1.0)
         department = uow.departments.create(Department(id=0, account_id=account.id, name="Support"))
         return account.id, department.id
@@ -141,7 +141,7 @@ def test_the_wal_stays_bounded_under_continuous_writes(
         for n in range(writes):
             name = str(n % 10) * size
 
-            def rename(uow: SqlUnitOfWork, name: str = name) -> None:
+            def rename(uow: UnitOfWork, name: str = name) -> None:
                 uow.departments.update(department_id, {"name": name})
 
             await store.write(rename)

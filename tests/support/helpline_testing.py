@@ -24,7 +24,8 @@ from helpline.cli.serve import server_options
 from helpline.config import Settings, parse_networks
 from helpline.core import admin
 from helpline.core.model import Department, Role
-from helpline.store.open import AnyStore, open_store
+from helpline.store.base import Store
+from helpline.store.open import open_store
 from helpline.web.services import Services
 
 
@@ -111,7 +112,7 @@ class Receiver:
 @dataclass
 class RunningServer:
     url: str
-    store: AnyStore
+    store: Store
     settings: Settings
     client: httpx.Client
     services: Services

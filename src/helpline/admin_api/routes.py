@@ -21,7 +21,7 @@ from helpline.core import admin
 from helpline.core.errors import Forbidden, Invalid, NotFound
 from helpline.core.model import Agent, ApiToken, Department, Endpoint, Role
 from helpline.outbound import operator
-from helpline.store.sql import SqlUnitOfWork
+from helpline.store.unit_of_work import UnitOfWork
 from helpline.web.http import (
     Handler,
     decode_json,
@@ -94,11 +94,11 @@ class AdminApi:
         return decode_json(raw or b"{}", schema)
 
     async def _as_admin(
-        self, request: Request, act: Callable[[SqlUnitOfWork, Agent], T], write: bool = False
+        self, request: Request, act: Callable[[UnitOfWork, Agent], T], write: bool = False
     ) -> T:
         found = session.request_credential(request, self.settings)
 
-        def work(uow: SqlUnitOfWork) -> T:
+        def work(uow: UnitOfWork) -> T:
             agent = session.agent_for(uow, found)
             if agent.role is not Role.ADMIN:
                 raise Forbidden("only an admin may do this; ask an admin of your account")
@@ -117,7 +117,7 @@ class AdminApi:
     async def create_department(self, request: Request) -> Response:
         body = await self._decode(request, CreateDepartment)
 
-        def act(uow: SqlUnitOfWork, me: Agent) -> dict[str, Any]:
+        def act(uow: UnitOfWork, me: Agent) -> dict[str, Any]:
             draft = Department(
                 id=0,
                 account_id=me.account_id,
@@ -146,7 +146,7 @@ class AdminApi:
         if not body.name.strip():
             raise Invalid("an agent needs a name")
 
-        def act(uow: SqlUnitOfWork, me: Agent) -> dict[str, Any]:
+        def act(uow: UnitOfWork, me: Agent) -> dict[str, Any]:
             created = admin.create_agent(
                 uow,
                 me.account_id,
@@ -166,7 +166,7 @@ class AdminApi:
     # -- API tokens --------------------------------------------------------------------------------
 
     async def tokens(self, request: Request) -> Response:
-        def act(uow: SqlUnitOfWork, me: Agent) -> list[dict[str, Any]]:
+        def act(uow: UnitOfWork, me: Agent) -> list[dict[str, Any]]:
             return [
                 token_view(t, uow.endpoints.get(t.endpoint_id) if t.endpoint_id else None)
                 for t in uow.tokens.list(me.account_id)
@@ -178,7 +178,7 @@ class AdminApi:
         body = await self._decode(request, CreateToken)
         webhook_url = (body.webhook_url or "").strip() or None
 
-        def act(uow: SqlUnitOfWork, me: Agent) -> dict[str, Any]:
+        def act(uow: UnitOfWork, me: Agent) -> dict[str, Any]:
             issued = admin.create_token(uow, me.account_id, webhook_url)
             return token_view(issued.token, issued.endpoint) | {
                 "token": issued.secret,
@@ -192,7 +192,7 @@ class AdminApi:
     async def revoke_token(self, request: Request) -> Response:
         token_id = _number(request.path_params["id"], "token id")
 
-        def act(uow: SqlUnitOfWork, me: Agent) -> dict[str, Any]:
+        def act(uow: UnitOfWork, me: Agent) -> dict[str, Any]:
             token = uow.tokens.get(token_id)
             if token is None or token.account_id != me.account_id:
                 raise NotFound(f"token {token_id} does not exist")

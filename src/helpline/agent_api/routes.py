@@ -24,7 +24,7 @@ from helpline.core.errors import Invalid, Unauthorized
 from helpline.core.files import kind_for, public_path, record_file
 from helpline.core.model import Agent, ConversationState, MessageKind, Presence, Role
 from helpline.realtime.hub import Overflowed, Subscriber, encode_event
-from helpline.store.sql import SqlUnitOfWork
+from helpline.store.unit_of_work import UnitOfWork
 from helpline.web.http import (
     Handler,
     decode_json,
@@ -59,11 +59,11 @@ class AgentApi:
         return session.request_credential(request, self.services.settings)
 
     async def _act(
-        self, request: Request, act: Callable[[SqlUnitOfWork, Agent], Any], write: bool = True
+        self, request: Request, act: Callable[[UnitOfWork, Agent], Any], write: bool = True
     ) -> Any:
         key = self._key(request)
 
-        def work(uow: SqlUnitOfWork) -> Any:
+        def work(uow: UnitOfWork) -> Any:
             return act(uow, session.agent_for(uow, key))
 
         return await (self.store.write(work) if write else self.store.read(work))
@@ -86,7 +86,7 @@ class AgentApi:
     async def presence(self, request: Request) -> Response:
         body = await self._decode(request, SetPresence)
 
-        def act(uow: SqlUnitOfWork, agent: Agent) -> Agent:
+        def act(uow: UnitOfWork, agent: Agent) -> Agent:
             agents.set_presence(uow, agent, Presence(body.status))
             return agent
 
@@ -106,7 +106,7 @@ class AgentApi:
         if len(text) > 200:
             raise Invalid("q must be at most 200 characters")
 
-        def act(uow: SqlUnitOfWork, agent: Agent) -> list[dict[str, Any]]:
+        def act(uow: UnitOfWork, agent: Agent) -> list[dict[str, Any]]:
             state = states[status] if status else None
             include_all = agent.role is Role.ADMIN
             if text:
@@ -138,7 +138,7 @@ class AgentApi:
     async def get_conversation(self, request: Request) -> Response:
         reference = request.path_params["id"]
 
-        def act(uow: SqlUnitOfWork, agent: Agent) -> dict[str, Any]:
+        def act(uow: UnitOfWork, agent: Agent) -> dict[str, Any]:
             conversation = agents.visible_conversation(uow, agent, reference)
             contact = uow.contacts.get(conversation.contact_id) if conversation.contact_id else None
             position = (
@@ -153,7 +153,7 @@ class AgentApi:
     async def messages(self, request: Request) -> Response:
         reference = request.path_params["id"]
 
-        def act(uow: SqlUnitOfWork, agent: Agent) -> dict[str, Any]:
+        def act(uow: UnitOfWork, agent: Agent) -> dict[str, Any]:
             conversation = agents.visible_conversation(uow, agent, reference)
             items = [views.history_item(e) for e in uow.history.list(conversation.id)]
             items += [views.message_item(m) for m in uow.messages.list(conversation.id)]
@@ -172,7 +172,7 @@ class AgentApi:
     async def accept(self, request: Request) -> Response:
         reference = request.path_params["id"]
 
-        def act(uow: SqlUnitOfWork, agent: Agent) -> dict[str, Any]:
+        def act(uow: UnitOfWork, agent: Agent) -> dict[str, Any]:
             conversation = agents.accept(uow, agent, agents.visible_conversation(uow, agent, reference))
             return views.conversation_with_contact(conversation, None, 0)
 
@@ -187,7 +187,7 @@ class AgentApi:
         reference = request.path_params["id"]
         idempotency_key = request.headers.get("idempotency-key")
 
-        def act(uow: SqlUnitOfWork, agent: Agent) -> dict[str, Any]:
+        def act(uow: UnitOfWork, agent: Agent) -> dict[str, Any]:
             conversation = agents.visible_conversation(uow, agent, reference)
             message = agents.send_message(
                 uow,
@@ -209,7 +209,7 @@ class AgentApi:
         body = await self._decode(request, MarkSeen)
         reference = request.path_params["id"]
 
-        def act(uow: SqlUnitOfWork, agent: Agent) -> dict[str, Any]:
+        def act(uow: UnitOfWork, agent: Agent) -> dict[str, Any]:
             conversation = agents.visible_conversation(uow, agent, reference)
             changed = receipts.mark_seen_by_agent(uow, agent, conversation, body.up_to)
             return {"seen": [m.id for m in changed]}
@@ -232,7 +232,7 @@ class AgentApi:
         blob = await store_upload(self.services.files, upload, limit)
         idempotency_key = request.headers.get("idempotency-key")
 
-        def work(uow: SqlUnitOfWork) -> dict[str, Any]:
+        def work(uow: UnitOfWork) -> dict[str, Any]:
             agent = session.agent_for(uow, key)
             conversation = agents.visible_conversation(uow, agent, reference)
             stored = record_file(uow, conversation, blob, upload.filename, agents.actor_of(agent))
@@ -269,7 +269,7 @@ class AgentApi:
         body = await self._decode(request, Typing)
         reference = request.path_params["id"]
 
-        def act(uow: SqlUnitOfWork, agent: Agent) -> None:
+        def act(uow: UnitOfWork, agent: Agent) -> None:
             agents.typing(uow, agent, agents.visible_conversation(uow, agent, reference), body.typing)
 
         await self._act(request, act)
@@ -278,7 +278,7 @@ class AgentApi:
     async def finish(self, request: Request) -> Response:
         reference = request.path_params["id"]
 
-        def act(uow: SqlUnitOfWork, agent: Agent) -> dict[str, Any]:
+        def act(uow: UnitOfWork, agent: Agent) -> dict[str, Any]:
             conversation = agents.finish(uow, agent, agents.visible_conversation(uow, agent, reference))
             return views.conversation_with_contact(conversation, None, 0)
 
@@ -288,7 +288,7 @@ class AgentApi:
         body = await self._decode(request, Transfer)
         reference = request.path_params["id"]
 
-        def act(uow: SqlUnitOfWork, agent: Agent) -> dict[str, Any]:
+        def act(uow: UnitOfWork, agent: Agent) -> dict[str, Any]:
             conversation = agents.visible_conversation(uow, agent, reference)
             agents.transfer(uow, agent, conversation, body.department_id, body.agent_id)
             position = (
@@ -303,7 +303,7 @@ class AgentApi:
     # -- the account's directory (transfer targets, names) ------------------------------------------
 
     async def departments(self, request: Request) -> Response:
-        def act(uow: SqlUnitOfWork, agent: Agent) -> list[dict[str, Any]]:
+        def act(uow: UnitOfWork, agent: Agent) -> list[dict[str, Any]]:
             return [
                 {"id": d.id, "name": d.name, "active": d.active, "queue_enabled": d.queue_enabled}
                 for d in uow.departments.list(agent.account_id)
@@ -312,7 +312,7 @@ class AgentApi:
         return json_response({"departments": await self._act(request, act, write=False)})
 
     async def directory(self, request: Request) -> Response:
-        def act(uow: SqlUnitOfWork, agent: Agent) -> list[dict[str, Any]]:
+        def act(uow: UnitOfWork, agent: Agent) -> list[dict[str, Any]]:
             return [
                 {
                     "id": a.id,

@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from helpline.core.model import Conversation, Event
 from helpline.outbound.render import Renderer
 from helpline.outbound.repository import Deliveries
-from helpline.store.sql import SqlUnitOfWork
+from helpline.store.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -51,16 +51,14 @@ class Planner:
     def observe(self, name: str, observer: Renderer) -> None:
         self.observers[name] = observer
 
-    def plan(self, uow: SqlUnitOfWork, batch: int = 500, recent: Sequence[Event] = ()) -> int:
+    def plan(self, uow: UnitOfWork, batch: int = 500, recent: Sequence[Event] = ()) -> int:
         """Plan up to ``batch`` events past the cursor; returns how many events it consumed.
 
         A result equal to ``batch`` means there may be more: call again.
         """
         return self.plan_up_to(uow, batch, recent)[0]
 
-    def plan_up_to(
-        self, uow: SqlUnitOfWork, batch: int = 500, recent: Sequence[Event] = ()
-    ) -> tuple[int, int]:
+    def plan_up_to(self, uow: UnitOfWork, batch: int = 500, recent: Sequence[Event] = ()) -> tuple[int, int]:
         """:meth:`plan`, also returning the cursor it leaves (the last event planned).
 
         ``recent``: committed events, in order and without gaps, that this process already holds (the
@@ -93,7 +91,7 @@ class Planner:
 
     @staticmethod
     def _plan_one(
-        uow: SqlUnitOfWork,
+        uow: UnitOfWork,
         event: Event,
         conversation: Conversation,
         name: str,

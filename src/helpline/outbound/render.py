@@ -6,12 +6,12 @@ from typing import Protocol
 
 from helpline.core.model import Conversation, Event
 from helpline.outbound.model import PlannedDelivery
-from helpline.store.sql import SqlUnitOfWork
+from helpline.store.unit_of_work import UnitOfWork
 
 
 class Renderer(Protocol):
     """Given an event of a conversation the dialect opened, which endpoints get which JSON bodies."""
 
     def __call__(
-        self, uow: SqlUnitOfWork, event: Event, conversation: Conversation
+        self, uow: UnitOfWork, event: Event, conversation: Conversation
     ) -> list[PlannedDelivery]: ...

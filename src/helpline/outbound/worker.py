@@ -34,7 +34,7 @@ from helpline.outbound.planner import Planner
 from helpline.outbound.repository import Deliveries
 from helpline.outbound.signing import stream_signature, webhook_headers
 from helpline.store.base import Store, SystemClock
-from helpline.store.sql import SqlUnitOfWork
+from helpline.store.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -70,10 +70,10 @@ class GiveUpHook(Protocol):
     endpoint answered 410 and was disabled, with every delivery pending for it). A bot's conversation
     falls through to humans this way."""
 
-    def __call__(self, uow: SqlUnitOfWork, delivery: Delivery, gone: bool, error: str) -> None: ...
+    def __call__(self, uow: UnitOfWork, delivery: Delivery, gone: bool, error: str) -> None: ...
 
 
-def _unplanned_events(uow: SqlUnitOfWork) -> bool:
+def _unplanned_events(uow: UnitOfWork) -> bool:
     return uow.events.last_seq() > Deliveries.from_uow(uow).planned_up_to()
 
 
@@ -214,7 +214,7 @@ class DeliveryWorker:
         if not candidates:
             return 0
 
-        def claim(uow: SqlUnitOfWork) -> list[tuple[Delivery, Endpoint | None]]:
+        def claim(uow: UnitOfWork) -> list[tuple[Delivery, Endpoint | None]]:
             # The lock only takes a delivery still pending and unheld: another worker may have been first.
             return [
                 (delivery, uow.endpoints.get(delivery.endpoint_id))
@@ -322,7 +322,7 @@ class DeliveryWorker:
             verdict = "fail"
             error = f"{error}; gave up after {attempts_done} attempts"
 
-        def record(uow: SqlUnitOfWork) -> None:
+        def record(uow: UnitOfWork) -> None:
             deliveries = Deliveries.from_uow(uow)
             deliveries.record_attempt(attempt)
             if verdict == "ok":

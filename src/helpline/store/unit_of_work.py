@@ -14,7 +14,8 @@ import builtins
 from collections.abc import Iterable, Sequence
 from typing import Protocol
 
-from helpline.core import channel, inboxes, ports
+from helpline.core import channel, ports
+from helpline.core.inboxes import EndpointHeaderRepository, InboxRepository
 from helpline.core.channel import ContactToken
 from helpline.core.model import Agent, Conversation, ConversationState, Event, Message
 from helpline.store.statements import Db
@@ -102,9 +103,9 @@ class ChannelRepositories(Protocol):
     @property
     def reactions(self) -> channel.ReactionRepository: ...
     @property
-    def inboxes(self) -> inboxes.InboxRepository: ...
+    def inboxes(self) -> InboxRepository: ...
     @property
-    def endpoint_headers(self) -> inboxes.EndpointHeaderRepository: ...
+    def endpoint_headers(self) -> EndpointHeaderRepository: ...
     @property
     def push_tokens(self) -> PushTokenRepository: ...
     @property

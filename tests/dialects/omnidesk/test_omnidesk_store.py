@@ -11,13 +11,13 @@ from store_backends import add_department
 
 from helpline.core.model import Conversation, ConversationState
 from helpline.dialects.omnidesk.repository import OmnideskRepository
-from helpline.store.open import AnyStore
-from helpline.store.sql import SqlUnitOfWork
+from helpline.store.base import Store
+from helpline.store.unit_of_work import UnitOfWork
 
 INTEGRITY_ERRORS = (sqlite3.IntegrityError, psycopg.IntegrityError)
 
 
-def _world(uow: SqlUnitOfWork) -> tuple[int, int, int]:
+def _world(uow: UnitOfWork) -> tuple[int, int, int]:
     account = uow.accounts.create("Acme", 1.0)
     department = add_department(uow, account.id)
     token = OmnideskRepository.from_uow(uow).create_token(
@@ -26,7 +26,7 @@ def _world(uow: SqlUnitOfWork) -> tuple[int, int, int]:
     return account.id, department.id, token.id
 
 
-def _conversation(uow: SqlUnitOfWork, account_id: int, department_id: int) -> int:
+def _conversation(uow: UnitOfWork, account_id: int, department_id: int) -> int:
     return uow.conversations.create(
         Conversation(
             id=0,
@@ -42,7 +42,7 @@ def _conversation(uow: SqlUnitOfWork, account_id: int, department_id: int) -> in
     ).id
 
 
-def test_chat_tokens_store_hashes_options_and_revocation(any_store: AnyStore) -> None:
+def test_chat_tokens_store_hashes_options_and_revocation(any_store: Store) -> None:
     account_id, department_id, token_id = any_store.write_sync(_world)
     found = any_store.read_sync(lambda uow: OmnideskRepository.from_uow(uow).token_by_hash("hash-a"))
     assert found is not None
@@ -68,7 +68,7 @@ def test_chat_tokens_store_hashes_options_and_revocation(any_store: AnyStore) ->
         )
 
 
-def test_chat_configuration_is_kept_per_account(any_store: AnyStore) -> None:
+def test_chat_configuration_is_kept_per_account(any_store: Store) -> None:
     account_id, _, _ = any_store.write_sync(_world)
     other = any_store.write_sync(lambda uow: uow.accounts.create("Globex", 1.0)).id
     assert any_store.read_sync(lambda uow: OmnideskRepository.from_uow(uow).config(account_id)) == {}
@@ -92,7 +92,7 @@ def test_chat_configuration_is_kept_per_account(any_store: AnyStore) -> None:
     }
 
 
-def test_brands_are_scoped_by_account(any_store: AnyStore) -> None:
+def test_brands_are_scoped_by_account(any_store: Store) -> None:
     account_id, department_id, _ = any_store.write_sync(_world)
     other = any_store.write_sync(lambda uow: uow.accounts.create("Globex", 1.0)).id
     shop = any_store.write_sync(
@@ -117,10 +117,10 @@ def test_brands_are_scoped_by_account(any_store: AnyStore) -> None:
     assert any_store.read_sync(lambda uow: OmnideskRepository.from_uow(uow).brands()) == [shop, plain, theirs]
 
 
-def test_sessions_latest_by_key_by_conversation_and_moving(any_store: AnyStore) -> None:
+def test_sessions_latest_by_key_by_conversation_and_moving(any_store: Store) -> None:
     account_id, department_id, token_id = any_store.write_sync(_world)
 
-    def open_two(uow: SqlUnitOfWork) -> tuple[int, int, int]:
+    def open_two(uow: UnitOfWork) -> tuple[int, int, int]:
         first = _conversation(uow, account_id, department_id)
         second = _conversation(uow, account_id, department_id)
         endpoint = uow.endpoints.create(

@@ -33,7 +33,7 @@ from helpline.dialects.novatalks.schema import (
     ReactionIn,
     UpdateStatus,
 )
-from helpline.store.sql import SqlUnitOfWork
+from helpline.store.unit_of_work import UnitOfWork
 from helpline.web.http import Handler, describe_validation_error, guarded, json_response, read_body
 from helpline.web.services import Services
 from helpline.web.uploads import parse_multipart, store_upload
@@ -122,7 +122,7 @@ def _path_id(request: Request) -> int:
     return int(raw)
 
 
-def authorised(uow: SqlUnitOfWork, secret: str | None) -> ContactToken:
+def authorised(uow: UnitOfWork, secret: str | None) -> ContactToken:
     """The contact behind a pubsub token, while its inbox is still open to SDK clients."""
     token = channel.token_by_secret(uow, secret)
     inbox = uow.sdk.inboxes.get(token.department_id)
@@ -195,7 +195,7 @@ class SdkApi:
         )
         identifier = request.query_params.get("inbox") or request.headers.get("x-inbox-identifier")
 
-        def work(uow: SqlUnitOfWork) -> dict[str, Any]:
+        def work(uow: UnitOfWork) -> dict[str, Any]:
             inbox = inboxes.resolve(uow, identifier)
             department = conversations.active_department(uow, inbox.account_id, inbox.department_id)
 
@@ -231,7 +231,7 @@ class SdkApi:
         limit = _number(request, "limit", 1)
         secret = _secret(request)
 
-        def work(uow: SqlUnitOfWork) -> dict[str, Any]:
+        def work(uow: UnitOfWork) -> dict[str, Any]:
             token = authorised(uow, secret)
             conversation = channel.current_conversation(uow, token)
             found = uow.sdk.messages.page(conversation.id, limit=limit)
@@ -257,7 +257,7 @@ class SdkApi:
         # ``updated_at`` asks for messages changed after that millisecond.
         updated_after = (updated_at + 1) / 1000.0 if updated_at is not None else None
 
-        def work(uow: SqlUnitOfWork) -> list[dict[str, Any]]:
+        def work(uow: UnitOfWork) -> list[dict[str, Any]]:
             token = authorised(uow, secret)
             conversation = channel.current_conversation(uow, token)
             found = uow.sdk.messages.page(
@@ -310,7 +310,7 @@ class SdkApi:
                 await self.services.files.delete(blob.key)
             raise
 
-        def work(uow: SqlUnitOfWork) -> bool:
+        def work(uow: UnitOfWork) -> bool:
             token = authorised(uow, secret)
             key = views.echo_key(echo_id)
             current = channel.current_conversation(uow, token)
@@ -379,7 +379,7 @@ class SdkApi:
             raise Invalid(f"status must be one of {', '.join(receipts.STATUSES)} (got {body.status!r})")
         secret = _secret(request)
 
-        def work(uow: SqlUnitOfWork) -> None:
+        def work(uow: UnitOfWork) -> None:
             receipts.mark_by_contact(uow, authorised(uow, secret), body.messageIds, body.status)
 
         await self.store.write(work)
@@ -390,7 +390,7 @@ class SdkApi:
         body = await self._decode(request, InteractiveAttribute)
         secret = _secret(request)
 
-        def work(uow: SqlUnitOfWork) -> None:
+        def work(uow: UnitOfWork) -> None:
             token = authorised(uow, secret)
             message = channel.contact_message(uow, token, message_id)
             conversation = channel.conversation_of(uow, message)
@@ -405,7 +405,7 @@ class SdkApi:
         message_id = _path_id(request)
         secret = _secret(request)
 
-        def work(uow: SqlUnitOfWork) -> str | None:
+        def work(uow: UnitOfWork) -> str | None:
             token = authorised(uow, secret)
             message = channel.contact_message(uow, token, message_id)
             conversation = channel.conversation_of(uow, message)
@@ -421,7 +421,7 @@ class SdkApi:
         body = await self._decode(request, ReactionIn)
         secret = _secret(request)
 
-        def work(uow: SqlUnitOfWork) -> None:
+        def work(uow: UnitOfWork) -> None:
             token = authorised(uow, secret)
             message = channel.contact_message(uow, token, message_id)
             conversation = channel.conversation_of(uow, message)
@@ -440,7 +440,7 @@ class SdkApi:
             raise Invalid(f"push_token must have 1 to {MAX_PUSH_TOKEN} characters")
         secret = _secret(request)
 
-        def work(uow: SqlUnitOfWork) -> None:
+        def work(uow: UnitOfWork) -> None:
             uow.sdk.push_tokens.add(authorised(uow, secret).id, body.push_token.strip(), uow.now)
 
         await self.store.write(work)
@@ -450,7 +450,7 @@ class SdkApi:
         push_token = request.path_params["push_token"]
         secret = _secret(request)
 
-        def work(uow: SqlUnitOfWork) -> None:
+        def work(uow: UnitOfWork) -> None:
             uow.sdk.push_tokens.remove(authorised(uow, secret).id, push_token)
 
         await self.store.write(work)
@@ -463,7 +463,7 @@ class SdkApi:
         identifier = request.query_params.get("inbox") or request.headers.get("x-inbox-identifier")
         settings = self.services.settings
 
-        def work(uow: SqlUnitOfWork) -> dict[str, Any]:
+        def work(uow: UnitOfWork) -> dict[str, Any]:
             if secret:
                 token = authorised(uow, secret)
                 inbox = uow.sdk.inboxes.get(token.department_id)

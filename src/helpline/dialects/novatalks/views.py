@@ -25,7 +25,7 @@ from helpline.core.model import (
     MessageKind,
     StoredFile,
 )
-from helpline.store.sql import SqlUnitOfWork
+from helpline.store.unit_of_work import UnitOfWork
 
 JSON = dict[str, Any]
 ECHO_PREFIX = "echo:"
@@ -97,7 +97,7 @@ def announced_state(event: Event) -> ConversationState | None:
 class Lookup:
     """What the JSON needs from the store, fetched at most once per unit of work."""
 
-    def __init__(self, uow: SqlUnitOfWork) -> None:
+    def __init__(self, uow: UnitOfWork) -> None:
         self.uow = uow
         self._conversations: dict[int, Conversation] = {}
         self._agents: dict[int, Agent | None] = {}

@@ -43,7 +43,7 @@ from helpline.core.model import ConversationState, Event
 from helpline.dialects.novatalks import DIALECT, views
 from helpline.dialects.novatalks.routes import authorised
 from helpline.realtime.hub import ContactSubscriber, Overflowed
-from helpline.store.sql import SqlUnitOfWork
+from helpline.store.unit_of_work import UnitOfWork
 from helpline.web.services import Services
 
 log = logging.getLogger(__name__)
@@ -65,7 +65,7 @@ def _dumps(payload: Any) -> str:
     return msgspec.json.encode(payload).decode()
 
 
-def frame_for(uow: SqlUnitOfWork, event: Event) -> dict[str, Any] | None:
+def frame_for(uow: UnitOfWork, event: Event) -> dict[str, Any] | None:
     """The frame a contact gets for ``event``, or None when contacts are not told of it."""
     name = MESSAGE_FRAMES.get(event.type)
     if name is not None:
@@ -208,7 +208,7 @@ class SdkSocket:
         updated_at = _number(data.get("updated_at"), "updated_at")
         if after is not None:
 
-            def by_message(uow: SqlUnitOfWork) -> int:
+            def by_message(uow: UnitOfWork) -> int:
                 message = channel.contact_message(uow, token, after)
                 found = uow.sdk.events.seq_of_message(message)
                 return found if found is not None else uow.sdk.events.last_seq_before(ids, message.created_at)
@@ -251,7 +251,7 @@ class SdkSocket:
         last = since
         while last < until:
 
-            def page(uow: SqlUnitOfWork, after: int = last) -> list[tuple[int, dict[str, Any] | None]]:
+            def page(uow: UnitOfWork, after: int = last) -> list[tuple[int, dict[str, Any] | None]]:
                 found = uow.sdk.events.for_conversations_after(ids, after, until, REPLAY_PAGE)
                 return [(event.seq, frame_for(uow, event) if may_render(event) else None) for event in found]
 
@@ -407,7 +407,7 @@ class SdkSocket:
             return None
         last_typing[conversation_id] = (typing, now)
 
-        def work(uow: SqlUnitOfWork) -> None:
+        def work(uow: UnitOfWork) -> None:
             conversation = uow.conversations.get(token.account_id, conversation_id)
             if conversation is None or conversation.contact_id != token.contact_id:
                 raise Unauthorized(f"conversation {conversation_id} is not yours")

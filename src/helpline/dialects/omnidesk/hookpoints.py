@@ -16,7 +16,7 @@ from helpline.core.model import ActorType, Conversation, Event
 from helpline.dialects.omnidesk.repository import ChatSession, OmnideskRepository
 from helpline.outbound.bodies import form_body, multipart_fields
 from helpline.outbound.model import FORM, MULTIPART, DeliveryFile, PlannedDelivery
-from helpline.store.sql import SqlUnitOfWork
+from helpline.store.unit_of_work import UnitOfWork
 
 MESSAGE = "/messageForCustomer"
 UPLOAD = "/uploadForCustomer"
@@ -30,7 +30,7 @@ def _form(session: ChatSession, path: str, fields: dict[str, str]) -> PlannedDel
     )
 
 
-def _message(uow: SqlUnitOfWork, session: ChatSession, message: dict[str, Any]) -> list[PlannedDelivery]:
+def _message(uow: UnitOfWork, session: ChatSession, message: dict[str, Any]) -> list[PlannedDelivery]:
     if message["direction"] != "outbound":
         return []
     sender = message["sender"]
@@ -62,7 +62,7 @@ def _message(uow: SqlUnitOfWork, session: ChatSession, message: dict[str, Any]) 
     return planned
 
 
-def render(uow: SqlUnitOfWork, event: Event, conversation: Conversation) -> list[PlannedDelivery]:
+def render(uow: UnitOfWork, event: Event, conversation: Conversation) -> list[PlannedDelivery]:
     session = OmnideskRepository.from_uow(uow).session_for_conversation(conversation.id)
     if session is None:  # a chatbot log: nobody to call back
         return []

@@ -48,7 +48,7 @@ from helpline.dialects.omnidesk.sessions import (
     session_key,
 )
 from helpline.outbound.guard import OutboundGuard, OutboundRefused
-from helpline.store.sql import SqlUnitOfWork
+from helpline.store.unit_of_work import UnitOfWork
 from helpline.web.http import Handler, guarded, json_response
 from helpline.web.services import Services
 from helpline.web.uploads import parse_multipart, single_file, store_upload
@@ -94,7 +94,7 @@ def _contact(conversation: Conversation) -> Actor:
     return Actor(ActorType.CONTACT, conversation.contact_id)
 
 
-def _move(uow: SqlUnitOfWork, session: ChatSession, base: str) -> None:
+def _move(uow: UnitOfWork, session: ChatSession, base: str) -> None:
     uow.endpoints.update_url(session.endpoint_id, base)
     OmnideskRepository.from_uow(uow).move_session(session.id, base)
 
@@ -124,7 +124,7 @@ class Omnidesk:
         except OSError as unresolved:
             raise Invalid(f"chatServer {base} cannot be reached: {unresolved}") from None
 
-    async def _write_checked(self, base: str, work: Callable[[SqlUnitOfWork, str | None], Any]) -> Any:
+    async def _write_checked(self, base: str, work: Callable[[UnitOfWork, str | None], Any]) -> Any:
         """Run ``work`` (given the base already checked, if any); check the base when it asks, then again."""
         outcome = await self.store.write(lambda uow: work(uow, None))
         if outcome is NEEDS_CHECK:
@@ -154,7 +154,7 @@ class Omnidesk:
         )
         return result("Message sent.", ticketID=ticket)
 
-    def _message_work(self, uow: SqlUnitOfWork, m: _Message, checked: str | None) -> int | _NeedsCheck:
+    def _message_work(self, uow: UnitOfWork, m: _Message, checked: str | None) -> int | _NeedsCheck:
         token = chat_token(uow, m.secret)
         OmnideskRepository.from_uow(uow).hold_token(
             token.id
@@ -178,7 +178,7 @@ class Omnidesk:
         return conversation.id
 
     @staticmethod
-    def _open_session(uow: SqlUnitOfWork, token: ChatToken, m: _Message) -> Conversation:
+    def _open_session(uow: UnitOfWork, token: ChatToken, m: _Message) -> Conversation:
         conversation = conversations.start_conversation(
             uow,
             StartConversation(
@@ -226,7 +226,7 @@ class Omnidesk:
             await form.close()
         name = upload.filename
 
-        def work(uow: SqlUnitOfWork) -> tuple[int, int]:
+        def work(uow: UnitOfWork) -> tuple[int, int]:
             current = self._open_session_of(uow, secret, key)
             conversation = conversation_of(uow, current)
             if current.chat_server != base:
@@ -241,7 +241,7 @@ class Omnidesk:
         return result("Attachment uploaded.", ticketID=ticket, messageID=message_id)
 
     @staticmethod
-    def _open_session_of(uow: SqlUnitOfWork, secret: str, key: str) -> ChatSession:
+    def _open_session_of(uow: UnitOfWork, secret: str, key: str) -> ChatSession:
         token = chat_token(uow, secret)
         session = OmnideskRepository.from_uow(uow).latest_session(token.id, key)
         if session is None:
@@ -254,7 +254,7 @@ class Omnidesk:
         return session
 
     def _attach(
-        self, uow: SqlUnitOfWork, conversation: Conversation, blob: Blob, name: str | None
+        self, uow: UnitOfWork, conversation: Conversation, blob: Blob, name: str | None
     ) -> tuple[int, int]:
         stored = record_file(uow, conversation, blob, name, _contact(conversation))
         message = conversations.add_message(
@@ -280,7 +280,7 @@ class Omnidesk:
         base = chat_server_base(body.chatServer)
         secret = body.chatAccountToken
 
-        def work(uow: SqlUnitOfWork) -> None:
+        def work(uow: UnitOfWork) -> None:
             account_id = chat_token(uow, secret).account_id if secret else None
             conversation = conversation_of(uow, find_session(uow, key, base, account_id))
             if not conversation.is_open:
@@ -302,7 +302,7 @@ class Omnidesk:
         base = chat_server_base(body.chatServer)
         secret = body.chatAccountToken
 
-        def work(uow: SqlUnitOfWork) -> None:
+        def work(uow: UnitOfWork) -> None:
             account_id = chat_token(uow, secret).account_id if secret else None
             conversation = conversation_of(uow, find_session(uow, key, base, account_id))
             if conversation.is_open:  # ending an ended session again is a retry: same answer
@@ -318,7 +318,7 @@ class Omnidesk:
         account_secret = check_token_format(body.chatAccountToken)
         server_hash = token_hash(body.chatServerToken.strip())
 
-        def work(uow: SqlUnitOfWork) -> dict[str, Any]:
+        def work(uow: UnitOfWork) -> dict[str, Any]:
             token = chat_token(uow, account_secret)
             if not compare_digest(token.server_token_hash, server_hash):
                 raise Unauthorized("chatServerToken does not belong to this chatAccountToken")
@@ -355,7 +355,7 @@ class Omnidesk:
         brand_id = body.brandID
         transcript = body.message
 
-        def work(uow: SqlUnitOfWork) -> None:
+        def work(uow: UnitOfWork) -> None:
             token = chat_token(uow, secret)
             department_id = token.department_id
             extra: dict[str, Any] = {"subject": subject, "from": sender, "chatbot_log": True}

@@ -21,7 +21,7 @@ from helpline.core.errors import Invalid, NotFound, Unauthorized
 from helpline.core.model import ApiToken, Conversation
 from helpline.dialects.omnize_rest import DIALECT
 from helpline.dialects.omnize_rest.schema import INFO_CONTENTS, TYPES, RestRequest
-from helpline.store.sql import SqlUnitOfWork
+from helpline.store.unit_of_work import UnitOfWork
 from helpline.web.http import decode_json, guarded, json_response, read_body
 from helpline.web.services import Services
 
@@ -85,7 +85,7 @@ class OmnizeRest:
             return await self.departments(body.token)
         if content == "init":
             return await self.init(body)
-        signals: dict[str, tuple[Callable[[SqlUnitOfWork, Conversation], object], str]] = {
+        signals: dict[str, tuple[Callable[[UnitOfWork, Conversation], object], str]] = {
             "typing": (lambda uow, c: conversations.contact_typing(uow, c, True), "Typing sent successfully"),
             "cleared": (
                 lambda uow, c: conversations.contact_typing(uow, c, False),
@@ -97,12 +97,12 @@ class OmnizeRest:
         await self._on_open(body, act)
         return ok(said)
 
-    async def _on_open(self, body: RestRequest, act: Callable[[SqlUnitOfWork, Conversation], Any]) -> Any:
+    async def _on_open(self, body: RestRequest, act: Callable[[UnitOfWork, Conversation], Any]) -> Any:
         assert body.token is not None
         secret = body.token
         key = client_key(body)
 
-        def work(uow: SqlUnitOfWork) -> Any:
+        def work(uow: UnitOfWork) -> Any:
             token = admin.token_by_secret(uow, secret)
             return act(uow, open_conversation(uow, token, key))
 
@@ -122,7 +122,7 @@ class OmnizeRest:
             document=body.customerCpf,
         )
 
-        def work(uow: SqlUnitOfWork) -> tuple[Conversation, bool]:
+        def work(uow: UnitOfWork) -> tuple[Conversation, bool]:
             token = admin.token_by_secret(uow, secret)
             return conversations.start_or_resume(
                 uow,
@@ -157,7 +157,7 @@ class OmnizeRest:
     # -- info: departments -------------------------------------------------------------------------
 
     async def departments(self, secret: str) -> Response:
-        def work(uow: SqlUnitOfWork) -> list[dict[str, Any]]:
+        def work(uow: UnitOfWork) -> list[dict[str, Any]]:
             token = admin.token_by_secret(uow, secret)
             return [
                 {
@@ -173,7 +173,7 @@ class OmnizeRest:
         return json_response({"departments": await self.store.read(work), "status": 200})
 
 
-def open_conversation(uow: SqlUnitOfWork, token: ApiToken, key: str) -> Conversation:
+def open_conversation(uow: UnitOfWork, token: ApiToken, key: str) -> Conversation:
     conversation = uow.conversations.open_by_origin_key(token.id, key)
     if conversation is None:
         raise NotFound(f"no open interaction for clientId {key}; start one with type info and content init")

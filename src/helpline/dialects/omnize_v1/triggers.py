@@ -10,7 +10,7 @@ from helpline.core import events as ev
 from helpline.core.interactive import plain_message
 from helpline.core.model import Conversation, Event
 from helpline.outbound.model import PlannedDelivery
-from helpline.store.sql import SqlUnitOfWork
+from helpline.store.unit_of_work import UnitOfWork
 
 
 def trigger_for(event: Event, conversation: Conversation) -> dict[str, Any] | None:
@@ -54,7 +54,7 @@ def trigger_for(event: Event, conversation: Conversation) -> dict[str, Any] | No
     return base
 
 
-def render(uow: SqlUnitOfWork, event: Event, conversation: Conversation) -> list[PlannedDelivery]:
+def render(uow: UnitOfWork, event: Event, conversation: Conversation) -> list[PlannedDelivery]:
     if conversation.origin_token_id is None:
         return []
     trigger = trigger_for(event, conversation)

@@ -27,7 +27,7 @@ from helpline.dialects.zenvia_bot.schema import (
     TokenOnly,
     Transfer,
 )
-from helpline.store.sql import SqlUnitOfWork
+from helpline.store.unit_of_work import UnitOfWork
 from helpline.web.http import (
     Handler,
     decode_json,
@@ -84,11 +84,11 @@ class ZenviaBot:
         return token
 
     async def _act(
-        self, request: Request, secret: str, act: Callable[[SqlUnitOfWork, Conversation], Any]
+        self, request: Request, secret: str, act: Callable[[UnitOfWork, Conversation], Any]
     ) -> None:
         interaction_hash = request.path_params["hash"]
 
-        def work(uow: SqlUnitOfWork) -> None:
+        def work(uow: UnitOfWork) -> None:
             token = admin.token_by_secret(uow, secret)
             act(uow, bots.held_conversation(uow, token.account_id, interaction_hash))
 
@@ -127,7 +127,7 @@ class ZenviaBot:
         content = body.content
         attributes = body.content_attributes
 
-        def act(uow: SqlUnitOfWork, conversation: Conversation) -> None:
+        def act(uow: UnitOfWork, conversation: Conversation) -> None:
             bots.send_message(uow, conversation, content, kind, url, idempotency_key, attributes)
 
         await self._act(request, secret, act)
