@@ -15,8 +15,8 @@ from collections.abc import Iterable, Sequence
 from typing import Protocol
 
 from helpline.core import channel, ports
-from helpline.core.inboxes import EndpointHeaderRepository, InboxRepository
 from helpline.core.channel import ContactToken
+from helpline.core.inboxes import EndpointHeaderRepository, InboxRepository
 from helpline.core.model import Agent, Conversation, ConversationState, Event, Message
 from helpline.store.statements import Db
 
