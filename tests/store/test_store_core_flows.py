@@ -299,11 +299,11 @@ def test_messages_by_hash_are_gap_free_and_refused_without_a_seq(clocked_store: 
     assert run["retried_is_keyed"] is True
     assert run["last_message_seq"] == [4, 0]
     assert run["refusals"] == [
-        ("NotFound", "interaction <hash> not found", 0),
-        ("NotFound", "interaction <hash> not found", 4),
-        ("Invalid", "interaction <hash> is already finished", 4),
-        ("Invalid", "interaction <hash> is already finished", 4),
-        ("NotFound", "interaction no-such-hash not found", 0),
+        ("NotFound", "conversation <hash> not found", 0),
+        ("NotFound", "conversation <hash> not found", 4),
+        ("Invalid", "conversation <hash> is already finished", 4),
+        ("Invalid", "conversation <hash> is already finished", 4),
+        ("NotFound", "conversation no-such-hash not found", 0),
     ]
     created = [e[9]["message"]["seq"] for e in run["events"] if e[1] == ev.MESSAGE_CREATED]
     assert created == [1, 2, 3, 4]

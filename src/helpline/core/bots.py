@@ -62,14 +62,14 @@ def held_conversation(uow: UnitOfWork, account_id: int, conversation_hash: str) 
     """The conversation, if a bot of ``account_id`` holds it now; otherwise say why it may not act."""
     conversation = uow.conversations.by_hash(account_id, conversation_hash)
     if conversation is None:
-        raise NotFound(f"interaction {conversation_hash} not found")
+        raise NotFound(f"conversation {conversation_hash} not found")
     if conversation.state is not ConversationState.BOT:
         raise Invalid(_why_not_held(uow, conversation))
     return conversation
 
 
 def _why_not_held(uow: UnitOfWork, conversation: Conversation) -> str:
-    name = f"interaction {conversation.hash}"
+    name = f"conversation {conversation.hash}"
     if conversation.state is ConversationState.FINISHED:
         return f"{name} is already finished"
     department = uow.departments.get(conversation.account_id, conversation.department_id)
@@ -82,7 +82,7 @@ def _why_not_held(uow: UnitOfWork, conversation: Conversation) -> str:
 
 def _moved(conversation: Conversation) -> Invalid:
     return Invalid(
-        f"interaction {conversation.hash} left the bot meanwhile (transferred, finished or fell through)"
+        f"conversation {conversation.hash} left the bot meanwhile (transferred, finished or fell through)"
     )
 
 
@@ -154,7 +154,7 @@ def transfer(uow: UnitOfWork, conversation: Conversation, department_id: int | N
     if not department.queue_enabled and not uow.agents.online_in_department(department.id):
         raise Invalid(
             f"nobody is available in department {department.id} ({department.name}) and it has no queue;"
-            " the bot keeps the interaction"
+            " the bot keeps the conversation"
         )
     previous_department = conversation.department_id
     actor = bot_actor(conversation)

@@ -29,7 +29,6 @@ from helpline.core.model import (
     Contact,
     Conversation,
     Department,
-    JsonObject,
     Message,
 )
 from helpline.core.ports import UnitOfWork
@@ -174,10 +173,10 @@ def open_channel(
 
 def token_by_secret(uow: ChannelUnitOfWork, secret: str | None) -> ContactToken:
     if not secret:
-        raise Unauthorized("send the contact's pubsub token in the access_token header")
+        raise Unauthorized("no contact token was sent")
     token = uow.sdk.contact_tokens.by_hash(token_hash(secret))
     if token is None:
-        raise Unauthorized("invalid access_token")
+        raise Unauthorized("unknown contact token")
     return token
 
 
@@ -249,8 +248,3 @@ def sender_name(uow: UnitOfWork, message: Message) -> str | None:
         department = uow.departments.get(conversation.account_id, message.sender_id)
         return f"{department.name} bot" if department else "bot"
     return None
-
-
-def contact_attributes(custom: JsonObject | None, additional: JsonObject | None) -> JsonObject:
-    """How a channel's contact keeps the attributes its client sent."""
-    return {"custom_attributes": custom or {}, "additional_attributes": additional or {}}

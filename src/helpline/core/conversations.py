@@ -148,13 +148,13 @@ def start_or_resume(uow: UnitOfWork, command: StartConversation) -> tuple[Conver
 def conversation_by_hash(uow: UnitOfWork, account_id: int, conversation_hash: str) -> Conversation:
     conversation = uow.conversations.by_hash(account_id, conversation_hash)
     if conversation is None:
-        raise NotFound(f"interaction {conversation_hash} not found")
+        raise NotFound(f"conversation {conversation_hash} not found")
     return conversation
 
 
 def _require_open(conversation: Conversation) -> None:
     if not conversation.is_open:
-        raise Invalid(f"interaction {conversation.hash} is already finished")
+        raise Invalid(f"conversation {conversation.hash} is already finished")
 
 
 def add_message(

@@ -23,7 +23,7 @@ from helpline.core.conversations import ContactDetails
 from helpline.core.errors import Invalid, NotFound, Unauthorized
 from helpline.core.files import Blob, kind_for, public_path, record_file
 from helpline.core.interactive import INTERACTIVE
-from helpline.core.model import Actor, ActorType, Conversation, Direction, MessageKind
+from helpline.core.model import Actor, ActorType, Conversation, Direction, JsonObject, MessageKind
 from helpline.dialects.novatalks import DIALECT, replies, views
 from helpline.dialects.novatalks.schema import (
     CreateConversation,
@@ -123,12 +123,23 @@ def _path_id(request: Request) -> int:
 
 
 def authorised(uow: UnitOfWork, secret: str | None) -> ContactToken:
-    """The contact behind a pubsub token, while its inbox is still open to SDK clients."""
-    token = channel.token_by_secret(uow, secret)
+    """The contact behind a pubsub token, while its inbox is still open to SDK clients (the core's
+    refusals in the vendor's words)."""
+    if not secret:
+        raise Unauthorized("send the contact's pubsub token in the access_token header")
+    try:
+        token = channel.token_by_secret(uow, secret)
+    except Unauthorized:
+        raise Unauthorized("invalid access_token") from None
     inbox = uow.sdk.inboxes.get(token.department_id)
     if inbox is None or not inbox.enabled:
         raise Unauthorized("the inbox of this access_token is no longer open to SDK clients")
     return token
+
+
+def contact_attributes(custom: JsonObject | None, additional: JsonObject | None) -> JsonObject:
+    """How a Novatalks contact keeps the attributes its client sent."""
+    return {"custom_attributes": custom or {}, "additional_attributes": additional or {}}
 
 
 def _echo_id(raw: str | int | None) -> str:
@@ -191,7 +202,7 @@ class SdkApi:
             name=name,
             email=email,
             phone=phone,
-            attributes=channel.contact_attributes(body.custom_attributes, body.additional_attributes),
+            attributes=contact_attributes(body.custom_attributes, body.additional_attributes),
         )
         identifier = request.query_params.get("inbox") or request.headers.get("x-inbox-identifier")
 

@@ -38,6 +38,7 @@ from helpline.web.http import (
     guarded,
     json_response,
     read_body,
+    reword,
 )
 from helpline.web.services import Services
 
@@ -45,8 +46,12 @@ PREFIXES = ("/api/v1", "/core/api/v1")
 S = TypeVar("S", bound=msgspec.Struct)
 
 
+# What the core calls a conversation, Omnize calls an interaction (its refusals say so).
+WORDS = {"conversation": "interaction"}
+
+
 def error(status: int, message: str) -> Response:
-    return json_response({"message": message, "status": status}, status)
+    return json_response({"message": reword(message, WORDS), "status": status}, status)
 
 
 def ok(message: str) -> Response:

@@ -34,6 +34,7 @@ from helpline.web.http import (
     guarded,
     json_response,
     read_body,
+    reword,
 )
 from helpline.web.services import Services
 
@@ -42,9 +43,13 @@ RECEIVED = "Message received successfully"
 S = TypeVar("S", bound=msgspec.Struct)
 
 
+# What the core calls a conversation, Zenvia's bot API calls an interaction (its refusals say so).
+WORDS = {"conversation": "interaction"}
+
+
 def error(status: int, message: str) -> Response:
     code = 413 if status == 413 else 422
-    return json_response({"message": message, "status": code}, code)
+    return json_response({"message": reword(message, WORDS), "status": code}, code)
 
 
 def ok() -> Response:
