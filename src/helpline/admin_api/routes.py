@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
@@ -24,15 +23,13 @@ from helpline.outbound import operator
 from helpline.store.unit_of_work import UnitOfWork
 from helpline.web.http import (
     Handler,
-    decode_json,
     guarded,
     json_response,
-    read_body,
 )
 from helpline.web.services import Services
+from helpline.web.surface import ApiSurface
 
 PREFIX = "/api/admin/v1"
-S = TypeVar("S", bound=msgspec.Struct)
 T = TypeVar("T")
 
 
@@ -84,19 +81,11 @@ def _number(raw: str, what: str) -> int:
     return int(raw)
 
 
-class AdminApi:
-    def __init__(self, services: Services) -> None:
-        self.store = services.store
-        self.settings = services.settings
-
-    async def _decode(self, request: Request, schema: type[S]) -> S:
-        raw = await read_body(request, self.settings.max_body_bytes)
-        return decode_json(raw or b"{}", schema)
-
+class AdminApi(ApiSurface):
     async def _as_admin(
         self, request: Request, act: Callable[[UnitOfWork, Agent], T], write: bool = False
     ) -> T:
-        found = session.request_credential(request, self.settings)
+        found = session.request_credential(request, self.services.settings)
 
         def work(uow: UnitOfWork) -> T:
             agent = session.agent_for(uow, found)

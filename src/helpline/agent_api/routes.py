@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 import msgspec
 from starlette.requests import Request
@@ -27,16 +27,14 @@ from helpline.realtime.hub import Overflowed, Subscriber, encode_event
 from helpline.store.unit_of_work import UnitOfWork
 from helpline.web.http import (
     Handler,
-    decode_json,
     guarded,
     json_response,
-    read_body,
 )
 from helpline.web.services import Services
-from helpline.web.uploads import parse_multipart, single_file, store_upload
+from helpline.web.surface import ApiSurface
+from helpline.web.uploads import parse_multipart, single_file, store_upload, write_or_discard
 
 PREFIX = "/api/agent/v1"
-S = TypeVar("S", bound=msgspec.Struct)
 BACKLOG_LIMIT = 50_000
 
 
@@ -44,16 +42,7 @@ def error(status: int, message: str) -> Response:
     return json_response({"error": {"status": status, "message": message}}, status)
 
 
-class AgentApi:
-    def __init__(self, services: Services) -> None:
-        self.services = services
-        self.store = services.store
-        self.limit = services.settings.max_body_bytes
-
-    async def _decode(self, request: Request, schema: type[S]) -> S:
-        raw = await read_body(request, self.limit)
-        return decode_json(raw or b"{}", schema)
-
+class AgentApi(ApiSurface):
     def _key(self, request: Request) -> session.Credential:
         """The Bearer API key, or the console's session cookie (see :mod:`helpline.agent_api.session`)."""
         return session.request_credential(request, self.services.settings)
@@ -254,11 +243,7 @@ class AgentApi:
                 }
             }
 
-        try:
-            created = await self.store.write(work)
-        except BaseException:
-            await self.services.files.delete(blob.key)
-            raise
+        created = await write_or_discard(self.store, self.services.files, [blob], work)
         return json_response(created, status=201)
 
     async def limits(self, request: Request) -> Response:

@@ -36,7 +36,8 @@ from helpline.dialects.novatalks.schema import (
 from helpline.store.unit_of_work import UnitOfWork
 from helpline.web.http import Handler, describe_validation_error, guarded, json_response, read_body
 from helpline.web.services import Services
-from helpline.web.uploads import parse_multipart, store_upload
+from helpline.web.surface import ApiSurface
+from helpline.web.uploads import parse_multipart, store_upload, write_or_discard
 
 PREFIX = "/api/v1/sdk"
 MAX_FILES = 10
@@ -151,12 +152,7 @@ def _echo_id(raw: str | int | None) -> str:
     return echo
 
 
-class SdkApi:
-    def __init__(self, services: Services) -> None:
-        self.services = services
-        self.store = services.store
-        self.limit = services.settings.max_body_bytes
-
+class SdkApi(ApiSurface):
     async def _decode(self, request: Request, schema: type[S]) -> S:
         raw = await read_body(request, self.limit)
         if not raw.strip():
@@ -371,12 +367,7 @@ class SdkApi:
             channel.conversation_to_write(uow, token, DIALECT, write)
             return True
 
-        try:
-            written = await self.store.write(work)
-        except BaseException:
-            for blob in blobs:
-                await self.services.files.delete(blob.key)
-            raise
+        written = await write_or_discard(self.store, self.services.files, blobs, work)
         if not written:
             for blob in blobs:
                 await self.services.files.delete(blob.key)

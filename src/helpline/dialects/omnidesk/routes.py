@@ -51,7 +51,8 @@ from helpline.outbound.guard import OutboundGuard, OutboundRefused
 from helpline.store.unit_of_work import UnitOfWork
 from helpline.web.http import Handler, guarded, json_response
 from helpline.web.services import Services
-from helpline.web.uploads import parse_multipart, single_file, store_upload
+from helpline.web.surface import ApiSurface
+from helpline.web.uploads import parse_multipart, single_file, store_upload, write_or_discard
 
 S = TypeVar("S", bound=msgspec.Struct)
 MAX_PAGE_URL = 2048
@@ -99,11 +100,9 @@ def _move(uow: UnitOfWork, session: ChatSession, base: str) -> None:
     OmnideskRepository.from_uow(uow).move_session(session.id, base)
 
 
-class Omnidesk:
+class Omnidesk(ApiSurface):
     def __init__(self, services: Services) -> None:
-        self.services = services
-        self.store = services.store
-        self.limit = services.settings.max_body_bytes
+        super().__init__(services)
         self.guard = OutboundGuard(services.settings.outbound_allow)
 
     async def _fields(
@@ -233,11 +232,7 @@ class Omnidesk:
                 _move(uow, current, base)
             return self._attach(uow, conversation, blob, name)
 
-        try:
-            ticket, message_id = await self.store.write(work)
-        except BaseException:
-            await self.services.files.delete(blob.key)
-            raise
+        ticket, message_id = await write_or_discard(self.store, self.services.files, [blob], work)
         return result("Attachment uploaded.", ticketID=ticket, messageID=message_id)
 
     @staticmethod

@@ -22,8 +22,9 @@ from helpline.core.model import ApiToken, Conversation
 from helpline.dialects.omnize_rest import DIALECT
 from helpline.dialects.omnize_rest.schema import INFO_CONTENTS, TYPES, RestRequest
 from helpline.store.unit_of_work import UnitOfWork
-from helpline.web.http import decode_json, guarded, json_response, read_body
+from helpline.web.http import guarded, json_response
 from helpline.web.services import Services
+from helpline.web.surface import ApiSurface
 
 PATHS = ("/api/rest/v1", "/client-gateway/api/rest/v1")
 
@@ -54,19 +55,11 @@ def _department_id(value: int | str | None) -> int:
     return int(value)
 
 
-class OmnizeRest:
-    def __init__(self, services: Services) -> None:
-        self.store = services.store
-        self.limit = services.settings.max_body_bytes
-
-    async def _decode(self, request: Request) -> RestRequest:
-        raw = await read_body(request, self.limit)
-        if not raw.strip():
-            raise Invalid("request body must be a JSON object with token, type and content")
-        return decode_json(raw, RestRequest)
+class OmnizeRest(ApiSurface):
+    empty_body = "request body must be a JSON object with token, type and content"
 
     async def handle(self, request: Request) -> Response:
-        body = await self._decode(request)
+        body = await self._decode(request, RestRequest)
         if not body.token:
             raise Unauthorized("token is required")
         if not body.type:

@@ -9,10 +9,9 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 from urllib.parse import urlsplit
 
-import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
@@ -41,9 +40,9 @@ from helpline.web.http import (
     reword,
 )
 from helpline.web.services import Services
+from helpline.web.surface import ApiSurface
 
 PREFIXES = ("/api/v1", "/core/api/v1")
-S = TypeVar("S", bound=msgspec.Struct)
 
 
 # What the core calls a conversation, Omnize calls an interaction (its refusals say so).
@@ -72,17 +71,8 @@ def _url(value: str, field: str) -> str:
     return candidate
 
 
-class OmnizeV1:
-    def __init__(self, services: Services) -> None:
-        self.services = services
-        self.store = services.store
-        self.limit = services.settings.max_body_bytes
-
-    async def _decode(self, request: Request, schema: type[S]) -> S:
-        raw = await read_body(request, self.limit)
-        if not raw.strip():
-            raise Invalid("request body must be a JSON object")
-        return decode_json(raw, schema)
+class OmnizeV1(ApiSurface):
+    empty_body = "request body must be a JSON object"
 
     @staticmethod
     def _token(request: Request, body_token: str | None) -> str:

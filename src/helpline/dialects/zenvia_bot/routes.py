@@ -9,10 +9,9 @@ a bad token, an unknown interaction, one the bot no longer holds, bad fields.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 from urllib.parse import urlsplit
 
-import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
@@ -30,17 +29,15 @@ from helpline.dialects.zenvia_bot.schema import (
 from helpline.store.unit_of_work import UnitOfWork
 from helpline.web.http import (
     Handler,
-    decode_json,
     guarded,
     json_response,
-    read_body,
     reword,
 )
 from helpline.web.services import Services
+from helpline.web.surface import ApiSurface
 
 PREFIX = "/core/api/v1/bot"
 RECEIVED = "Message received successfully"
-S = TypeVar("S", bound=msgspec.Struct)
 
 
 # What the core calls a conversation, Zenvia's bot API calls an interaction (its refusals say so).
@@ -72,15 +69,7 @@ def _department_id(value: int | str | None) -> int | None:
     return int(value)
 
 
-class ZenviaBot:
-    def __init__(self, services: Services) -> None:
-        self.store = services.store
-        self.limit = services.settings.max_body_bytes
-
-    async def _decode(self, request: Request, schema: type[S]) -> S:
-        raw = await read_body(request, self.limit)
-        return decode_json(raw if raw.strip() else b"{}", schema)
-
+class ZenviaBot(ApiSurface):
     @staticmethod
     def _token(request: Request, body_token: str | None) -> str:
         token = body_token or request.query_params.get("token")
