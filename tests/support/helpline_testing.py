@@ -52,6 +52,11 @@ class Receiver:
 
     received: list[Received] = field(default_factory=list)
     respond: Callable[[Received], int] = lambda request: 200
+    # The body of each answer and its media type.
+    answer: Callable[[Received], tuple[bytes, str]] = lambda request: (
+        b'{"message":"ok"}',
+        "application/json",
+    )
     _server: ThreadingHTTPServer | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -70,10 +75,12 @@ class Receiver:
                 status = outer.respond(request)
                 with outer._lock:
                     outer.received.append(request)
+                body, media = outer.answer(request)
                 self.send_response(status)
-                self.send_header("content-type", "application/json")
+                self.send_header("content-type", media)
+                self.send_header("content-length", str(len(body)))
                 self.end_headers()
-                self.wfile.write(b'{"message":"ok"}')
+                self.wfile.write(body)
 
             do_POST = do_GET = do_PUT = _handle
 

@@ -19,6 +19,7 @@ from helpline.agent_api import session
 from helpline.core import admin
 from helpline.core.errors import Forbidden, Invalid, NotFound
 from helpline.core.model import Agent, ApiToken, Department, Endpoint, Role
+from helpline.core.serialize import agent_record, department_record, token_record, without
 from helpline.outbound import operator
 from helpline.store.unit_of_work import UnitOfWork
 from helpline.web.http import (
@@ -38,41 +39,15 @@ def error(status: int, message: str) -> Response:
 
 
 def department_view(d: Department) -> dict[str, Any]:
-    return {
-        "id": d.id,
-        "name": d.name,
-        "active": d.active,
-        "queue_enabled": d.queue_enabled,
-        "queued_max_time": d.queued_max_time,
-        "ringing_max_time": d.ringing_max_time,
-        "capacity": d.capacity,
-        "auto_assign": d.auto_assign,
-        "created_at": d.created_at,
-    }
+    return without(department_record(d), "account_id", "bot_url", "bot_accept_timeout")
 
 
 def agent_view(a: Agent) -> dict[str, Any]:
-    return {
-        "id": a.id,
-        "name": a.name,
-        "email": a.email,
-        "role": a.role.value,
-        "presence": a.presence.value,
-        "photo_url": a.photo_url,
-        "department_ids": a.department_ids,
-        "created_at": a.created_at,
-    }
+    return without(agent_record(a), "account_id")
 
 
 def token_view(t: ApiToken, endpoint: Endpoint | None) -> dict[str, Any]:
-    return {
-        "id": t.id,
-        "prefix": t.prefix,
-        "active": t.active,
-        "webhook_url": endpoint.url if endpoint else None,
-        "webhook_enabled": endpoint.enabled if endpoint else None,
-        "created_at": t.created_at,
-    }
+    return without(token_record(t, endpoint), "account_id")
 
 
 def _number(raw: str, what: str) -> int:

@@ -22,7 +22,6 @@ from helpline.core import routing
 from helpline.core.conversations import active_department, add_message
 from helpline.core.credentials import new_signing_secret
 from helpline.core.errors import Invalid, NotFound
-from helpline.core.events import NewEvent
 from helpline.core.interactive import is_interactive
 from helpline.core.model import (
     Actor,
@@ -99,13 +98,11 @@ def accept(uow: UnitOfWork, conversation: Conversation) -> Conversation:
         raise _moved(conversation)
     conversation.bot_accepted_at = uow.now
     uow.emit(
-        NewEvent(
-            account_id=conversation.account_id,
-            type=ev.BOT_ACCEPTED,
-            data={"department_id": conversation.department_id, "endpoint_id": conversation.bot_endpoint_id},
-            actor=bot_actor(conversation),
-            conversation_id=conversation.id,
-            department_id=conversation.department_id,
+        ev.conversation_event(
+            conversation,
+            ev.BOT_ACCEPTED,
+            {"department_id": conversation.department_id, "endpoint_id": conversation.bot_endpoint_id},
+            bot_actor(conversation),
         )
     )
     return conversation
@@ -161,17 +158,16 @@ def transfer(uow: UnitOfWork, conversation: Conversation, department_id: int | N
     if not routing.release_bot(uow, conversation):
         raise _moved(conversation)
     uow.emit(
-        NewEvent(
-            account_id=conversation.account_id,
-            type=ev.CONVERSATION_TRANSFERRED,
-            data={
+        ev.conversation_event(
+            conversation,
+            ev.CONVERSATION_TRANSFERRED,
+            {
                 "from_department_id": previous_department,
                 "from_agent_id": None,
                 "to_department_id": department.id,
                 "to_agent": None,
             },
-            actor=actor,
-            conversation_id=conversation.id,
+            actor,
             department_id=department.id,
             prev_department_id=previous_department,
         )

@@ -131,18 +131,7 @@ def open_channel(
     """A new contact in ``department`` with its token and first conversation. ``first_messages`` adds
     the contact's opening messages before the conversation is routed (so they are kept even when nobody
     can take it and it ends at once)."""
-    contact = uow.contacts.create(
-        Contact(
-            id=0,
-            account_id=department.account_id,
-            name=details.name,
-            email=details.email,
-            phone=details.phone,
-            document=details.document,
-            attributes=details.attributes,
-            created_at=uow.now,
-        )
-    )
+    contact = conversations.create_contact(uow, department.account_id, details)
     secret = random_base62(TOKEN_LENGTH)
     token = uow.sdk.contact_tokens.create(
         ContactToken(
