@@ -254,7 +254,7 @@ def test_a_write_lock_held_too_long_fails_the_write_and_the_next_one_goes(
 def test_extended_busy_codes_are_retried_not_fatal() -> None:
     """SQLite reports busy as an extended code (SQLITE_BUSY_RECOVERY while another connection rebuilds
     the WAL index right after start-up): the loop writer must retry those, not fail every queued write."""
-    from helpline.store.sqlite import _is_busy
+    from helpline.store.sqlite_connection import is_busy as _is_busy
 
     def error(code: int) -> sqlite3.OperationalError:
         found = sqlite3.OperationalError("database is locked")

@@ -1,4 +1,5 @@
-"""``/api/agent/v1``: presence, the agent's conversations, accept/answer/type/transfer/finish, and the websocket.
+"""``/api/agent/v1``: presence, the agent's conversations, accept/answer/type/transfer/finish (the
+websocket is :mod:`helpline.agent_api.socket`).
 
 Errors are ``{"error": {"status": N, "message": "..."}}`` with HTTP status N.
 """
@@ -6,24 +7,21 @@ Errors are ``{"error": {"status": N, "message": "..."}}`` with HTTP status N.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Callable
 from typing import Any
 
-import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route, WebSocketRoute
-from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from helpline.agent_api import session, views
 from helpline.agent_api.schema import Login, MarkSeen, PostMessage, SetPresence, Transfer, Typing
+from helpline.agent_api.socket import AgentSocket
 from helpline.core import admin, agents, receipts, routing
 from helpline.core.credentials import verify_password
 from helpline.core.errors import Invalid, Unauthorized
 from helpline.core.files import kind_for, public_path, record_file
 from helpline.core.model import Agent, ConversationState, MessageKind, Presence, Role
-from helpline.realtime.hub import Overflowed, Subscriber, encode_event
 from helpline.store.unit_of_work import UnitOfWork
 from helpline.web.http import (
     Handler,
@@ -35,7 +33,6 @@ from helpline.web.surface import ApiSurface
 from helpline.web.uploads import parse_multipart, single_file, store_upload, write_or_discard
 
 PREFIX = "/api/agent/v1"
-BACKLOG_LIMIT = 50_000
 
 
 def error(status: int, message: str) -> Response:
@@ -311,112 +308,6 @@ class AgentApi(ApiSurface):
 
         return json_response({"agents": await self._act(request, act, write=False)})
 
-    # -- websocket ---------------------------------------------------------------------------------
-
-    async def websocket(self, websocket: WebSocket) -> None:
-        key = session.credential(websocket.headers, websocket.query_params, websocket.cookies)
-        raw_after = websocket.query_params.get("after")
-        if (
-            key is not None
-            and key.kind == "session"
-            and not session.same_origin(websocket.headers, self.services.settings)
-        ):
-            # A browser sends the cookie whichever page opens the socket: only our own pages may.
-            await websocket.close(
-                code=4403, reason="a session websocket must come from this server's console"
-            )
-            return
-        try:
-            if key is None:
-                raise Unauthorized(session.MISSING)
-            agent = await self.store.read(lambda uow: session.agent_for(uow, key))
-        except Unauthorized:
-            await websocket.close(code=4401, reason="invalid API key or session")
-            return
-        if raw_after is not None and not raw_after.isdigit():
-            await websocket.close(code=4400, reason="after must be a sequence number")
-            return
-        await websocket.accept()
-        hub = self.services.hub
-        subscriber = Subscriber(
-            account_id=agent.account_id,
-            agent_id=agent.id,
-            department_ids=frozenset(agent.department_ids),
-            is_admin=agent.role is Role.ADMIN,
-        )
-        hub.subscribe(subscriber)
-        # The client's side is read by a task of its own, so that a socket the client closes ends the
-        # writer below at once (its queue is closed), not at the next frame it would have been sent.
-        reader = asyncio.create_task(self._drain_incoming(websocket))
-        reader.add_done_callback(lambda _: subscriber.queue.close())
-        try:
-            last_sent = hub.last_seq
-            if raw_after is not None:
-                last_sent = await self._send_backlog(websocket, subscriber, int(raw_after))
-            await websocket.send_text(
-                msgspec.json.encode(
-                    {"event": "ready", "data": {"last_seq": last_sent, "agent_id": agent.id}}
-                ).decode()
-            )
-            await self._pump(websocket, subscriber, last_sent)
-        except (WebSocketDisconnect, RuntimeError):
-            return
-        finally:
-            hub.unsubscribe(subscriber)
-            reader.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await reader
-
-    @staticmethod
-    async def _pump(websocket: WebSocket, subscriber: Subscriber, last_sent: int) -> None:
-        """Write the hub's frames in order, skipping what the backlog already sent, until the client goes
-        (in the socket's own task: a writer task per socket would cost every idle socket its frames)."""
-        while True:
-            try:
-                frames = await subscriber.queue.take()
-            except Overflowed:
-                await websocket.close(code=4008, reason="too far behind; reconnect with ?after=<last seq>")
-                return
-            if not frames:
-                return
-            for seq, frame in frames:
-                if seq > last_sent:
-                    await websocket.send_text(frame)
-                    last_sent = seq
-
-    async def _send_backlog(self, websocket: WebSocket, subscriber: Subscriber, after: int) -> int:
-        """Replay what the agent may see after ``after``; say so when it is older than the log keeps."""
-        first = await self.store.read(lambda uow: uow.events.first_seq())
-        newest = self.services.hub.last_seq
-        if (first and after < first - 1) or newest - after > BACKLOG_LIMIT:
-            await websocket.send_text(
-                msgspec.json.encode(
-                    {"event": "resync_required", "data": {"oldest_seq": first, "last_seq": newest}}
-                ).decode()
-            )
-            return newest
-        last = after
-        while True:
-            page = await self.store.read(
-                lambda uow, since=last: uow.events.after(since, 1000, subscriber.account_id)  # type: ignore[misc]
-            )
-            for event in page:
-                if subscriber.wants(event):
-                    await websocket.send_text(encode_event(event))
-                last = event.seq
-            if len(page) < 1000:
-                return max(last, after)
-
-    @staticmethod
-    async def _drain_incoming(websocket: WebSocket) -> None:
-        """Read what the client sends (pings) so a closed socket is noticed at once."""
-        while True:
-            message = await websocket.receive()
-            if message["type"] == "websocket.disconnect":
-                return
-            if message.get("text") and '"ping"' in message["text"]:
-                await websocket.send_text('{"event":"pong"}')
-
 
 def routes(services: Services) -> list[BaseRoute]:
     api = AgentApi(services)
@@ -444,5 +335,5 @@ def routes(services: Services) -> list[BaseRoute]:
     built: list[BaseRoute] = [
         Route(PREFIX + path, guarded(handler, error), methods=[method]) for path, handler, method in table
     ]
-    built.append(WebSocketRoute(PREFIX + "/ws", api.websocket))
+    built.append(WebSocketRoute(PREFIX + "/ws", AgentSocket(services).websocket))
     return built

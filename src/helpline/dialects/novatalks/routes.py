@@ -8,7 +8,6 @@ work; a refusal is ``{"statusCode": N, "message": "<what is wrong>", "error": "<
 from __future__ import annotations
 
 import re
-from http import HTTPStatus
 from typing import Any, TypeVar
 
 import msgspec
@@ -18,13 +17,23 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from helpline.core import channel, conversations, inboxes, message_actions, receipts
-from helpline.core.channel import ContactToken
 from helpline.core.conversations import ContactDetails
-from helpline.core.errors import Invalid, NotFound, Unauthorized
+from helpline.core.errors import Invalid, NotFound
 from helpline.core.files import Blob, kind_for, public_path, record_file
 from helpline.core.interactive import INTERACTIVE
-from helpline.core.model import Actor, ActorType, Conversation, Direction, JsonObject, MessageKind
-from helpline.dialects.novatalks import DIALECT, replies, views
+from helpline.core.model import Actor, ActorType, Conversation, Direction, MessageKind
+from helpline.dialects.novatalks import DIALECT, conversation_views, replies, views
+from helpline.dialects.novatalks.requests import (
+    SdkSurface,
+    authorised,
+    contact_attributes,
+    done,
+    error,
+    parse_echo_id,
+    path_id,
+    query_number,
+    secret_of,
+)
 from helpline.dialects.novatalks.schema import (
     CreateConversation,
     CreateMessage,
@@ -34,9 +43,8 @@ from helpline.dialects.novatalks.schema import (
     UpdateStatus,
 )
 from helpline.store.unit_of_work import UnitOfWork
-from helpline.web.http import Handler, describe_validation_error, guarded, json_response, read_body
+from helpline.web.http import Handler, guarded, json_response
 from helpline.web.services import Services
-from helpline.web.surface import ApiSurface
 from helpline.web.uploads import parse_multipart, store_upload, write_or_discard
 
 PREFIX = "/api/v1/sdk"
@@ -44,7 +52,6 @@ MAX_FILES = 10
 MAX_NAME = 255
 MAX_EMAIL = 74  # the vendor's limit
 MAX_PHONE = 64
-MAX_ECHO_ID = 255
 MAX_PUSH_TOKEN = 4096
 MAX_PAGE = 100
 DEFAULT_PAGE = 20
@@ -52,127 +59,7 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 S = TypeVar("S", bound=msgspec.Struct)
 
 
-def error(status: int, message: str) -> Response:
-    if status == 422:  # the vendor answers every refused request body with 400 Bad Request
-        status = 400
-    return json_response(
-        {"statusCode": status, "message": message, "error": HTTPStatus(status).phrase}, status
-    )
-
-
-def done() -> Response:
-    """The vendor answers these calls 200 with no body."""
-    return Response(status_code=200)
-
-
-def without_trailing_commas(raw: bytes) -> bytes | None:
-    """``raw`` without commas that close an object or array (outside strings); None if it has none."""
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        return None
-    out: list[str] = []
-    in_string = escaped = changed = False
-    for index, char in enumerate(text):
-        if in_string:
-            if escaped:
-                escaped = False
-            elif char == "\\":
-                escaped = True
-            elif char == '"':
-                in_string = False
-            out.append(char)
-            continue
-        if char == '"':
-            in_string = True
-        elif char == ",":
-            rest = text[index + 1 :].lstrip()
-            if rest[:1] in ("}", "]"):
-                changed = True
-                continue
-        out.append(char)
-    return "".join(out).encode() if changed else None
-
-
-def _secret(request: Request) -> str | None:
-    return (
-        request.headers.get("access_token")
-        or request.headers.get("access-token")
-        or request.query_params.get("access_token")
-    )
-
-
-def _number(request: Request, name: str, low: int = 0, high: int | None = None) -> int | None:
-    raw = request.query_params.get(name)
-    if raw is None or raw == "":
-        return None
-    try:
-        value = int(float(raw)) if "." in raw else int(raw)
-    except ValueError:
-        raise Invalid(f"{name} must be a number (got {raw!r})") from None
-    if value < low or (high is not None and value > high):
-        limits = f"from {low} to {high}" if high is not None else f"at least {low}"
-        raise Invalid(f"{name} must be {limits} (got {value})")
-    return value
-
-
-def _path_id(request: Request) -> int:
-    raw = request.path_params["id"]
-    if not raw.isdigit():
-        raise NotFound(f"message {raw} not found")
-    return int(raw)
-
-
-def authorised(uow: UnitOfWork, secret: str | None) -> ContactToken:
-    """The contact behind a pubsub token, while its inbox is still open to SDK clients (the core's
-    refusals in the vendor's words)."""
-    if not secret:
-        raise Unauthorized("send the contact's pubsub token in the access_token header")
-    try:
-        token = channel.token_by_secret(uow, secret)
-    except Unauthorized:
-        raise Unauthorized("invalid access_token") from None
-    inbox = uow.sdk.inboxes.get(token.department_id)
-    if inbox is None or not inbox.enabled:
-        raise Unauthorized("the inbox of this access_token is no longer open to SDK clients")
-    return token
-
-
-def contact_attributes(custom: JsonObject | None, additional: JsonObject | None) -> JsonObject:
-    """How a Novatalks contact keeps the attributes its client sent."""
-    return {"custom_attributes": custom or {}, "additional_attributes": additional or {}}
-
-
-def _echo_id(raw: str | int | None) -> str:
-    if raw is None or (isinstance(raw, str) and not raw.strip()):
-        raise Invalid("message.echo_id is required")
-    echo = str(raw).strip()
-    if len(echo) > MAX_ECHO_ID:
-        raise Invalid(f"message.echo_id must be at most {MAX_ECHO_ID} characters")
-    return echo
-
-
-class SdkApi(ApiSurface):
-    async def _decode(self, request: Request, schema: type[S]) -> S:
-        raw = await read_body(request, self.limit)
-        if not raw.strip():
-            raise Invalid("a JSON body is required")
-        try:
-            return msgspec.json.decode(raw, type=schema)
-        except msgspec.ValidationError as bad:
-            raise Invalid(describe_validation_error(bad)) from None
-        except msgspec.DecodeError as bad:
-            # The vendor's own examples end objects with a comma ({"name": "...",}): take those too.
-            forgiven = without_trailing_commas(raw)
-            if forgiven is None:
-                raise Invalid(describe_validation_error(bad)) from None
-            try:
-                return msgspec.json.decode(forgiven, type=schema)
-            except msgspec.ValidationError as wrong:
-                raise Invalid(describe_validation_error(wrong)) from None
-            except msgspec.DecodeError:
-                raise Invalid(describe_validation_error(bad)) from None
-
+class SdkApi(SdkSurface):
     # -- POST /conversations -------------------------------------------------------------------------
 
     async def create_conversation(self, request: Request) -> Response:
@@ -191,7 +78,7 @@ class SdkApi(ApiSurface):
         if body.push_token is not None and not 0 < len(body.push_token) <= MAX_PUSH_TOKEN:
             raise Invalid(f"push_token must have 1 to {MAX_PUSH_TOKEN} characters")
         first = body.message
-        first_echo = _echo_id(first.echo_id) if first is not None else None
+        first_echo = parse_echo_id(first.echo_id) if first is not None else None
         if first is not None and not (first.content or "").strip():
             raise Invalid("message.content is required when a first message is sent")
         details = ContactDetails(
@@ -227,7 +114,7 @@ class SdkApi(ApiSurface):
                 "contact": views.contact_json(opened.contact),
                 "contactInbox": {"pubsubToken": opened.secret},
                 "account_id": department.account_id,
-                "conversation": views.conversation_brief(opened.conversation),
+                "conversation": conversation_views.conversation_brief(opened.conversation),
             }
 
         return json_response({"payload": await self.store.write(work)})
@@ -235,8 +122,8 @@ class SdkApi(ApiSurface):
     # -- GET /conversations, GET /conversations/messages ---------------------------------------------
 
     async def get_conversation(self, request: Request) -> Response:
-        limit = _number(request, "limit", 1)
-        secret = _secret(request)
+        limit = query_number(request, "limit", 1)
+        secret = secret_of(request)
 
         def work(uow: UnitOfWork) -> dict[str, Any]:
             token = authorised(uow, secret)
@@ -256,11 +143,11 @@ class SdkApi(ApiSurface):
         return json_response(await self.store.read(work))
 
     async def get_messages(self, request: Request) -> Response:
-        before = _number(request, "before", 1)
-        after = _number(request, "after", 0)
-        updated_at = _number(request, "updated_at", 0)
-        limit = _number(request, "limit", 1, MAX_PAGE) or DEFAULT_PAGE
-        secret = _secret(request)
+        before = query_number(request, "before", 1)
+        after = query_number(request, "after", 0)
+        updated_at = query_number(request, "updated_at", 0)
+        limit = query_number(request, "limit", 1, MAX_PAGE) or DEFAULT_PAGE
+        secret = secret_of(request)
         # ``updated_at`` asks for messages changed after that millisecond.
         updated_after = (updated_at + 1) / 1000.0 if updated_at is not None else None
 
@@ -277,7 +164,7 @@ class SdkApi(ApiSurface):
     # -- POST /conversations/messages ----------------------------------------------------------------
 
     async def create_message(self, request: Request) -> Response:
-        secret = _secret(request)
+        secret = secret_of(request)
         uploads: list[UploadFile] = []
         blobs: list[Blob] = []
         content: str | None
@@ -300,7 +187,7 @@ class SdkApi(ApiSurface):
         else:
             body = await self._decode(request, CreateMessage)
             content, echo = body.message.content, body.message.echo_id
-        echo_id = _echo_id(echo)
+        echo_id = parse_echo_id(echo)
         if not uploads and not (content or "").strip():
             raise Invalid("message.content is required (or send files in attachments[])")
         reply = replies.parse(content) if content else None
@@ -379,7 +266,7 @@ class SdkApi(ApiSurface):
         body = await self._decode(request, UpdateStatus)
         if body.status not in receipts.STATUSES:
             raise Invalid(f"status must be one of {', '.join(receipts.STATUSES)} (got {body.status!r})")
-        secret = _secret(request)
+        secret = secret_of(request)
 
         def work(uow: UnitOfWork) -> None:
             receipts.mark_by_contact(uow, authorised(uow, secret), body.messageIds, body.status)
@@ -388,9 +275,9 @@ class SdkApi(ApiSurface):
         return done()
 
     async def interactive_attribute(self, request: Request) -> Response:
-        message_id = _path_id(request)
+        message_id = path_id(request)
         body = await self._decode(request, InteractiveAttribute)
-        secret = _secret(request)
+        secret = secret_of(request)
 
         def work(uow: UnitOfWork) -> None:
             token = authorised(uow, secret)
@@ -404,8 +291,8 @@ class SdkApi(ApiSurface):
         return done()
 
     async def delete_message(self, request: Request) -> Response:
-        message_id = _path_id(request)
-        secret = _secret(request)
+        message_id = path_id(request)
+        secret = secret_of(request)
 
         def work(uow: UnitOfWork) -> str | None:
             token = authorised(uow, secret)
@@ -419,9 +306,9 @@ class SdkApi(ApiSurface):
         return done()
 
     async def react(self, request: Request) -> Response:
-        message_id = _path_id(request)
+        message_id = path_id(request)
         body = await self._decode(request, ReactionIn)
-        secret = _secret(request)
+        secret = secret_of(request)
 
         def work(uow: UnitOfWork) -> None:
             token = authorised(uow, secret)
@@ -440,7 +327,7 @@ class SdkApi(ApiSurface):
         body = await self._decode(request, PushTokenIn)
         if not 0 < len(body.push_token.strip()) <= MAX_PUSH_TOKEN:
             raise Invalid(f"push_token must have 1 to {MAX_PUSH_TOKEN} characters")
-        secret = _secret(request)
+        secret = secret_of(request)
 
         def work(uow: UnitOfWork) -> None:
             uow.sdk.push_tokens.add(authorised(uow, secret).id, body.push_token.strip(), uow.now)
@@ -450,7 +337,7 @@ class SdkApi(ApiSurface):
 
     async def remove_push_token(self, request: Request) -> Response:
         push_token = request.path_params["push_token"]
-        secret = _secret(request)
+        secret = secret_of(request)
 
         def work(uow: UnitOfWork) -> None:
             uow.sdk.push_tokens.remove(authorised(uow, secret).id, push_token)
@@ -461,7 +348,7 @@ class SdkApi(ApiSurface):
     # -- GET /settings -------------------------------------------------------------------------------
 
     async def settings(self, request: Request) -> Response:
-        secret = _secret(request)
+        secret = secret_of(request)
         identifier = request.query_params.get("inbox") or request.headers.get("x-inbox-identifier")
         settings = self.services.settings
 
