@@ -60,7 +60,7 @@ def insert(db: Db, table: str, values: dict[str, Any], returning: str = "id") ->
     it: a ``RETURNING`` clause would make SQLite produce a result row as well, measured at a third of the
     cost of a message's INSERT.
     """
-    if is_sqlite(db):
+    if isinstance(db, sqlite3.Connection):  # inline: this runs for every INSERT
         return db.execute(_insert_sql(table, tuple(values), None), list(values.values())).lastrowid
     row = one(db, _insert_sql(table, tuple(values), returning), list(values.values()))
     assert row is not None
