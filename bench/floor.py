@@ -69,7 +69,7 @@ class Frame(msgspec.Struct):
 
 
 def connect(path: str) -> sqlite3.Connection:
-    """The same connection settings as ``helpline.store.sqlite.connect``."""
+    """The same connection settings as ``helpline.store.sqlite_connection.connect``."""
     conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=NORMAL")

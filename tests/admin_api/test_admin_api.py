@@ -7,6 +7,8 @@ from typing import Any
 
 from helpline_testing import Receiver, RunningServer, create_agent
 
+from helpline.outbound.repository import Deliveries
+
 ADMIN = "/api/admin/v1"
 
 
@@ -192,7 +194,9 @@ def test_the_delivery_log_is_listed_and_a_delivery_replayed_with_the_same_webhoo
     mine = [r for r in again if r.headers["webhook-id"] == delivery["webhook_id"]]
     assert len(mine) == 2
     assert mine[0].body == mine[1].body
-    theirs = server.store.read_sync(lambda uow: uow.deliveries.list(other["account_id"], None, 10))[0]
+    theirs = server.store.read_sync(lambda uow: Deliveries.from_uow(uow).list(other["account_id"], None, 10))[
+        0
+    ]
     missing = server.client.post(f"{ADMIN}/deliveries/{theirs.id}/replay", headers=headers)
     assert missing.status_code == 404
     assert missing.json()["error"]["message"] == f"delivery {theirs.id} does not exist"

@@ -16,12 +16,12 @@ from helpline.core.model import (
     Message,
     MessageKind,
 )
-from helpline.store.open import AnyStore
-from helpline.store.sql import SqlUnitOfWork
+from helpline.store.base import Store
+from helpline.store.unit_of_work import UnitOfWork
 
 
-def test_sessions_are_found_by_hash_until_they_expire_and_can_be_deleted(any_store: AnyStore) -> None:
-    def seed(uow: SqlUnitOfWork) -> int:
+def test_sessions_are_found_by_hash_until_they_expire_and_can_be_deleted(any_store: Store) -> None:
+    def seed(uow: UnitOfWork) -> int:
         account = uow.accounts.create("Acme", uow.now)
         support = add_department(uow, account.id)
         agent = add_agent(uow, account.id, "Ana", [support.id])
@@ -41,7 +41,7 @@ def test_sessions_are_found_by_hash_until_they_expire_and_can_be_deleted(any_sto
 
 
 def _conversation(
-    uow: SqlUnitOfWork,
+    uow: UnitOfWork,
     account_id: int,
     department_id: int,
     name: str | None,
@@ -94,10 +94,10 @@ def _conversation(
     return conversation
 
 
-def test_search_matches_customer_or_words_within_what_the_agent_may_see(any_store: AnyStore) -> None:
+def test_search_matches_customer_or_words_within_what_the_agent_may_see(any_store: Store) -> None:
     finished = ConversationState.FINISHED
 
-    def seed(uow: SqlUnitOfWork) -> dict[str, Any]:
+    def seed(uow: UnitOfWork) -> dict[str, Any]:
         account = uow.accounts.create("Acme", uow.now)
         support = add_department(uow, account.id, "Support")
         sales = add_department(uow, account.id, "Sales")

@@ -105,7 +105,7 @@ def test_the_bot_acts_only_on_conversations_it_holds_and_says_why(world: World) 
     triage = bot_department(world)
     support = world.department("Support")
     other = world.other_account()
-    with pytest.raises(NotFound, match="interaction nope not found"):
+    with pytest.raises(NotFound, match="conversation nope not found"):
         world.store.read(lambda uow: bots.held_conversation(uow, world.account.id, "nope"))
 
     human = world.start(support)

@@ -197,7 +197,7 @@ def test_message_by_hash_is_announced_with_its_seq(talking: tuple[World, Agent, 
 def test_message_by_hash_to_an_unknown_hash_is_not_found(world: World) -> None:
     conversation = world.start(world.department())
     before = world.store.events[-1].seq
-    with pytest.raises(NotFound, match="interaction no-such-hash not found"):
+    with pytest.raises(NotFound, match="conversation no-such-hash not found"):
         world.store.write(
             lambda uow: conversations.contact_message_by_hash(uow, world.account.id, "no-such-hash", "hi")
         )
@@ -218,9 +218,9 @@ def test_message_by_hash_to_another_accounts_conversation_is_not_found(world: Wo
     mine = world.start(world.department())
     before = world.store.events[-1].seq
 
-    with pytest.raises(NotFound, match=f"interaction {theirs.hash} not found"):
+    with pytest.raises(NotFound, match=f"conversation {theirs.hash} not found"):
         _contact_says_by_hash(world, theirs, "hi", account_id=world.account.id)
-    with pytest.raises(NotFound, match=f"interaction {mine.hash} not found"):
+    with pytest.raises(NotFound, match=f"conversation {mine.hash} not found"):
         _contact_says_by_hash(world, mine, "hi", key="k", account_id=other.id)
 
     assert world.store.events_after(before) == []
@@ -236,7 +236,7 @@ def test_message_by_hash_to_a_finished_conversation_takes_no_seq(
     world.run(agents.finish, alice, conversation)
     before = world.store.events[-1].seq
 
-    with pytest.raises(Invalid, match=f"interaction {conversation.hash} is already finished"):
+    with pytest.raises(Invalid, match=f"conversation {conversation.hash} is already finished"):
         _contact_says_by_hash(world, conversation, "anyone?")
     with pytest.raises(Invalid, match="already finished"):
         _contact_says_by_hash(world, conversation, "anyone?", key="after-finish")
@@ -301,7 +301,7 @@ def test_finished_conversation_refuses_contact_messages(talking: tuple[World, Ag
     world.run(agents.finish, alice, conversation)
     before = world.store.events[-1].seq
 
-    with pytest.raises(Invalid, match=f"interaction {conversation.hash} is already finished"):
+    with pytest.raises(Invalid, match=f"conversation {conversation.hash} is already finished"):
         _contact_says(world, conversation, "anyone?")
     with pytest.raises(Invalid, match="already finished"):
         _contact_says(world, conversation, "anyone?", key="retry-after-finish")

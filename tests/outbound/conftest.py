@@ -30,9 +30,11 @@ from helpline.outbound.guard import OutboundGuard
 from helpline.outbound.http import OutboundHttp
 from helpline.outbound.model import Delivery, PlannedDelivery
 from helpline.outbound.planner import Planner
+from helpline.outbound.repository import Deliveries
 from helpline.outbound.worker import DeliveryWorker
-from helpline.store.open import AnyStore, open_store
-from helpline.store.sql import SqlUnitOfWork
+from helpline.store.base import Store
+from helpline.store.open import open_store
+from helpline.store.unit_of_work import UnitOfWork
 
 sys.modules.setdefault("outbound_kit", sys.modules[__name__])
 _store_support = str(Path(__file__).parents[1] / "store")
@@ -252,7 +254,7 @@ def static_resolver(table: dict[str, list[str]]) -> Callable[[str, int], Awaitab
 
 
 @pytest.fixture(params=BACKENDS)
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[AnyStore]:
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
     """A migrated store on a fresh database, once on SQLite and once on PostgreSQL (see store_backends)."""
     with database_url(request.param, tmp_path) as url:
         opened = open_store(url)
@@ -266,14 +268,14 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[AnyStore]:
 class World:
     """One account with a webhook endpoint, a department and conversations opened by the test dialect."""
 
-    store: AnyStore
+    store: Store
     account_id: int
     endpoint: Endpoint
     department_id: int
     token_id: int
 
     def conversation(self, dialect: str = DIALECT) -> int:
-        def work(uow: SqlUnitOfWork) -> int:
+        def work(uow: UnitOfWork) -> int:
             created = uow.conversations.create(
                 Conversation(
                     id=0,
@@ -294,18 +296,20 @@ class World:
         return self.store.write_sync(work)
 
     def emit(self, conversation_id: int | None, n: int, kind: str = "message.created") -> int:
-        def work(uow: SqlUnitOfWork) -> int:
+        def work(uow: UnitOfWork) -> int:
             event = NewEvent(self.account_id, kind, {"n": n}, SYSTEM, conversation_id=conversation_id)
             return uow.emit(event).seq
 
         return self.store.write_sync(work)
 
     def deliveries(self) -> list[Delivery]:
-        found: list[Delivery] = self.store.read_sync(lambda uow: uow.deliveries.list(None, None, 1000))
+        found: list[Delivery] = self.store.read_sync(
+            lambda uow: Deliveries.from_uow(uow).list(None, None, 1000)
+        )
         return sorted(found, key=lambda d: d.id)
 
     def delivery(self, delivery_id: int) -> Delivery:
-        found = self.store.read_sync(lambda uow: uow.deliveries.get(delivery_id))
+        found = self.store.read_sync(lambda uow: Deliveries.from_uow(uow).get(delivery_id))
         assert found is not None
         return found
 
@@ -315,8 +319,8 @@ class World:
         return found
 
 
-def make_world(store: AnyStore, webhook_url: str) -> World:
-    def work(uow: SqlUnitOfWork) -> World:
+def make_world(store: Store, webhook_url: str) -> World:
+    def work(uow: UnitOfWork) -> World:
         account = create_account(uow, "Acme")
         issued = create_token(uow, account.id, webhook_url)
         department = create_department(uow, Department(id=0, account_id=account.id, name="Support"))
@@ -326,7 +330,7 @@ def make_world(store: AnyStore, webhook_url: str) -> World:
     return store.write_sync(work)
 
 
-def render(uow: SqlUnitOfWork, event: Event, conversation: Conversation) -> list[PlannedDelivery]:
+def render(uow: UnitOfWork, event: Event, conversation: Conversation) -> list[PlannedDelivery]:
     """The test dialect: every event of its conversations goes to the token's endpoint as ``{seq, n}``."""
     assert conversation.origin_token_id is not None
     token = uow.tokens.get(conversation.origin_token_id)
@@ -344,7 +348,7 @@ def quick_settings(**overrides: Any) -> Settings:
 
 
 def make_worker(
-    store: AnyStore,
+    store: Store,
     settings: Settings | None = None,
     allow: bool = True,
     renderers: dict[str, Any] | None = None,

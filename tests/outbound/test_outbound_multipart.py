@@ -30,8 +30,8 @@ from helpline.outbound.model import FORM, JSON, MULTIPART, DeliveryFile, Deliver
 from helpline.outbound.planner import Planner
 from helpline.outbound.signing import stream_signature, webhook_headers
 from helpline.outbound.worker import DeliveryWorker
-from helpline.store.open import AnyStore
-from helpline.store.sql import SqlUnitOfWork
+from helpline.store.base import Store
+from helpline.store.unit_of_work import UnitOfWork
 
 DIALECT = "test"
 
@@ -39,7 +39,7 @@ DIALECT = "test"
 def renderer(file: DeliveryFile | None) -> Any:
     """Event ``n`` = 1: form fields to ``/form``; 2: the file as multipart to ``/upload``; 3: JSON."""
 
-    def render(uow: SqlUnitOfWork, event: Event, conversation: Conversation) -> list[PlannedDelivery]:
+    def render(uow: UnitOfWork, event: Event, conversation: Conversation) -> list[PlannedDelivery]:
         assert conversation.origin_token_id is not None
         token = uow.tokens.get(conversation.origin_token_id)
         assert token is not None
@@ -57,7 +57,7 @@ def renderer(file: DeliveryFile | None) -> Any:
     return render
 
 
-def worker_for(store: AnyStore, files: LocalFileStore | None, file: DeliveryFile | None) -> DeliveryWorker:
+def worker_for(store: Store, files: LocalFileStore | None, file: DeliveryFile | None) -> DeliveryWorker:
     settings = quick_settings()
     http = OutboundHttp(OutboundGuard(settings.outbound_allow), settings)
     planner = Planner({DIALECT: renderer(file)})
@@ -130,7 +130,7 @@ def test_a_multipart_body_has_the_length_it_announces(tmp_path: Path) -> None:
     assert MultipartBody.build({}, file, path).boundary != body.boundary  # random per attempt
 
 
-def test_form_and_multipart_deliveries_reach_their_paths_signed(store: AnyStore, tmp_path: Path) -> None:
+def test_form_and_multipart_deliveries_reach_their_paths_signed(store: Store, tmp_path: Path) -> None:
     data = os.urandom(3_000_000)  # larger than any one read or write
     files = LocalFileStore(tmp_path / "files")
 
@@ -188,7 +188,7 @@ def test_form_and_multipart_deliveries_reach_their_paths_signed(store: AnyStore,
     asyncio.run(go())
 
 
-def test_a_file_gone_from_the_store_fails_the_delivery_for_good(store: AnyStore, tmp_path: Path) -> None:
+def test_a_file_gone_from_the_store_fails_the_delivery_for_good(store: Store, tmp_path: Path) -> None:
     files = LocalFileStore(tmp_path / "files")
 
     async def go() -> None:

@@ -18,8 +18,8 @@ from helpline.outbound.model import Delivery, DeliveryState, PlannedDelivery
 from helpline.outbound.planner import Planner
 from helpline.outbound.render import Renderer
 from helpline.outbound.worker import DeliveryWorker, GiveUpHook
-from helpline.store.open import AnyStore
-from helpline.store.sql import SqlUnitOfWork
+from helpline.store.base import Store
+from helpline.store.unit_of_work import UnitOfWork
 
 
 def second_endpoint(world: World, url: str = "https://observer.example.org/in") -> int:
@@ -30,7 +30,7 @@ def second_endpoint(world: World, url: str = "https://observer.example.org/in") 
 
 
 def observer_to(endpoint_id: int) -> Renderer:
-    def observe(uow: SqlUnitOfWork, event: Event, conversation: Conversation) -> list[PlannedDelivery]:
+    def observe(uow: UnitOfWork, event: Event, conversation: Conversation) -> list[PlannedDelivery]:
         body = json.dumps({"seen": event.seq, "dialect": conversation.origin_dialect})
         return [PlannedDelivery(endpoint_id=endpoint_id, body=body)]
 
@@ -41,7 +41,7 @@ def plan(world: World, planner: Planner) -> int:
     return world.store.write_sync(lambda uow: planner.plan(uow))
 
 
-def test_observers_see_events_of_every_dialect_after_the_origin_renderer(store: AnyStore) -> None:
+def test_observers_see_events_of_every_dialect_after_the_origin_renderer(store: Store) -> None:
     world = make_world(store, "https://hooks.example.org/in")
     observed = second_endpoint(world)
     ours, foreign = world.conversation(), world.conversation("some_other_dialect")
@@ -63,11 +63,11 @@ def test_observers_see_events_of_every_dialect_after_the_origin_renderer(store: 
 
 
 def test_a_failing_observer_does_not_stop_the_origin_renderer(
-    store: AnyStore, caplog: pytest.LogCaptureFixture
+    store: Store, caplog: pytest.LogCaptureFixture
 ) -> None:
     world = make_world(store, "https://hooks.example.org/in")
 
-    def broken(uow: SqlUnitOfWork, event: Event, conversation: Conversation) -> list[PlannedDelivery]:
+    def broken(uow: UnitOfWork, event: Event, conversation: Conversation) -> list[PlannedDelivery]:
         raise KeyError("boom")
 
     planner = Planner({DIALECT: render})
@@ -79,7 +79,7 @@ def test_a_failing_observer_does_not_stop_the_origin_renderer(
     assert f"the broken renderer failed on event {seq}" in caplog.text
 
 
-def test_an_observer_cannot_plan_for_another_accounts_endpoint(store: AnyStore) -> None:
+def test_an_observer_cannot_plan_for_another_accounts_endpoint(store: Store) -> None:
     world = make_world(store, "https://hooks.example.org/in")
     other = store.write_sync(lambda uow: uow.accounts.create("Other", 1.0))
     theirs = store.write_sync(
@@ -97,13 +97,13 @@ class Recorder:
         self.world = world
         self.calls: list[tuple[int, bool, str]] = []
 
-    def __call__(self, uow: SqlUnitOfWork, delivery: Delivery, gone: bool, error: str) -> None:
+    def __call__(self, uow: UnitOfWork, delivery: Delivery, gone: bool, error: str) -> None:
         self.calls.append((delivery.id, gone, error))
         event = NewEvent(self.world.account_id, "test.gave_up", {"delivery": delivery.id}, SYSTEM)
         uow.emit(event)
 
 
-def worker_with(store: AnyStore, hooks: list[GiveUpHook]) -> DeliveryWorker:
+def worker_with(store: Store, hooks: list[GiveUpHook]) -> DeliveryWorker:
     settings = quick_settings()
     http = OutboundHttp(OutboundGuard(settings.outbound_allow), settings)
     return DeliveryWorker(
@@ -134,7 +134,7 @@ def traces(world: World) -> list[int]:
     ],
 )
 def test_give_up_hooks_hear_of_failures_for_good_only(
-    store: AnyStore, replies: list[Reply], gone: bool, error: str
+    store: Store, replies: list[Reply], gone: bool, error: str
 ) -> None:
     async def go() -> None:
         async with Receiver(replies) as receiver:
@@ -149,7 +149,7 @@ def test_give_up_hooks_hear_of_failures_for_good_only(
     asyncio.run(go())
 
 
-def test_give_up_hooks_are_not_called_on_success_or_while_retrying(store: AnyStore) -> None:
+def test_give_up_hooks_are_not_called_on_success_or_while_retrying(store: Store) -> None:
     async def go() -> None:
         async with Receiver([Reply(500), Reply(200)]) as receiver:
             world = make_world(store, receiver.url())

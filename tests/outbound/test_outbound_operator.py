@@ -11,7 +11,7 @@ from outbound_kit import Receiver, Reply, World, make_worker, make_world, run_wo
 from helpline.core.errors import Invalid, NotFound
 from helpline.outbound import operator
 from helpline.outbound.model import DeliveryState
-from helpline.store.open import AnyStore
+from helpline.store.base import Store
 
 
 def settled(world: World) -> bool:
@@ -19,7 +19,7 @@ def settled(world: World) -> bool:
     return bool(found) and all(d.state is not DeliveryState.PENDING for d in found)
 
 
-def test_list_shows_deliveries_with_their_attempts(store: AnyStore) -> None:
+def test_list_shows_deliveries_with_their_attempts(store: Store) -> None:
     async def go() -> World:
         async with Receiver([Reply(500, b"oops"), Reply(200, b"thanks")]) as receiver:
             world = make_world(store, receiver.url())
@@ -49,7 +49,7 @@ def test_list_shows_deliveries_with_their_attempts(store: AnyStore) -> None:
     ]
 
 
-def test_list_filters_by_account_and_state(store: AnyStore) -> None:
+def test_list_filters_by_account_and_state(store: Store) -> None:
     first = make_world(store, "https://one.example.org/h")
     second = make_world(store, "https://two.example.org/h")
     first.emit(first.conversation(), 1)
@@ -65,7 +65,7 @@ def test_list_filters_by_account_and_state(store: AnyStore) -> None:
     assert "pending, succeeded, failed" in invalid.value.message
 
 
-def test_replay_sends_again_with_the_same_webhook_id(store: AnyStore) -> None:
+def test_replay_sends_again_with_the_same_webhook_id(store: Store) -> None:
     async def go() -> None:
         async with Receiver() as receiver:
             world = make_world(store, receiver.url())
@@ -85,7 +85,7 @@ def test_replay_sends_again_with_the_same_webhook_id(store: AnyStore) -> None:
     asyncio.run(go())
 
 
-def test_replay_revives_a_failed_delivery(store: AnyStore) -> None:
+def test_replay_revives_a_failed_delivery(store: Store) -> None:
     async def go() -> None:
         async with Receiver([Reply(500), Reply(500), Reply(500), Reply(200)]) as receiver:
             world = make_world(store, receiver.url())
@@ -101,7 +101,7 @@ def test_replay_revives_a_failed_delivery(store: AnyStore) -> None:
     asyncio.run(go())
 
 
-def test_replay_of_an_unknown_or_foreign_delivery_is_not_found(store: AnyStore) -> None:
+def test_replay_of_an_unknown_or_foreign_delivery_is_not_found(store: Store) -> None:
     world = make_world(store, "https://one.example.org/h")
     world.emit(world.conversation(), 1)
     asyncio.run(make_worker(store).plan())

@@ -14,12 +14,13 @@ from helpline.core.admin import create_account, create_department, create_token
 from helpline.core.model import Conversation, Department, Event
 from helpline.outbound.model import DeliveryState, PlannedDelivery
 from helpline.outbound.planner import Planner
-from helpline.store.open import AnyStore
-from helpline.store.sql import SqlUnitOfWork
+from helpline.outbound.repository import Deliveries
+from helpline.store.base import Store
+from helpline.store.unit_of_work import UnitOfWork
 
 
 @pytest.fixture
-def world(store: AnyStore) -> World:
+def world(store: Store) -> World:
     return make_world(store, "https://hooks.example.org/in")
 
 
@@ -28,7 +29,7 @@ def plan(world: World, planner: Planner, batch: int = 500) -> int:
 
 
 def cursor(world: World) -> int:
-    return world.store.read_sync(lambda uow: uow.deliveries.planned_up_to())
+    return world.store.read_sync(lambda uow: Deliveries.from_uow(uow).planned_up_to())
 
 
 def test_each_event_becomes_one_delivery_per_endpoint(world: World) -> None:
@@ -86,7 +87,7 @@ def test_skips_disabled_endpoints(world: World) -> None:
 def test_a_failing_renderer_skips_its_event_but_not_the_rest(
     world: World, caplog: pytest.LogCaptureFixture
 ) -> None:
-    def fussy(uow: SqlUnitOfWork, event: Event, conversation: Conversation) -> list[PlannedDelivery]:
+    def fussy(uow: UnitOfWork, event: Event, conversation: Conversation) -> list[PlannedDelivery]:
         if event.data["n"] == 1:
             raise KeyError("position")
         return render(uow, event, conversation)
@@ -101,7 +102,7 @@ def test_a_failing_renderer_skips_its_event_but_not_the_rest(
 
 
 def test_two_bodies_for_one_endpoint_get_distinct_ids(world: World) -> None:
-    def twice(uow: SqlUnitOfWork, event: Event, conversation: Conversation) -> list[PlannedDelivery]:
+    def twice(uow: UnitOfWork, event: Event, conversation: Conversation) -> list[PlannedDelivery]:
         return render(uow, event, conversation) * 2
 
     seq = world.emit(world.conversation(), 1)
@@ -112,10 +113,10 @@ def test_two_bodies_for_one_endpoint_get_distinct_ids(world: World) -> None:
     ]
 
 
-def test_never_plans_for_another_accounts_endpoint(world: World, store: AnyStore) -> None:
+def test_never_plans_for_another_accounts_endpoint(world: World, store: Store) -> None:
     stranger = make_world(store, "https://stranger.example.org/in")
 
-    def misrouted(uow: SqlUnitOfWork, event: Event, conversation: Conversation) -> list[PlannedDelivery]:
+    def misrouted(uow: UnitOfWork, event: Event, conversation: Conversation) -> list[PlannedDelivery]:
         return [PlannedDelivery(endpoint_id=stranger.endpoint.id, body="{}")]
 
     world.emit(world.conversation(), 1)
@@ -195,7 +196,7 @@ def test_a_gap_before_the_cursor_gives_way_to_the_log(world: World) -> None:
 def endpointless(like: World) -> World:
     """A second account that never had an endpoint; ``World`` wants one, so ``like``'s stays, unused."""
 
-    def work(uow: SqlUnitOfWork) -> World:
+    def work(uow: UnitOfWork) -> World:
         account = create_account(uow, "Initech")
         issued = create_token(uow, account.id, None)
         department = create_department(uow, Department(id=0, account_id=account.id, name="Support"))
@@ -209,7 +210,7 @@ def endpointless(like: World) -> World:
 
 @pytest.mark.parametrize("endpoint", ["disabled", "absent"])
 def test_accounts_without_an_enabled_endpoint_plan_nothing_and_are_passed(
-    world: World, store: AnyStore, endpoint: str
+    world: World, store: Store, endpoint: str
 ) -> None:
     """Their events cannot yield a delivery, so the planner does not even render them."""
     if endpoint == "disabled":
@@ -222,12 +223,12 @@ def test_accounts_without_an_enabled_endpoint_plan_nothing_and_are_passed(
     rendered: list[int] = []
     observed: list[int] = []
 
-    def recording(uow: SqlUnitOfWork, event: Event, conversation: Conversation) -> list[PlannedDelivery]:
+    def recording(uow: UnitOfWork, event: Event, conversation: Conversation) -> list[PlannedDelivery]:
         rendered.append(event.seq)
         planned: list[PlannedDelivery] = render(uow, event, conversation)
         return planned
 
-    def watching(uow: SqlUnitOfWork, event: Event, conversation: Conversation) -> list[PlannedDelivery]:
+    def watching(uow: UnitOfWork, event: Event, conversation: Conversation) -> list[PlannedDelivery]:
         observed.append(event.seq)
         return []
 

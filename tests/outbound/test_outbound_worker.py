@@ -23,11 +23,12 @@ from standardwebhooks import Webhook
 from helpline.core.model import Event
 from helpline.outbound import worker as worker_module
 from helpline.outbound.model import Attempt, Delivery, DeliveryState
-from helpline.store.open import AnyStore
+from helpline.outbound.repository import Deliveries
+from helpline.store.base import Store
 
 
 def attempts(world: World, delivery_id: int) -> list[Attempt]:
-    found: list[Attempt] = world.store.read_sync(lambda uow: uow.deliveries.attempts(delivery_id))
+    found: list[Attempt] = world.store.read_sync(lambda uow: Deliveries.from_uow(uow).attempts(delivery_id))
     return found
 
 
@@ -42,7 +43,7 @@ def only(world: World) -> Delivery:
     return found[0]
 
 
-def test_delivers_signed_bodies(store: AnyStore) -> None:
+def test_delivers_signed_bodies(store: Store) -> None:
     async def go() -> None:
         async with Receiver() as receiver:
             world = make_world(store, receiver.url())
@@ -68,7 +69,7 @@ def test_delivers_signed_bodies(store: AnyStore) -> None:
     asyncio.run(go())
 
 
-def test_retries_on_500_with_the_same_webhook_id_then_succeeds(store: AnyStore) -> None:
+def test_retries_on_500_with_the_same_webhook_id_then_succeeds(store: Store) -> None:
     async def go() -> None:
         replies = [Reply(500, b"boom"), Reply(503, b"busy"), Reply(204, b"")]
         async with Receiver(replies) as receiver:
@@ -90,7 +91,7 @@ def test_retries_on_500_with_the_same_webhook_id_then_succeeds(store: AnyStore) 
     asyncio.run(go())
 
 
-def test_gives_up_when_the_schedule_is_used_up(store: AnyStore) -> None:
+def test_gives_up_when_the_schedule_is_used_up(store: Store) -> None:
     async def go() -> None:
         async with Receiver([Reply(500, b"still broken")]) as receiver:
             world = make_world(store, receiver.url())
@@ -107,7 +108,7 @@ def test_gives_up_when_the_schedule_is_used_up(store: AnyStore) -> None:
     asyncio.run(go())
 
 
-def test_a_redirect_is_a_failure_and_is_not_followed(store: AnyStore) -> None:
+def test_a_redirect_is_a_failure_and_is_not_followed(store: Store) -> None:
     async def go() -> None:
         async with Receiver() as elsewhere:
             moved = Reply(301, b"", {"location": elsewhere.url("/moved")})
@@ -127,7 +128,7 @@ def test_a_redirect_is_a_failure_and_is_not_followed(store: AnyStore) -> None:
     asyncio.run(go())
 
 
-def test_410_disables_the_endpoint_and_fails_what_was_pending(store: AnyStore) -> None:
+def test_410_disables_the_endpoint_and_fails_what_was_pending(store: Store) -> None:
     async def go() -> None:
         async with Receiver([Reply(410, b"gone")]) as receiver:
             world = make_world(store, receiver.url())
@@ -148,7 +149,7 @@ def test_410_disables_the_endpoint_and_fails_what_was_pending(store: AnyStore) -
     asyncio.run(go())
 
 
-def test_order_per_conversation_survives_a_retry(store: AnyStore) -> None:
+def test_order_per_conversation_survives_a_retry(store: Store) -> None:
     """The first delivery fails once; the second waits behind it, while another conversation goes on."""
     calls: dict[int, int] = {}
 
@@ -175,7 +176,7 @@ def test_order_per_conversation_survives_a_retry(store: AnyStore) -> None:
     asyncio.run(go())
 
 
-def test_different_conversations_are_sent_concurrently(store: AnyStore) -> None:
+def test_different_conversations_are_sent_concurrently(store: Store) -> None:
     async def go() -> None:
         async with Receiver([Reply(200, b"ok", delay=0.4)]) as receiver:
             world = make_world(store, receiver.url())
@@ -190,7 +191,7 @@ def test_different_conversations_are_sent_concurrently(store: AnyStore) -> None:
     asyncio.run(go())
 
 
-def test_a_refused_address_fails_at_once(store: AnyStore) -> None:
+def test_a_refused_address_fails_at_once(store: Store) -> None:
     async def go() -> None:
         async with Receiver() as receiver:
             world = make_world(store, receiver.url())
@@ -209,7 +210,7 @@ def test_a_refused_address_fails_at_once(store: AnyStore) -> None:
     asyncio.run(go())
 
 
-def test_a_timeout_is_retried(store: AnyStore) -> None:
+def test_a_timeout_is_retried(store: Store) -> None:
     async def go() -> None:
         async with Receiver([Reply(200, b"late", delay=1.0), Reply(200)]) as receiver:
             world = make_world(store, receiver.url())
@@ -227,7 +228,7 @@ def test_a_timeout_is_retried(store: AnyStore) -> None:
     asyncio.run(go())
 
 
-def test_an_endpoint_disabled_after_planning_fails_its_delivery(store: AnyStore) -> None:
+def test_an_endpoint_disabled_after_planning_fails_its_delivery(store: Store) -> None:
     async def go() -> None:
         async with Receiver() as receiver:
             world = make_world(store, receiver.url())
@@ -244,7 +245,7 @@ def test_an_endpoint_disabled_after_planning_fails_its_delivery(store: AnyStore)
     asyncio.run(go())
 
 
-def test_wake_makes_the_worker_look_at_once(store: AnyStore) -> None:
+def test_wake_makes_the_worker_look_at_once(store: Store) -> None:
     async def go() -> None:
         async with Receiver() as receiver:
             world = make_world(store, receiver.url())
@@ -264,7 +265,7 @@ def test_wake_makes_the_worker_look_at_once(store: AnyStore) -> None:
     asyncio.run(go())
 
 
-def test_run_once_plans_and_sends(store: AnyStore) -> None:
+def test_run_once_plans_and_sends(store: Store) -> None:
     async def go() -> None:
         async with Receiver() as receiver:
             world = make_world(store, receiver.url())
@@ -278,7 +279,7 @@ def test_run_once_plans_and_sends(store: AnyStore) -> None:
     asyncio.run(go())
 
 
-def test_a_delivery_held_by_a_crashed_worker_goes_once_its_lock_expires(store: AnyStore) -> None:
+def test_a_delivery_held_by_a_crashed_worker_goes_once_its_lock_expires(store: Store) -> None:
     async def go() -> None:
         async with Receiver() as receiver:
             world = make_world(store, receiver.url())
@@ -287,7 +288,7 @@ def test_a_delivery_held_by_a_crashed_worker_goes_once_its_lock_expires(store: A
             await worker.plan()
             delivery = only(world)
             now, held_at = time.time(), time.monotonic()
-            assert store.write_sync(lambda uow: uow.deliveries.lock(delivery.id, now, now + 0.3))
+            assert store.write_sync(lambda uow: Deliveries.from_uow(uow).lock(delivery.id, now, now + 0.3))
             assert await worker.run_once() == 0  # still held
             await run_worker_until(worker, lambda: settled(world, 1))
         assert len(receiver.seen) == 1
@@ -296,7 +297,7 @@ def test_a_delivery_held_by_a_crashed_worker_goes_once_its_lock_expires(store: A
     asyncio.run(go())
 
 
-def test_two_workers_on_one_store_send_each_delivery_once_and_in_order(store: AnyStore) -> None:
+def test_two_workers_on_one_store_send_each_delivery_once_and_in_order(store: Store) -> None:
     async def go() -> None:
         async with Receiver([Reply(200, b"ok", delay=0.01)]) as receiver:
             world = make_world(store, receiver.url())
@@ -339,7 +340,7 @@ def planned(world: World) -> list[tuple[int, int]]:
     return [(d.event_seq, json.loads(d.body)["n"]) for d in world.deliveries()]
 
 
-def test_the_events_the_hub_dispatched_are_planned_from_memory_then_let_go(store: AnyStore) -> None:
+def test_the_events_the_hub_dispatched_are_planned_from_memory_then_let_go(store: Store) -> None:
     """The buffer is what spares the planner a read of the log per commit; kept past planning it would
     only grow."""
 
@@ -362,7 +363,7 @@ def test_the_events_the_hub_dispatched_are_planned_from_memory_then_let_go(store
     asyncio.run(go())
 
 
-def test_a_batch_that_does_not_continue_the_buffer_replaces_it(store: AnyStore) -> None:
+def test_a_batch_that_does_not_continue_the_buffer_replaces_it(store: Store) -> None:
     """A batch after a gap would hand the planner a run with a hole: the log covers the hole instead."""
 
     async def go() -> None:
@@ -383,7 +384,7 @@ def test_a_batch_that_does_not_continue_the_buffer_replaces_it(store: AnyStore) 
     asyncio.run(go())
 
 
-def test_the_buffer_keeps_only_the_latest_events(store: AnyStore, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_buffer_keeps_only_the_latest_events(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
     """A worker that cannot keep up must not hold every event since it fell behind."""
     monkeypatch.setattr(worker_module, "RECENT_LIMIT", 3)
 

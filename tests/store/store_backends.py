@@ -42,10 +42,11 @@ from psycopg import sql
 
 from helpline.core.model import Agent, Department, Presence, Role
 from helpline.core.ports import Clock
+from helpline.store.base import Store
 from helpline.store.migrate import upgrade
-from helpline.store.open import AnyStore, open_store
-from helpline.store.sql import SqlUnitOfWork
+from helpline.store.open import open_store
 from helpline.store.sqlite import SqliteStore
+from helpline.store.unit_of_work import UnitOfWork
 
 POSTGRES_ENV = "HELPLINE_TEST_POSTGRES_URL"
 DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
@@ -229,7 +230,7 @@ def any_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 
 @contextmanager
-def opened_store(url: str, clock: Clock | None = None, migrate: bool = True) -> Iterator[AnyStore]:
+def opened_store(url: str, clock: Clock | None = None, migrate: bool = True) -> Iterator[Store]:
     """A store on ``url`` (migrated unless told otherwise), closed afterwards."""
     store = open_store(url, clock, migrate=migrate)
     try:
@@ -239,7 +240,7 @@ def opened_store(url: str, clock: Clock | None = None, migrate: bool = True) -> 
 
 
 @pytest.fixture
-def any_store(any_database_url: str) -> Iterator[AnyStore]:
+def any_store(any_database_url: str) -> Iterator[Store]:
     """A store on a just-migrated database private to this test, once per backend (``sqlite``, ``postgres``)."""
     with opened_store(any_database_url, migrate=False) as store:
         yield store
@@ -271,14 +272,14 @@ class ManualClock:
         return self.value
 
 
-def is_sqlite(store: AnyStore) -> bool:
+def is_sqlite(store: Store) -> bool:
     return store.url.startswith("sqlite:")
 
 
 # -- seeding through the repositories (no argon2: agents get a dummy password hash) --------------------
 
 
-def add_department(uow: SqlUnitOfWork, account_id: int, name: str = "Support", **fields: Any) -> Department:
+def add_department(uow: UnitOfWork, account_id: int, name: str = "Support", **fields: Any) -> Department:
     department = Department(id=0, account_id=account_id, name=name, created_at=uow.now, updated_at=uow.now)
     for key, value in fields.items():
         setattr(department, key, value)
@@ -286,7 +287,7 @@ def add_department(uow: SqlUnitOfWork, account_id: int, name: str = "Support", *
 
 
 def add_agent(
-    uow: SqlUnitOfWork,
+    uow: UnitOfWork,
     account_id: int,
     name: str,
     department_ids: list[int],

@@ -16,8 +16,8 @@ from helpline.core import events as ev
 from helpline.core.conversations import StartConversation, start_conversation
 from helpline.core.errors import Conflict
 from helpline.core.model import Agent, Conversation, ConversationState
-from helpline.store.open import AnyStore
-from helpline.store.sql import SqlUnitOfWork
+from helpline.store.base import Store
+from helpline.store.unit_of_work import UnitOfWork
 
 RACERS = 12
 
@@ -29,8 +29,8 @@ class Race:
 
 
 @pytest.fixture
-def race(any_store: AnyStore) -> Race:
-    def seed(uow: SqlUnitOfWork) -> Race:
+def race(any_store: Store) -> Race:
+    def seed(uow: UnitOfWork) -> Race:
         account = uow.accounts.create("Acme", uow.now)
         support = add_department(uow, account.id)
         racers = [add_agent(uow, account.id, f"Agent{n}", [support.id]) for n in range(RACERS)]
@@ -44,13 +44,13 @@ def race(any_store: AnyStore) -> Race:
     return any_store.write_sync(seed)
 
 
-def _fresh(uow: SqlUnitOfWork, conversation: Conversation) -> Conversation:
+def _fresh(uow: UnitOfWork, conversation: Conversation) -> Conversation:
     found = uow.conversations.get(conversation.account_id, conversation.id)
     assert found is not None
     return found
 
 
-def _check_one_winner(store: AnyStore, race: Race, outcomes: list[object]) -> None:
+def _check_one_winner(store: Store, race: Race, outcomes: list[object]) -> None:
     winners = [o for o in outcomes if isinstance(o, Conversation)]
     losers = [o for o in outcomes if isinstance(o, Conflict)]
     assert len(outcomes) == RACERS
@@ -92,7 +92,7 @@ def _in_threads(calls: list[Callable[[], Any]]) -> list[object]:
     return outcomes
 
 
-def test_threads_loading_inside_their_unit_of_work(any_store: AnyStore, race: Race) -> None:
+def test_threads_loading_inside_their_unit_of_work(any_store: Store, race: Race) -> None:
     calls = [
         lambda agent=agent: any_store.write_sync(
             lambda uow: agents.accept(uow, agent, _fresh(uow, race.conversation))
@@ -102,7 +102,7 @@ def test_threads_loading_inside_their_unit_of_work(any_store: AnyStore, race: Ra
     _check_one_winner(any_store, race, _in_threads(calls))
 
 
-def test_threads_holding_a_copy_loaded_before_anyone_accepted(any_store: AnyStore, race: Race) -> None:
+def test_threads_holding_a_copy_loaded_before_anyone_accepted(any_store: Store, race: Race) -> None:
     """Every request saw the conversation queued; only the atomic transition can tell them apart."""
     snapshots = [any_store.read_sync(lambda uow: _fresh(uow, race.conversation)) for _ in race.racers]
     assert {s.state for s in snapshots} == {ConversationState.QUEUED}
@@ -113,7 +113,7 @@ def test_threads_holding_a_copy_loaded_before_anyone_accepted(any_store: AnyStor
     _check_one_winner(any_store, race, _in_threads(calls))
 
 
-def test_asyncio_tasks(any_store: AnyStore, race: Race) -> None:
+def test_asyncio_tasks(any_store: Store, race: Race) -> None:
     async def main() -> list[object]:
         snapshot = await any_store.read(lambda uow: _fresh(uow, race.conversation))
         copies = [replace(snapshot) for _ in race.racers]  # one each: accept() updates the object it gets

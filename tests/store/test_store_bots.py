@@ -16,8 +16,9 @@ from helpline.core.errors import Invalid
 from helpline.core.events import NewEvent
 from helpline.core.model import SYSTEM, Conversation, ConversationState
 from helpline.outbound.model import DeliveryState
-from helpline.store.open import AnyStore
-from helpline.store.sql import SqlUnitOfWork
+from helpline.outbound.repository import Deliveries
+from helpline.store.base import Store
+from helpline.store.unit_of_work import UnitOfWork
 
 
 @dataclass
@@ -30,8 +31,8 @@ class Setup:
 
 
 @pytest.fixture
-def setup(any_store: AnyStore) -> Setup:
-    def seed(uow: SqlUnitOfWork) -> Setup:
+def setup(any_store: Store) -> Setup:
+    def seed(uow: UnitOfWork) -> Setup:
         account = uow.accounts.create("Acme", 1.0)
         triage = add_department(uow, account.id, "Triage", bot_accept_timeout=10)
         support = add_department(uow, account.id, "Support")
@@ -46,7 +47,7 @@ def setup(any_store: AnyStore) -> Setup:
     return any_store.write_sync(seed)
 
 
-def conversation(store: AnyStore, setup: Setup, **fields: Any) -> Conversation:
+def conversation(store: Store, setup: Setup, **fields: Any) -> Conversation:
     value = Conversation(
         id=0,
         hash=str(uuid.uuid4()),
@@ -69,7 +70,7 @@ def conversation(store: AnyStore, setup: Setup, **fields: Any) -> Conversation:
     return found
 
 
-def test_department_bot_columns_round_trip(any_store: AnyStore, setup: Setup) -> None:
+def test_department_bot_columns_round_trip(any_store: Store, setup: Setup) -> None:
     department = any_store.read_sync(lambda uow: uow.departments.get(setup.account_id, setup.triage))
     assert department is not None
     assert (department.bot_url, department.bot_endpoint_id, department.bot_accept_timeout) == (
@@ -82,7 +83,7 @@ def test_department_bot_columns_round_trip(any_store: AnyStore, setup: Setup) ->
     assert (plain.bot_url, plain.bot_endpoint_id, plain.bot_accept_timeout) == (None, None, 30)
 
 
-def test_conversation_bot_columns_round_trip(any_store: AnyStore, setup: Setup) -> None:
+def test_conversation_bot_columns_round_trip(any_store: Store, setup: Setup) -> None:
     held = conversation(
         any_store,
         setup,
@@ -101,9 +102,7 @@ def test_conversation_bot_columns_round_trip(any_store: AnyStore, setup: Setup) 
     assert (fresh.bot_endpoint_id, fresh.bot_started_at, fresh.bot_accepted_at) == (None, None, None)
 
 
-def test_unaccepted_bot_conversations_past_their_departments_timeout(
-    any_store: AnyStore, setup: Setup
-) -> None:
+def test_unaccepted_bot_conversations_past_their_departments_timeout(any_store: Store, setup: Setup) -> None:
     late = conversation(
         any_store, setup, state="bot", bot_endpoint_id=setup.endpoint_id, bot_started_at=100.0
     )
@@ -130,7 +129,7 @@ def test_unaccepted_bot_conversations_past_their_departments_timeout(
     assert due(200.0) == [late.id, later.id]
 
 
-def test_held_by_bot_lists_what_the_endpoint_holds_now(any_store: AnyStore, setup: Setup) -> None:
+def test_held_by_bot_lists_what_the_endpoint_holds_now(any_store: Store, setup: Setup) -> None:
     first = conversation(any_store, setup, state="bot", bot_endpoint_id=setup.endpoint_id, bot_started_at=1.0)
     conversation(any_store, setup, state="queued", bot_endpoint_id=setup.endpoint_id)
     conversation(any_store, setup, state="bot", bot_endpoint_id=setup.endpoint_id + 1000, bot_started_at=1.0)
@@ -141,7 +140,7 @@ def test_held_by_bot_lists_what_the_endpoint_holds_now(any_store: AnyStore, setu
     assert [c.id for c in found] == [first.id, second.id]
 
 
-def test_open_by_origin_key_finds_the_open_one_of_that_token(any_store: AnyStore, setup: Setup) -> None:
+def test_open_by_origin_key_finds_the_open_one_of_that_token(any_store: Store, setup: Setup) -> None:
     done = conversation(any_store, setup, origin_key="12", state="finished")
     open_one = conversation(any_store, setup, origin_key="12")
     conversation(any_store, setup, origin_key="13")
@@ -158,7 +157,7 @@ def test_open_by_origin_key_finds_the_open_one_of_that_token(any_store: AnyStore
     assert done.id != open_one.id
 
 
-def test_endpoint_update_url_repoints_and_enables(any_store: AnyStore, setup: Setup) -> None:
+def test_endpoint_update_url_repoints_and_enables(any_store: Store, setup: Setup) -> None:
     any_store.write_sync(lambda uow: uow.endpoints.disable(setup.endpoint_id, "410"))
     any_store.write_sync(
         lambda uow: uow.endpoints.update_url(setup.endpoint_id, "https://bot2.example.org/in")
@@ -173,7 +172,7 @@ def test_endpoint_update_url_repoints_and_enables(any_store: AnyStore, setup: Se
     )
 
 
-def test_last_of_types_reads_who_held_a_conversation_at_an_event(any_store: AnyStore, setup: Setup) -> None:
+def test_last_of_types_reads_who_held_a_conversation_at_an_event(any_store: Store, setup: Setup) -> None:
     held = conversation(any_store, setup)
 
     def emit(kind: str, conversation_id: int | None = held.id) -> int:
@@ -197,13 +196,13 @@ def test_last_of_types_reads_who_held_a_conversation_at_an_event(any_store: AnyS
     assert last(queued) == (started, "conversation.bot_started")
 
 
-def test_fail_pending_for_line_drops_only_that_line(any_store: AnyStore, setup: Setup) -> None:
+def test_fail_pending_for_line_drops_only_that_line(any_store: Store, setup: Setup) -> None:
     first = conversation(any_store, setup)
     second = conversation(any_store, setup)
 
     def add(conversation_id: int, n: int) -> int:
         return any_store.write_sync(
-            lambda uow: uow.deliveries.add(
+            lambda uow: Deliveries.from_uow(uow).add(
                 setup.account_id,
                 n,
                 setup.endpoint_id,
@@ -216,14 +215,18 @@ def test_fail_pending_for_line_drops_only_that_line(any_store: AnyStore, setup: 
         )
 
     done, dropped, other = add(first.id, 1), add(first.id, 2), add(second.id, 3)
-    any_store.write_sync(lambda uow: uow.deliveries.finish(done, DeliveryState.SUCCEEDED, 200, None, 2.0))
+    any_store.write_sync(
+        lambda uow: Deliveries.from_uow(uow).finish(done, DeliveryState.SUCCEEDED, 200, None, 2.0)
+    )
     ids = any_store.write_sync(
-        lambda uow: uow.deliveries.fail_pending_for_line(setup.endpoint_id, first.id, "fell through", 3.0)
+        lambda uow: Deliveries.from_uow(uow).fail_pending_for_line(
+            setup.endpoint_id, first.id, "fell through", 3.0
+        )
     )
     assert ids == [dropped]
 
     def state(delivery_id: int) -> tuple[str, str | None]:
-        found = any_store.read_sync(lambda uow: uow.deliveries.get(delivery_id))
+        found = any_store.read_sync(lambda uow: Deliveries.from_uow(uow).get(delivery_id))
         assert found is not None
         return found.state.value, found.last_error
 
@@ -232,7 +235,7 @@ def test_fail_pending_for_line_drops_only_that_line(any_store: AnyStore, setup: 
     assert state(other) == ("pending", None)
 
 
-def test_racing_inits_for_one_client_give_one_conversation(any_store: AnyStore, setup: Setup) -> None:
+def test_racing_inits_for_one_client_give_one_conversation(any_store: Store, setup: Setup) -> None:
     """The token's row lock serialises starts keyed by (token, clientId) across connections."""
     command = StartConversation(
         account_id=setup.account_id,
@@ -265,7 +268,7 @@ def test_racing_inits_for_one_client_give_one_conversation(any_store: AnyStore, 
 
 
 def test_a_fall_through_and_a_bot_transfer_racing_move_the_conversation_once(
-    any_store: AnyStore, setup: Setup
+    any_store: Store, setup: Setup
 ) -> None:
     """Two units of work that both loaded the conversation while the bot held it: one wins."""
     held = conversation(any_store, setup, state="bot", bot_endpoint_id=setup.endpoint_id, bot_started_at=1.0)
@@ -274,12 +277,12 @@ def test_a_fall_through_and_a_bot_transfer_racing_move_the_conversation_once(
     # them one after the other, so there the second simply finds the first's result.
     gate = threading.Barrier(1 if is_sqlite(any_store) else 2)
 
-    def fall(uow: SqlUnitOfWork) -> None:
+    def fall(uow: UnitOfWork) -> None:
         gate.wait()
         moved = routing.bot_fall_through(uow, replace(held), "accept_timeout", "test")
         outcomes.append("fell" if moved else "no-op")
 
-    def transfer(uow: SqlUnitOfWork) -> None:
+    def transfer(uow: UnitOfWork) -> None:
         gate.wait()
         try:
             bots.transfer(uow, replace(held), None)

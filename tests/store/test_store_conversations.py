@@ -25,8 +25,8 @@ from helpline.core.model import (
     MessageKind,
     MessageSeq,
 )
-from helpline.store.open import AnyStore
-from helpline.store.sql import SqlUnitOfWork
+from helpline.store.base import Store
+from helpline.store.unit_of_work import UnitOfWork
 
 INTEGRITY_ERRORS = (sqlite3.IntegrityError, psycopg.IntegrityError)
 
@@ -42,8 +42,8 @@ class Setup:
 
 
 @pytest.fixture
-def setup(any_store: AnyStore) -> Setup:
-    def seed(uow: SqlUnitOfWork) -> Setup:
+def setup(any_store: Store) -> Setup:
+    def seed(uow: UnitOfWork) -> Setup:
         acme, other = uow.accounts.create("Acme", 1.0), uow.accounts.create("Other", 1.0)
         support = add_department(uow, acme.id, "Support", queued_max_time=100, ringing_max_time=10)
         sales = add_department(uow, acme.id, "Sales", queued_max_time=50, ringing_max_time=20)
@@ -55,7 +55,7 @@ def setup(any_store: AnyStore) -> Setup:
 
 
 def new_conversation(
-    store: AnyStore,
+    store: Store,
     account_id: int,
     department_id: int,
     state: ConversationState = ConversationState.QUEUED,
@@ -77,7 +77,7 @@ def new_conversation(
     return store.write_sync(lambda uow: uow.conversations.create(value))
 
 
-def queue(store: AnyStore, conversation: Conversation, at: float, **fields: Any) -> None:
+def queue(store: Store, conversation: Conversation, at: float, **fields: Any) -> None:
     store.write_sync(
         lambda uow: uow.conversations.update(conversation.id, {"state": "queued", "queued_at": at, **fields})
     )
@@ -87,7 +87,7 @@ def ids(found: list[Conversation]) -> list[int]:
     return [c.id for c in found]
 
 
-def test_create_get_and_by_hash_are_scoped_by_account(any_store: AnyStore, setup: Setup) -> None:
+def test_create_get_and_by_hash_are_scoped_by_account(any_store: Store, setup: Setup) -> None:
     contact = any_store.write_sync(lambda uow: uow.contacts.create(Contact(0, setup.account_id)))
     conversation = new_conversation(
         any_store,
@@ -145,7 +145,7 @@ def test_create_get_and_by_hash_are_scoped_by_account(any_store: AnyStore, setup
     assert any_store.read_sync(lambda uow: uow.conversations.by_ids([])) == {}
 
 
-def test_update_round_trips_every_column(any_store: AnyStore, setup: Setup) -> None:
+def test_update_round_trips_every_column(any_store: Store, setup: Setup) -> None:
     conversation = new_conversation(any_store, setup.account_id, setup.support)
     fields = {
         "state": ConversationState.FINISHED.value,
@@ -201,7 +201,7 @@ def test_update_round_trips_every_column(any_store: AnyStore, setup: Setup) -> N
     )
 
 
-def test_transition_applies_only_from_the_given_states(any_store: AnyStore, setup: Setup) -> None:
+def test_transition_applies_only_from_the_given_states(any_store: Store, setup: Setup) -> None:
     conversation = new_conversation(any_store, setup.account_id, setup.support)
     take = {"state": "assigned", "assignee_id": setup.alice}
 
@@ -245,7 +245,7 @@ def test_transition_applies_only_from_the_given_states(any_store: AnyStore, setu
 
 
 def test_next_message_seq_is_gap_free_per_conversation_even_concurrently(
-    any_store: AnyStore, setup: Setup
+    any_store: Store, setup: Setup
 ) -> None:
     first = new_conversation(any_store, setup.account_id, setup.support)
     second = new_conversation(any_store, setup.account_id, setup.support)
@@ -271,11 +271,11 @@ def test_next_message_seq_is_gap_free_per_conversation_even_concurrently(
     assert stored.last_message_seq == 20
 
 
-def test_a_rolled_back_seq_is_given_again(any_store: AnyStore, setup: Setup) -> None:
+def test_a_rolled_back_seq_is_given_again(any_store: Store, setup: Setup) -> None:
     conversation = new_conversation(any_store, setup.account_id, setup.support)
     assert any_store.write_sync(lambda uow: uow.conversations.next_message_seq(conversation.id)) == 1
 
-    def take_and_fail(uow: SqlUnitOfWork) -> None:
+    def take_and_fail(uow: UnitOfWork) -> None:
         assert uow.conversations.next_message_seq(conversation.id) == 2
         raise RuntimeError("boom")
 
@@ -284,13 +284,13 @@ def test_a_rolled_back_seq_is_given_again(any_store: AnyStore, setup: Setup) -> 
     assert any_store.write_sync(lambda uow: uow.conversations.next_message_seq(conversation.id)) == 2
 
 
-def claim(store: AnyStore, account_id: int, conversation_hash: str) -> MessageSeq | None:
+def claim(store: Store, account_id: int, conversation_hash: str) -> MessageSeq | None:
     return store.write_sync(
         lambda uow: uow.conversations.claim_message_seq_by_hash(account_id, conversation_hash)
     )
 
 
-def stored_seq(store: AnyStore, conversation: Conversation) -> int:
+def stored_seq(store: Store, conversation: Conversation) -> int:
     stored = store.read_sync(lambda uow: uow.conversations.by_id_any_account(conversation.id))
     assert stored is not None
     return stored.last_message_seq
@@ -300,7 +300,7 @@ def stored_seq(store: AnyStore, conversation: Conversation) -> int:
     "state", [ConversationState.BOT, ConversationState.QUEUED, ConversationState.ASSIGNED]
 )
 def test_claim_by_hash_returns_what_a_message_needs_with_its_seq_taken(
-    any_store: AnyStore, setup: Setup, state: ConversationState
+    any_store: Store, setup: Setup, state: ConversationState
 ) -> None:
     """The caller adds its message and its event from the returned values alone, without reading the
     conversation again: each must be the stored one, as ``get`` would give it after the claim."""
@@ -345,7 +345,7 @@ def test_claim_by_hash_returns_what_a_message_needs_with_its_seq_taken(
     assert stored_seq(any_store, conversation) == 2
 
 
-def test_claim_by_hash_takes_no_seq_it_may_not(any_store: AnyStore, setup: Setup) -> None:
+def test_claim_by_hash_takes_no_seq_it_may_not(any_store: Store, setup: Setup) -> None:
     """An unknown hash, another tenant's conversation and a finished one give None, and none of them
     may have its counter moved: a seq taken without a message is a gap the clients would wait on."""
     foreign = new_conversation(any_store, setup.other_account_id, setup.support)
@@ -364,7 +364,7 @@ def test_claim_by_hash_takes_no_seq_it_may_not(any_store: AnyStore, setup: Setup
 
 
 def test_claim_by_hash_and_next_message_seq_share_one_gap_free_counter(
-    any_store: AnyStore, setup: Setup
+    any_store: Store, setup: Setup
 ) -> None:
     """Agents' messages take their seq by id, contacts' by hash: the two must count on the same column."""
     conversation = new_conversation(any_store, setup.account_id, setup.support)
@@ -381,7 +381,7 @@ def test_claim_by_hash_and_next_message_seq_share_one_gap_free_counter(
     assert stored_seq(any_store, other) == 0
 
 
-def test_claim_by_hash_is_gap_free_even_concurrently(any_store: AnyStore, setup: Setup) -> None:
+def test_claim_by_hash_is_gap_free_even_concurrently(any_store: Store, setup: Setup) -> None:
     conversation = new_conversation(any_store, setup.account_id, setup.support)
     seen: list[int] = []
     lock = threading.Lock()
@@ -403,12 +403,12 @@ def test_claim_by_hash_is_gap_free_even_concurrently(any_store: AnyStore, setup:
     assert stored_seq(any_store, conversation) == 40
 
 
-def test_a_claim_in_a_failed_unit_of_work_is_rolled_back(any_store: AnyStore, setup: Setup) -> None:
+def test_a_claim_in_a_failed_unit_of_work_is_rolled_back(any_store: Store, setup: Setup) -> None:
     """A message refused after its seq was claimed (say, invalid content) must give that seq back."""
     conversation = new_conversation(any_store, setup.account_id, setup.support)
     assert claim(any_store, setup.account_id, conversation.hash) is not None
 
-    def claim_and_fail(uow: SqlUnitOfWork) -> None:
+    def claim_and_fail(uow: UnitOfWork) -> None:
         claimed = uow.conversations.claim_message_seq_by_hash(setup.account_id, conversation.hash)
         assert claimed is not None
         assert claimed.seq == 2
@@ -422,7 +422,7 @@ def test_a_claim_in_a_failed_unit_of_work_is_rolled_back(any_store: AnyStore, se
     assert again.seq == 2
 
 
-def test_queued_in_department_orders_by_queued_at_then_id(any_store: AnyStore, setup: Setup) -> None:
+def test_queued_in_department_orders_by_queued_at_then_id(any_store: Store, setup: Setup) -> None:
     a, b, c, d = (new_conversation(any_store, setup.account_id, setup.support) for _ in range(4))
     other_department = new_conversation(any_store, setup.account_id, setup.sales)
     assigned = new_conversation(any_store, setup.account_id, setup.support)
@@ -440,7 +440,7 @@ def test_queued_in_department_orders_by_queued_at_then_id(any_store: AnyStore, s
     assert any_store.read_sync(lambda uow: uow.conversations.queued_in_department(999_999)) == []
 
 
-def test_list_for_agent_scoping_state_order_and_limit(any_store: AnyStore, setup: Setup) -> None:
+def test_list_for_agent_scoping_state_order_and_limit(any_store: Store, setup: Setup) -> None:
     in_support = new_conversation(any_store, setup.account_id, setup.support)
     in_sales = new_conversation(any_store, setup.account_id, setup.sales)
     mine_in_sales = new_conversation(any_store, setup.account_id, setup.sales)
@@ -476,7 +476,7 @@ def test_list_for_agent_scoping_state_order_and_limit(any_store: AnyStore, setup
     assert foreign.id not in listing([setup.support], None, True)
 
 
-def test_queued_older_than_uses_each_departments_queued_max_time(any_store: AnyStore, setup: Setup) -> None:
+def test_queued_older_than_uses_each_departments_queued_max_time(any_store: Store, setup: Setup) -> None:
     support_a = new_conversation(any_store, setup.account_id, setup.support)  # queued_max_time 100
     support_b = new_conversation(any_store, setup.account_id, setup.support)
     sales_a = new_conversation(any_store, setup.account_id, setup.sales)  # queued_max_time 50
@@ -495,7 +495,7 @@ def test_queued_older_than_uses_each_departments_queued_max_time(any_store: AnyS
     assert older(1101.0) == [support_a.id, support_b.id, sales_a.id]
 
 
-def test_offers_older_than_uses_each_departments_ringing_max_time(any_store: AnyStore, setup: Setup) -> None:
+def test_offers_older_than_uses_each_departments_ringing_max_time(any_store: Store, setup: Setup) -> None:
     support_offer = new_conversation(any_store, setup.account_id, setup.support)  # ringing_max_time 10
     sales_offer = new_conversation(any_store, setup.account_id, setup.sales)  # ringing_max_time 20
     not_offered = new_conversation(any_store, setup.account_id, setup.support)
@@ -513,7 +513,7 @@ def test_offers_older_than_uses_each_departments_ringing_max_time(any_store: Any
     assert older(115.0) == [sales_offer.id, support_offer.id]
 
 
-def test_pending_history_in_id_order_with_limit(any_store: AnyStore, setup: Setup) -> None:
+def test_pending_history_in_id_order_with_limit(any_store: Store, setup: Setup) -> None:
     pending = [
         new_conversation(any_store, setup.account_id, setup.support, history_status=HistoryStatus.PENDING)
         for _ in range(3)
@@ -547,7 +547,7 @@ def _message(conversation_id: int, seq: int, key: str | None = None, **more: Any
     return Message(**values)
 
 
-def test_messages_add_list_and_idempotency_key(any_store: AnyStore, setup: Setup) -> None:
+def test_messages_add_list_and_idempotency_key(any_store: Store, setup: Setup) -> None:
     conversation = new_conversation(any_store, setup.account_id, setup.support)
     other = new_conversation(any_store, setup.account_id, setup.support)
     second = any_store.write_sync(
@@ -581,7 +581,7 @@ def test_messages_add_list_and_idempotency_key(any_store: AnyStore, setup: Setup
 
 @pytest.mark.parametrize("clash", ["seq", "idempotency_key"])
 def test_messages_refuse_a_second_seq_or_key_in_a_conversation(
-    any_store: AnyStore, setup: Setup, clash: str
+    any_store: Store, setup: Setup, clash: str
 ) -> None:
     conversation = new_conversation(any_store, setup.account_id, setup.support)
     any_store.write_sync(lambda uow: uow.messages.add(_message(conversation.id, 1, "k")))
@@ -591,7 +591,7 @@ def test_messages_refuse_a_second_seq_or_key_in_a_conversation(
     assert len(any_store.read_sync(lambda uow: uow.messages.list(conversation.id))) == 1
 
 
-def test_history_entries_add_many_and_list_in_position_order(any_store: AnyStore, setup: Setup) -> None:
+def test_history_entries_add_many_and_list_in_position_order(any_store: Store, setup: Setup) -> None:
     conversation = new_conversation(any_store, setup.account_id, setup.support)
     other = new_conversation(any_store, setup.account_id, setup.support)
     entries = [
@@ -609,7 +609,7 @@ def test_history_entries_add_many_and_list_in_position_order(any_store: AnyStore
         )
 
 
-def test_average_answer_seconds_over_the_last_answered(any_store: AnyStore, setup: Setup) -> None:
+def test_average_answer_seconds_over_the_last_answered(any_store: Store, setup: Setup) -> None:
     def answered(
         department_id: int, queued_at: float, assigned_at: float | None, account_id: int = 0
     ) -> None:

@@ -30,7 +30,7 @@ from helpline.core.model import (
     MessageKind,
     Presence,
 )
-from helpline.store.open import AnyStore
+from helpline.store.base import Store
 
 T = TypeVar("T")
 START = 1_000_000.0
@@ -54,7 +54,7 @@ def clock() -> ManualClock:
 
 
 @pytest.fixture
-def clocked_store(any_database_url: str, clock: ManualClock) -> Iterator[AnyStore]:
+def clocked_store(any_database_url: str, clock: ManualClock) -> Iterator[Store]:
     with opened_store(any_database_url, clock) as store:
         yield store
 
@@ -169,7 +169,7 @@ def _comparable(event: Event) -> tuple[Any, ...]:
     )
 
 
-def test_the_fake_behaves_like_the_real_store(clocked_store: AnyStore, clock: ManualClock) -> None:
+def test_the_fake_behaves_like_the_real_store(clocked_store: Store, clock: ManualClock) -> None:
     real = a_day_at_the_helpdesk(clocked_store.write_sync, clock.advance)
     fake_store = _core_fakes().FakeStore(now=START)
     fake = a_day_at_the_helpdesk(fake_store.write, fake_store.advance)
@@ -178,7 +178,7 @@ def test_the_fake_behaves_like_the_real_store(clocked_store: AnyStore, clock: Ma
     assert real == fake
 
 
-def test_the_day_itself(clocked_store: AnyStore, clock: ManualClock) -> None:
+def test_the_day_itself(clocked_store: Store, clock: ManualClock) -> None:
     """What the scripted day must produce, so that the parity check compares a meaningful run."""
     day = a_day_at_the_helpdesk(clocked_store.write_sync, clock.advance)
     assert [s[0] for s in day["states"]] == [ConversationState.FINISHED] * 3
@@ -277,7 +277,7 @@ def messages_by_hash(write: Write) -> dict[str, Any]:
     return result
 
 
-def test_messages_by_hash_on_the_fake_match_the_real_store(clocked_store: AnyStore) -> None:
+def test_messages_by_hash_on_the_fake_match_the_real_store(clocked_store: Store) -> None:
     real = messages_by_hash(clocked_store.write_sync)
     fake = messages_by_hash(_core_fakes().FakeStore(now=START).write)
 
@@ -285,7 +285,7 @@ def test_messages_by_hash_on_the_fake_match_the_real_store(clocked_store: AnySto
     assert real == fake
 
 
-def test_messages_by_hash_are_gap_free_and_refused_without_a_seq(clocked_store: AnyStore) -> None:
+def test_messages_by_hash_are_gap_free_and_refused_without_a_seq(clocked_store: Store) -> None:
     """The one-statement claim runs in SQL here: its seqs, its refusals and the keyed path that must
     not claim, on each backend."""
     run = messages_by_hash(clocked_store.write_sync)
@@ -299,18 +299,18 @@ def test_messages_by_hash_are_gap_free_and_refused_without_a_seq(clocked_store: 
     assert run["retried_is_keyed"] is True
     assert run["last_message_seq"] == [4, 0]
     assert run["refusals"] == [
-        ("NotFound", "interaction <hash> not found", 0),
-        ("NotFound", "interaction <hash> not found", 4),
-        ("Invalid", "interaction <hash> is already finished", 4),
-        ("Invalid", "interaction <hash> is already finished", 4),
-        ("NotFound", "interaction no-such-hash not found", 0),
+        ("NotFound", "conversation <hash> not found", 0),
+        ("NotFound", "conversation <hash> not found", 4),
+        ("Invalid", "conversation <hash> is already finished", 4),
+        ("Invalid", "conversation <hash> is already finished", 4),
+        ("NotFound", "conversation no-such-hash not found", 0),
     ]
     created = [e[9]["message"]["seq"] for e in run["events"] if e[1] == ev.MESSAGE_CREATED]
     assert created == [1, 2, 3, 4]
 
 
 def test_unavailable_start_announces_nothing_to_those_waiting(
-    clocked_store: AnyStore, clock: ManualClock
+    clocked_store: Store, clock: ManualClock
 ) -> None:
     store = clocked_store
     account = store.write_sync(lambda uow: uow.accounts.create("Acme", uow.now))
@@ -335,7 +335,7 @@ def test_unavailable_start_announces_nothing_to_those_waiting(
 
 
 def test_average_answer_time_is_never_negative_after_a_transfer(
-    clocked_store: AnyStore, clock: ManualClock
+    clocked_store: Store, clock: ManualClock
 ) -> None:
     store = clocked_store
     account = store.write_sync(lambda uow: uow.accounts.create("Acme", uow.now))

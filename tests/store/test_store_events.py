@@ -8,15 +8,15 @@ import pytest
 
 from helpline.core.events import NewEvent
 from helpline.core.model import SYSTEM, Actor, ActorType, Event
-from helpline.store.open import AnyStore
-from helpline.store.sql import SqlUnitOfWork
+from helpline.store.base import Store
+from helpline.store.unit_of_work import UnitOfWork
 
 
 def _event(account_id: int, kind: str = "test.event") -> NewEvent:
     return NewEvent(account_id=account_id, type=kind, data={"n": kind}, actor=SYSTEM)
 
 
-def test_append_returns_stored_event_and_after_reads_it_back(any_store: AnyStore) -> None:
+def test_append_returns_stored_event_and_after_reads_it_back(any_store: Store) -> None:
     new = NewEvent(
         account_id=7,
         type="conversation.transferred",
@@ -48,8 +48,8 @@ def test_append_returns_stored_event_and_after_reads_it_back(any_store: AnyStore
     assert any_store.read_sync(lambda uow: uow.events.first_seq()) == 1
 
 
-def test_emit_records_the_event_on_the_unit_of_work(any_store: AnyStore) -> None:
-    def work(uow: SqlUnitOfWork) -> tuple[list[Event], Event, Event]:
+def test_emit_records_the_event_on_the_unit_of_work(any_store: Store) -> None:
+    def work(uow: UnitOfWork) -> tuple[list[Event], Event, Event]:
         first = uow.emit(_event(1, "a"))
         second = uow.emit(_event(1, "b"))
         return uow.recorded, first, second
@@ -59,8 +59,8 @@ def test_emit_records_the_event_on_the_unit_of_work(any_store: AnyStore) -> None
     assert [(e.seq, e.type) for e in recorded] == [(1, "a"), (2, "b")]
 
 
-def test_after_pages_and_filters_by_account(any_store: AnyStore) -> None:
-    def work(uow: SqlUnitOfWork) -> None:
+def test_after_pages_and_filters_by_account(any_store: Store) -> None:
+    def work(uow: UnitOfWork) -> None:
         for index in range(10):
             uow.emit(_event(1 if index % 3 else 2, f"e{index}"))
 
@@ -79,7 +79,7 @@ def test_after_pages_and_filters_by_account(any_store: AnyStore) -> None:
     assert any_store.read_sync(lambda uow: uow.events.last_seq()) == 10
 
 
-def test_empty_log(any_store: AnyStore) -> None:
+def test_empty_log(any_store: Store) -> None:
     assert any_store.read_sync(
         lambda uow: (uow.events.last_seq(), uow.events.first_seq(), uow.events.after(0, 5))
     ) == (
@@ -89,7 +89,7 @@ def test_empty_log(any_store: AnyStore) -> None:
     )
 
 
-def test_sequence_stays_gap_free_under_concurrent_writers(any_store: AnyStore) -> None:
+def test_sequence_stays_gap_free_under_concurrent_writers(any_store: Store) -> None:
     threads_count, writes_each = 8, 25
     returned: list[int] = []
     errors: list[BaseException] = []
@@ -125,10 +125,10 @@ def test_sequence_stays_gap_free_under_concurrent_writers(any_store: AnyStore) -
     assert any_store.read_sync(lambda uow: uow.events.last_seq()) == total
 
 
-def test_failed_units_of_work_leave_no_gap(any_store: AnyStore) -> None:
+def test_failed_units_of_work_leave_no_gap(any_store: Store) -> None:
     any_store.write_sync(lambda uow: uow.emit(_event(1, "kept-1")))
 
-    def emit_then_fail(uow: SqlUnitOfWork) -> None:
+    def emit_then_fail(uow: UnitOfWork) -> None:
         uow.emit(_event(1, "lost"))
         raise ValueError("refused")
 

@@ -9,9 +9,10 @@ from store_backends import BACKENDS, add_agent, add_department, database_url, op
 
 from helpline.core.events import NewEvent
 from helpline.core.model import SYSTEM
+from helpline.outbound.repository import Deliveries
+from helpline.store.base import Store
 from helpline.store.migrate import head_revision, upgrade
-from helpline.store.open import AnyStore
-from helpline.store.sql import SqlUnitOfWork
+from helpline.store.unit_of_work import UnitOfWork
 
 TABLES = {
     "accounts",
@@ -34,8 +35,8 @@ TABLES = {
 HEAD = head_revision()
 
 
-def _version_and_counters(store: AnyStore) -> tuple[list[str], dict[str, int]]:
-    def work(uow: SqlUnitOfWork) -> tuple[list[str], dict[str, int]]:
+def _version_and_counters(store: Store) -> tuple[list[str], dict[str, int]]:
+    def work(uow: UnitOfWork) -> tuple[list[str], dict[str, int]]:
         db = uow.db
         versions = [
             r["version_num"] for r in db.execute("SELECT version_num FROM alembic_version").fetchall()
@@ -48,8 +49,8 @@ def _version_and_counters(store: AnyStore) -> tuple[list[str], dict[str, int]]:
     return store.read_sync(work)
 
 
-def test_a_fresh_database_gets_every_table(any_store: AnyStore) -> None:
-    def tables(uow: SqlUnitOfWork) -> set[str]:
+def test_a_fresh_database_gets_every_table(any_store: Store) -> None:
+    def tables(uow: UnitOfWork) -> set[str]:
         db = uow.db
         if any_store.url.startswith("sqlite:"):
             found = db.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()
@@ -81,10 +82,10 @@ def test_migrations_run_twice_are_idempotent_and_keep_data(backend: str, tmp_pat
 
 
 @pytest.mark.parametrize("round_", [1, 2, 3])
-def test_every_test_starts_from_a_fresh_migration(any_store: AnyStore, round_: int) -> None:
+def test_every_test_starts_from_a_fresh_migration(any_store: Store, round_: int) -> None:
     """The fixtures reuse one database per module or a copied template: nothing may leak between tests."""
 
-    def leftovers(uow: SqlUnitOfWork) -> tuple[int, ...]:
+    def leftovers(uow: UnitOfWork) -> tuple[int, ...]:
         return tuple(
             int(uow.db.execute(f"SELECT COUNT(*) AS n FROM {table}").fetchone()["n"])  # noqa: S608
             for table in sorted(TABLES - {"counters"})
@@ -93,10 +94,10 @@ def test_every_test_starts_from_a_fresh_migration(any_store: AnyStore, round_: i
     assert set(any_store.read_sync(leftovers)) == {0}
     assert _version_and_counters(any_store) == ([HEAD], {"events": 0, "planned_events": 0})
 
-    def write(uow: SqlUnitOfWork) -> tuple[int, int]:
+    def write(uow: UnitOfWork) -> tuple[int, int]:
         account = uow.accounts.create(f"round {round_}", uow.now)
         add_agent(uow, account.id, "Alice", [add_department(uow, account.id).id])
-        uow.deliveries.set_planned_up_to(5)
+        Deliveries.from_uow(uow).set_planned_up_to(5)
         return account.id, uow.emit(NewEvent(account.id, "test.event", {}, SYSTEM)).seq
 
     assert any_store.write_sync(write) == (1, 1)  # ids and the event sequence start over too

@@ -23,8 +23,8 @@ from helpline.core.model import (
     Message,
     MessageKind,
 )
-from helpline.store.open import AnyStore
-from helpline.store.sql import SqlUnitOfWork
+from helpline.store.base import Store
+from helpline.store.unit_of_work import UnitOfWork
 
 INTEGRITY_ERRORS = (sqlite3.IntegrityError, psycopg.IntegrityError)
 
@@ -40,8 +40,8 @@ class World:
 
 
 @pytest.fixture
-def world(any_store: AnyStore) -> World:
-    def seed(uow: SqlUnitOfWork) -> World:
+def world(any_store: Store) -> World:
+    def seed(uow: UnitOfWork) -> World:
         acme, other = uow.accounts.create("Acme", 1.0), uow.accounts.create("Other", 1.0)
         support = add_department(uow, acme.id, "Support")
         sales = add_department(uow, acme.id, "Sales")
@@ -65,8 +65,8 @@ def world(any_store: AnyStore) -> World:
     return any_store.write_sync(seed)
 
 
-def add_message(store: AnyStore, conversation_id: int, at: float, **more: Any) -> Message:
-    def work(uow: SqlUnitOfWork) -> Message:
+def add_message(store: Store, conversation_id: int, at: float, **more: Any) -> Message:
+    def work(uow: UnitOfWork) -> Message:
         seq = uow.conversations.next_message_seq(conversation_id)
         values: dict[str, Any] = {
             "id": 0,
@@ -88,7 +88,7 @@ def add_message(store: AnyStore, conversation_id: int, at: float, **more: Any) -
     return store.write_sync(work)
 
 
-def test_contact_tokens(any_store: AnyStore, world: World) -> None:
+def test_contact_tokens(any_store: Store, world: World) -> None:
     token = ContactToken(0, world.account_id, world.support, world.contact_id, "public-1", 5.0)
     made = any_store.write_sync(lambda uow: uow.sdk.contact_tokens.create(token, "hash-1"))
     assert made.id > 0
@@ -101,7 +101,7 @@ def test_contact_tokens(any_store: AnyStore, world: World) -> None:
         any_store.write_sync(lambda uow: uow.sdk.contact_tokens.create(same_contact, "hash-2"))
 
 
-def test_contact_conversations(any_store: AnyStore, world: World) -> None:
+def test_contact_conversations(any_store: Store, world: World) -> None:
     assert any_store.read_sync(lambda uow: uow.sdk.conversations.ids_for_contact(world.contact_id)) == [
         world.conversation_id
     ]
@@ -111,7 +111,7 @@ def test_contact_conversations(any_store: AnyStore, world: World) -> None:
     assert any_store.read_sync(lambda uow: uow.sdk.conversations.latest_for_contact(999)) is None
 
 
-def test_new_message_columns_round_trip(any_store: AnyStore, world: World) -> None:
+def test_new_message_columns_round_trip(any_store: Store, world: World) -> None:
     card = add_message(
         any_store,
         world.conversation_id,
@@ -128,7 +128,7 @@ def test_new_message_columns_round_trip(any_store: AnyStore, world: World) -> No
     assert (stored[1].reply_to_id, stored[1].selected_value) == (card.id, "Y")
 
 
-def test_message_changes(any_store: AnyStore, world: World) -> None:
+def test_message_changes(any_store: Store, world: World) -> None:
     message = add_message(any_store, world.conversation_id, 10.0)
     any_store.write_sync(
         lambda uow: uow.sdk.messages.update(
@@ -154,7 +154,7 @@ def test_message_changes(any_store: AnyStore, world: World) -> None:
         any_store.write_sync(lambda uow: uow.sdk.messages.update(message.id, {"conversation_id": 2}))
 
 
-def test_unseen_inbound(any_store: AnyStore, world: World) -> None:
+def test_unseen_inbound(any_store: Store, world: World) -> None:
     first = add_message(any_store, world.conversation_id, 1.0)
     add_message(
         any_store, world.conversation_id, 2.0, direction=Direction.OUTBOUND, sender_type=ActorType.AGENT
@@ -172,7 +172,7 @@ def test_unseen_inbound(any_store: AnyStore, world: World) -> None:
     assert fourth.id not in [m.id for m in unseen]
 
 
-def test_paging(any_store: AnyStore, world: World) -> None:
+def test_paging(any_store: Store, world: World) -> None:
     ids = [add_message(any_store, world.conversation_id, float(n)).id for n in range(1, 8)]
     any_store.write_sync(lambda uow: uow.sdk.messages.update(ids[1], {"updated_at": 20.0}))
     any_store.write_sync(lambda uow: uow.sdk.messages.update(ids[0], {"updated_at": 30.0}))
@@ -193,11 +193,11 @@ def test_paging(any_store: AnyStore, world: World) -> None:
     assert page(updated_after=31.0) == []
 
 
-def test_changed_since_reads_one_conversation_in_change_order(any_store: AnyStore, world: World) -> None:
+def test_changed_since_reads_one_conversation_in_change_order(any_store: Store, world: World) -> None:
     """Without its (conversation, updated_at) index the "changed since" page filters the conversation's
     messages by time: changes must still come in change order (ties by id), from that conversation only."""
 
-    def other_conversation(uow: SqlUnitOfWork) -> int:
+    def other_conversation(uow: UnitOfWork) -> int:
         template = uow.conversations.get(world.account_id, world.conversation_id)
         assert template is not None
         template.id, template.hash = 0, str(uuid.uuid4())
@@ -231,7 +231,7 @@ def test_changed_since_reads_one_conversation_in_change_order(any_store: AnyStor
     assert (edited.content, edited.status, seen.content, seen.status) == ("edited", "sent", "m2", "seen")
 
 
-def test_reactions(any_store: AnyStore, world: World) -> None:
+def test_reactions(any_store: Store, world: World) -> None:
     one = add_message(any_store, world.conversation_id, 1.0)
     two = add_message(any_store, world.conversation_id, 2.0)
     contact, agent = Actor(ActorType.CONTACT, world.contact_id), Actor(ActorType.AGENT, 7)
@@ -251,7 +251,7 @@ def test_reactions(any_store: AnyStore, world: World) -> None:
     ] == [agent]
 
 
-def test_inboxes_and_push_configuration(any_store: AnyStore, world: World) -> None:
+def test_inboxes_and_push_configuration(any_store: Store, world: World) -> None:
     assert any_store.read_sync(lambda uow: uow.sdk.inboxes.enabled()) == []
     any_store.write_sync(lambda uow: uow.sdk.inboxes.set_enabled(world.support, True, "inbox-a"))
     any_store.write_sync(lambda uow: uow.sdk.inboxes.set_enabled(world.support, False, None))
@@ -264,7 +264,7 @@ def test_inboxes_and_push_configuration(any_store: AnyStore, world: World) -> No
     with pytest.raises(INTEGRITY_ERRORS):
         any_store.write_sync(lambda uow: uow.sdk.inboxes.set_enabled(world.sales, True, "inbox-a"))
 
-    def push(uow: SqlUnitOfWork) -> int:
+    def push(uow: UnitOfWork) -> int:
         endpoint = uow.endpoints.create(world.account_id, "push", "https://push.example/x", "whsec_x", 1.0)
         uow.sdk.endpoint_headers.set(endpoint.id, {"authorization": "Bearer t"})
         uow.sdk.inboxes.set_push(world.support, endpoint.id, {"app": "ios", "n": [1]})
@@ -283,7 +283,7 @@ def test_inboxes_and_push_configuration(any_store: AnyStore, world: World) -> No
     assert cleared.headers == {}
 
 
-def test_push_tokens(any_store: AnyStore, world: World) -> None:
+def test_push_tokens(any_store: Store, world: World) -> None:
     token = ContactToken(0, world.account_id, world.support, world.contact_id, "public-1", 5.0)
     made = any_store.write_sync(lambda uow: uow.sdk.contact_tokens.create(token, "hash-1"))
     assert any_store.write_sync(lambda uow: uow.sdk.push_tokens.add(made.id, "device-a", 1.0)) is True
@@ -298,7 +298,7 @@ def test_push_tokens(any_store: AnyStore, world: World) -> None:
     assert any_store.read_sync(lambda uow: uow.sdk.push_tokens.for_contact_token(made.id)) == ["device-b"]
 
 
-def test_conversation_feedback_round_trip(any_store: AnyStore, world: World) -> None:
+def test_conversation_feedback_round_trip(any_store: Store, world: World) -> None:
     feedback = {"message_id": 1, "question": "Rate us", "value": "5", "at": 2.5}
     any_store.write_sync(lambda uow: uow.conversations.update(world.conversation_id, {"feedback": feedback}))
     stored = any_store.read_sync(lambda uow: uow.conversations.get(world.account_id, world.conversation_id))
@@ -306,15 +306,15 @@ def test_conversation_feedback_round_trip(any_store: AnyStore, world: World) -> 
     assert stored.feedback == feedback
 
 
-def test_event_lookups_for_resuming(any_store: AnyStore, world: World) -> None:
-    def emit(uow: SqlUnitOfWork, kind: str, data: dict[str, Any], conversation_id: int) -> int:
+def test_event_lookups_for_resuming(any_store: Store, world: World) -> None:
+    def emit(uow: UnitOfWork, kind: str, data: dict[str, Any], conversation_id: int) -> int:
         return uow.emit(
             NewEvent(world.account_id, kind, data, Actor(ActorType.SYSTEM), conversation_id=conversation_id)
         ).seq
 
     message = add_message(any_store, world.conversation_id, 1.0)
 
-    def first(uow: SqlUnitOfWork) -> list[int]:
+    def first(uow: UnitOfWork) -> list[int]:
         uow.now = 1.0
         return [
             emit(uow, "message.created", {"message": {"id": message.id + 100}}, world.conversation_id),
@@ -324,7 +324,7 @@ def test_event_lookups_for_resuming(any_store: AnyStore, world: World) -> None:
 
     seqs = any_store.write_sync(first)
 
-    def later(uow: SqlUnitOfWork) -> list[int]:
+    def later(uow: UnitOfWork) -> list[int]:
         uow.now = 5.0
         return [emit(uow, "conversation.accepted", {}, world.conversation_id), emit(uow, "other", {}, 999)]
 

@@ -9,13 +9,13 @@ import pytest
 from store_backends import add_agent, add_department
 
 from helpline.core.model import Agent, Contact, Department, Presence, Role
-from helpline.store.open import AnyStore
-from helpline.store.sql import SqlUnitOfWork
+from helpline.store.base import Store
+from helpline.store.unit_of_work import UnitOfWork
 
 INTEGRITY_ERRORS = (sqlite3.IntegrityError, psycopg.IntegrityError)
 
 
-def test_accounts_create_get_list(any_store: AnyStore) -> None:
+def test_accounts_create_get_list(any_store: Store) -> None:
     acme = any_store.write_sync(lambda uow: uow.accounts.create("Acme", 10.5))
     globex = any_store.write_sync(lambda uow: uow.accounts.create("Globex ☂", 11.0))
     assert (acme.name, acme.created_at) == ("Acme", 10.5)
@@ -24,7 +24,7 @@ def test_accounts_create_get_list(any_store: AnyStore) -> None:
     assert any_store.read_sync(lambda uow: uow.accounts.list()) == [acme, globex]
 
 
-def test_departments_create_get_list_update_scoped_by_account(any_store: AnyStore) -> None:
+def test_departments_create_get_list_update_scoped_by_account(any_store: Store) -> None:
     acme, other = any_store.write_sync(
         lambda uow: (uow.accounts.create("Acme", 1.0), uow.accounts.create("Other", 1.0))
     )
@@ -73,8 +73,8 @@ def test_departments_create_get_list_update_scoped_by_account(any_store: AnyStor
     assert (updated.auto_assign, updated.queued_max_time, updated.name) == (True, 120, "Vendas")
 
 
-def test_agents_with_departments_presence_and_keys(any_store: AnyStore) -> None:
-    def seed(uow: SqlUnitOfWork) -> tuple[int, int, list[Department], Agent, Agent, Agent]:
+def test_agents_with_departments_presence_and_keys(any_store: Store) -> None:
+    def seed(uow: UnitOfWork) -> tuple[int, int, list[Department], Agent, Agent, Agent]:
         acme = uow.accounts.create("Acme", 1.0)
         other = uow.accounts.create("Other", 1.0)
         one, two = add_department(uow, acme.id, "One"), add_department(uow, acme.id, "Two")
@@ -136,11 +136,11 @@ def test_agents_with_departments_presence_and_keys(any_store: AnyStore) -> None:
     assert any_store.read_sync(lambda uow: uow.agents.assigned_count(alice.id)) == 0
 
 
-def test_agent_email_is_unique(any_store: AnyStore) -> None:
+def test_agent_email_is_unique(any_store: Store) -> None:
     account = any_store.write_sync(lambda uow: uow.accounts.create("Acme", 1.0))
     first = any_store.write_sync(lambda uow: add_agent(uow, account.id, "Alice", []))
 
-    def clash(uow: SqlUnitOfWork) -> Agent:
+    def clash(uow: UnitOfWork) -> Agent:
         return uow.agents.create(Agent(0, account.id, "Again", first.email, "x"))
 
     with pytest.raises(INTEGRITY_ERRORS):
@@ -148,7 +148,7 @@ def test_agent_email_is_unique(any_store: AnyStore) -> None:
     assert [a.id for a in any_store.read_sync(lambda uow: uow.agents.list())] == [first.id]
 
 
-def test_tokens_by_hash_list_and_revoke(any_store: AnyStore) -> None:
+def test_tokens_by_hash_list_and_revoke(any_store: Store) -> None:
     acme, other = any_store.write_sync(
         lambda uow: (uow.accounts.create("A", 1.0), uow.accounts.create("B", 1.0))
     )
@@ -185,7 +185,7 @@ def test_tokens_by_hash_list_and_revoke(any_store: AnyStore) -> None:
         any_store.write_sync(lambda uow: uow.tokens.create(other.id, "sha-1", "dup", None, 6.0))
 
 
-def test_endpoints_create_get_disable(any_store: AnyStore) -> None:
+def test_endpoints_create_get_disable(any_store: Store) -> None:
     account = any_store.write_sync(lambda uow: uow.accounts.create("Acme", 1.0))
     endpoint = any_store.write_sync(
         lambda uow: uow.endpoints.create(account.id, "webhook", "https://hooks.example/in", "whsec_abc", 2.0)
@@ -206,10 +206,10 @@ def test_endpoints_create_get_disable(any_store: AnyStore) -> None:
     )
 
 
-def test_endpoints_accounts_with_enabled(any_store: AnyStore) -> None:
+def test_endpoints_accounts_with_enabled(any_store: Store) -> None:
     """The planner skips every event of an account this leaves out, so it must not leave out too many."""
 
-    def seed(uow: SqlUnitOfWork) -> tuple[list[int], list[int]]:
+    def seed(uow: UnitOfWork) -> tuple[list[int], list[int]]:
         accounts = [uow.accounts.create(name, 1.0).id for name in ("Acme", "Globex", "Initech", "Umbrella")]
         acme, globex, initech, _umbrella = accounts
         endpoints = [
@@ -238,7 +238,7 @@ def test_endpoints_accounts_with_enabled(any_store: AnyStore) -> None:
     assert enabled(accounts) == {globex, initech}
 
 
-def test_contacts_round_trip_attributes_json(any_store: AnyStore) -> None:
+def test_contacts_round_trip_attributes_json(any_store: Store) -> None:
     account = any_store.write_sync(lambda uow: uow.accounts.create("Acme", 1.0))
     attributes = {
         "plan": "gold",
@@ -262,8 +262,8 @@ def test_contacts_round_trip_attributes_json(any_store: AnyStore) -> None:
     assert any_store.read_sync(lambda uow: uow.contacts.get(999_999)) is None
 
 
-def test_agents_online_in_account_or_department(any_store: AnyStore) -> None:
-    def seed(uow: SqlUnitOfWork) -> tuple[int, int, int, list[int]]:
+def test_agents_online_in_account_or_department(any_store: Store) -> None:
+    def seed(uow: UnitOfWork) -> tuple[int, int, int, list[int]]:
         acme, other = uow.accounts.create("Acme", 1.0), uow.accounts.create("Other", 1.0)
         one, two = add_department(uow, acme.id, "One"), add_department(uow, acme.id, "Two")
         made = [

@@ -15,8 +15,8 @@ from helpline.core import admin
 from helpline.core.errors import Invalid
 from helpline.core.model import Department, Event
 from helpline.store import sqlite as sqlite_backend
-from helpline.store.sql import SqlUnitOfWork
 from helpline.store.sqlite import SqliteStore
+from helpline.store.unit_of_work import UnitOfWork
 
 
 def _store(tmp_path: Path) -> SqliteStore:
@@ -37,7 +37,7 @@ def test_writes_on_the_loop_commit_in_groups_and_notify_in_order(tmp_path: Path)
 
     store._run_batch = counting  # type: ignore[method-assign]
 
-    def fail(uow: SqlUnitOfWork) -> None:
+    def fail(uow: UnitOfWork) -> None:
         admin.create_account(uow, "doomed")
         raise Invalid("no")
 
@@ -87,7 +87,7 @@ def test_events_reach_listeners_in_commit_order(tmp_path: Path) -> None:
         store.bind(loop)
         store.add_listener(lambda events: heard.extend(e.seq for e in events), loop)
 
-        def emit(uow: SqlUnitOfWork) -> int:
+        def emit(uow: UnitOfWork) -> int:
             return uow.emit(NewEvent(account_id=account.id, type="test.event", data={}, actor=SYSTEM)).seq
 
         await asyncio.gather(*(store.write(emit) for _ in range(50)))
@@ -99,7 +99,7 @@ def test_events_reach_listeners_in_commit_order(tmp_path: Path) -> None:
 
 
 def _department(store: SqliteStore) -> tuple[int, int]:
-    def seed(uow: SqlUnitOfWork) -> tuple[int, int]:
+    def seed(uow: UnitOfWork) -> tuple[int, int]:
         account = uow.accounts.create("Acme", 1.0)
         department = uow.departments.create(Department(id=0, account_id=account.id, name="Support"))
         return account.id, department.id
@@ -141,7 +141,7 @@ def test_the_wal_stays_bounded_under_continuous_writes(
         for n in range(writes):
             name = str(n % 10) * size
 
-            def rename(uow: SqlUnitOfWork, name: str = name) -> None:
+            def rename(uow: UnitOfWork, name: str = name) -> None:
                 uow.departments.update(department_id, {"name": name})
 
             await store.write(rename)
@@ -254,7 +254,7 @@ def test_a_write_lock_held_too_long_fails_the_write_and_the_next_one_goes(
 def test_extended_busy_codes_are_retried_not_fatal() -> None:
     """SQLite reports busy as an extended code (SQLITE_BUSY_RECOVERY while another connection rebuilds
     the WAL index right after start-up): the loop writer must retry those, not fail every queued write."""
-    from helpline.store.sqlite import _is_busy
+    from helpline.store.sqlite_connection import is_busy as _is_busy
 
     def error(code: int) -> sqlite3.OperationalError:
         found = sqlite3.OperationalError("database is locked")

@@ -14,21 +14,21 @@ from store_backends import add_agent, add_department
 
 from helpline.core.events import NewEvent
 from helpline.core.model import SYSTEM, Event
-from helpline.store.open import AnyStore
-from helpline.store.sql import SqlUnitOfWork
+from helpline.store.base import Store
 from helpline.store.sqlite import SqliteStore
+from helpline.store.unit_of_work import UnitOfWork
 
 
 class Refused(Exception):
     pass
 
 
-def _names(store: AnyStore) -> list[str]:
+def _names(store: Store) -> list[str]:
     return [a.name for a in store.read_sync(lambda uow: uow.accounts.list())]
 
 
 def insert_then_fail(name: str) -> Any:
-    def work(uow: SqlUnitOfWork) -> None:
+    def work(uow: UnitOfWork) -> None:
         account = uow.accounts.create(name, uow.now)
         add_department(uow, account.id)
         uow.emit(NewEvent(account.id, "test.failed", {}, SYSTEM))
@@ -38,14 +38,14 @@ def insert_then_fail(name: str) -> Any:
 
 
 def insert(name: str) -> Any:
-    def work(uow: SqlUnitOfWork) -> int:
+    def work(uow: UnitOfWork) -> int:
         account = uow.accounts.create(name, uow.now)
         return uow.emit(NewEvent(account.id, "test.kept", {"name": name}, SYSTEM)).seq
 
     return work
 
 
-def test_a_failing_unit_of_work_leaves_nothing_written(any_store: AnyStore) -> None:
+def test_a_failing_unit_of_work_leaves_nothing_written(any_store: Store) -> None:
     with pytest.raises(Refused):
         any_store.write_sync(insert_then_fail("Ghost"))
     assert _names(any_store) == []
@@ -54,7 +54,7 @@ def test_a_failing_unit_of_work_leaves_nothing_written(any_store: AnyStore) -> N
     assert _names(any_store) == ["Real"]
 
 
-def test_a_failing_async_write_leaves_nothing_written(any_store: AnyStore) -> None:
+def test_a_failing_async_write_leaves_nothing_written(any_store: Store) -> None:
     async def main() -> int:
         with pytest.raises(Refused):
             await any_store.write(insert_then_fail("Ghost"))
@@ -64,11 +64,11 @@ def test_a_failing_async_write_leaves_nothing_written(any_store: AnyStore) -> No
     assert _names(any_store) == ["Real"]
 
 
-def test_a_database_error_rolls_back_the_whole_unit(any_store: AnyStore) -> None:
+def test_a_database_error_rolls_back_the_whole_unit(any_store: Store) -> None:
     account = any_store.write_sync(lambda uow: uow.accounts.create("Acme", uow.now))
     taken = any_store.write_sync(lambda uow: add_agent(uow, account.id, "Alice", []))
 
-    def half_then_clash(uow: SqlUnitOfWork) -> None:
+    def half_then_clash(uow: UnitOfWork) -> None:
         add_department(uow, account.id, "Half")
         uow.emit(NewEvent(account.id, "test.half", {}, SYSTEM))
         add_agent(uow, account.id, "Clash", [])
@@ -81,7 +81,7 @@ def test_a_database_error_rolls_back_the_whole_unit(any_store: AnyStore) -> None
     assert any_store.read_sync(lambda uow: uow.events.last_seq()) == 0
 
 
-def test_concurrent_writers_one_failing_the_others_commit(any_store: AnyStore) -> None:
+def test_concurrent_writers_one_failing_the_others_commit(any_store: Store) -> None:
     barrier = threading.Barrier(6)
     outcomes: dict[str, object] = {}
     lock = threading.Lock()
@@ -123,7 +123,7 @@ def test_sqlite_group_commit_keeps_the_batch_when_one_job_fails(sqlite_store: Sq
     any_store._run_batch = counting  # type: ignore[method-assign]
     holding, release = threading.Event(), threading.Event()
 
-    def hold(uow: SqlUnitOfWork) -> str:
+    def hold(uow: UnitOfWork) -> str:
         holding.set()
         release.wait(timeout=10)
         return "held"
@@ -153,7 +153,7 @@ def test_sqlite_a_job_that_breaks_sql_only_undoes_itself(sqlite_store: SqliteSto
     held = any_store.submit(lambda uow: (holding.set(), release.wait(timeout=10)))
     assert holding.wait(timeout=10)
 
-    def bad_sql(uow: SqlUnitOfWork) -> None:
+    def bad_sql(uow: UnitOfWork) -> None:
         uow.accounts.create("half", uow.now)
         uow.db.execute("INSERT INTO no_such_table VALUES (1)")
 
@@ -169,7 +169,7 @@ def test_sqlite_a_job_that_breaks_sql_only_undoes_itself(sqlite_store: SqliteSto
     assert _names(any_store) == ["before", "after"]
 
 
-def test_read_never_writes(any_store: AnyStore) -> None:
+def test_read_never_writes(any_store: Store) -> None:
     any_store.read_sync(lambda uow: uow.accounts.create("Read", uow.now))
 
     async def main() -> None:
@@ -179,7 +179,7 @@ def test_read_never_writes(any_store: AnyStore) -> None:
     assert _names(any_store) == []
 
 
-def test_listeners_get_committed_events_in_order_and_never_rolled_back_ones(any_store: AnyStore) -> None:
+def test_listeners_get_committed_events_in_order_and_never_rolled_back_ones(any_store: Store) -> None:
     async def main() -> list[list[Event]]:
         heard: list[list[Event]] = []
         got_all = asyncio.Event()
@@ -191,7 +191,7 @@ def test_listeners_get_committed_events_in_order_and_never_rolled_back_ones(any_
 
         any_store.add_listener(listener, asyncio.get_running_loop())
 
-        def two(uow: SqlUnitOfWork) -> None:
+        def two(uow: UnitOfWork) -> None:
             uow.emit(NewEvent(1, "one", {}, SYSTEM))
             uow.emit(NewEvent(1, "two", {}, SYSTEM))
 
@@ -207,7 +207,7 @@ def test_listeners_get_committed_events_in_order_and_never_rolled_back_ones(any_
     assert [(e.seq, e.type) for batch in heard for e in batch] == [(1, "one"), (2, "two"), (3, "three")]
 
 
-def test_writes_from_many_tasks(any_store: AnyStore) -> None:
+def test_writes_from_many_tasks(any_store: Store) -> None:
     async def main() -> list[int]:
         return list(await asyncio.gather(*(any_store.write(insert(f"t{n}")) for n in range(20))))
 

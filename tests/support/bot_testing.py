@@ -12,7 +12,8 @@ from helpline_testing import RunningServer
 
 from helpline.core import bots
 from helpline.outbound.model import Delivery
-from helpline.store.sql import SqlUnitOfWork
+from helpline.outbound.repository import Deliveries
+from helpline.store.unit_of_work import UnitOfWork
 
 RECEIVED = {"message": "Message received successfully", "status": 200}
 
@@ -77,16 +78,16 @@ def wait_planned(server: RunningServer) -> None:
     """Wait until the delivery planner has looked at every event logged so far (so "nothing was planned"
     means nothing will be)."""
 
-    def planned(uow: SqlUnitOfWork) -> bool:
-        return uow.deliveries.planned_up_to() >= uow.events.last_seq()
+    def planned(uow: UnitOfWork) -> bool:
+        return Deliveries.from_uow(uow).planned_up_to() >= uow.events.last_seq()
 
     wait_until(lambda: server.store.read_sync(planned), message="the planner to catch up")
 
 
 def deliveries_to(server: RunningServer, endpoint_id: int) -> list[Delivery]:
-    def work(uow: SqlUnitOfWork) -> list[Delivery]:
+    def work(uow: UnitOfWork) -> list[Delivery]:
         return sorted(
-            (d for d in uow.deliveries.list(None, None, 10_000) if d.endpoint_id == endpoint_id),
+            (d for d in Deliveries.from_uow(uow).list(None, None, 10_000) if d.endpoint_id == endpoint_id),
             key=lambda d: d.id,
         )
 
@@ -96,7 +97,7 @@ def deliveries_to(server: RunningServer, endpoint_id: int) -> list[Delivery]:
 def event_types(server: RunningServer, account_id: int, conversation_hash: str) -> list[str]:
     """The types of the conversation's events, in order, straight from the event log."""
 
-    def work(uow: SqlUnitOfWork) -> list[str]:
+    def work(uow: UnitOfWork) -> list[str]:
         conversation = uow.conversations.by_hash(account_id, conversation_hash)
         assert conversation is not None
         return [

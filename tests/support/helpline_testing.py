@@ -24,7 +24,8 @@ from helpline.cli.serve import server_options
 from helpline.config import Settings, parse_networks
 from helpline.core import admin
 from helpline.core.model import Department, Role
-from helpline.store.open import AnyStore, open_store
+from helpline.store.base import Store
+from helpline.store.open import open_store
 from helpline.web.services import Services
 
 
@@ -51,6 +52,11 @@ class Receiver:
 
     received: list[Received] = field(default_factory=list)
     respond: Callable[[Received], int] = lambda request: 200
+    # The body of each answer and its media type.
+    answer: Callable[[Received], tuple[bytes, str]] = lambda request: (
+        b'{"message":"ok"}',
+        "application/json",
+    )
     _server: ThreadingHTTPServer | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -69,10 +75,12 @@ class Receiver:
                 status = outer.respond(request)
                 with outer._lock:
                     outer.received.append(request)
+                body, media = outer.answer(request)
                 self.send_response(status)
-                self.send_header("content-type", "application/json")
+                self.send_header("content-type", media)
+                self.send_header("content-length", str(len(body)))
                 self.end_headers()
-                self.wfile.write(b'{"message":"ok"}')
+                self.wfile.write(body)
 
             do_POST = do_GET = do_PUT = _handle
 
@@ -111,7 +119,7 @@ class Receiver:
 @dataclass
 class RunningServer:
     url: str
-    store: AnyStore
+    store: Store
     settings: Settings
     client: httpx.Client
     services: Services

@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
@@ -20,19 +19,18 @@ from helpline.agent_api import session
 from helpline.core import admin
 from helpline.core.errors import Forbidden, Invalid, NotFound
 from helpline.core.model import Agent, ApiToken, Department, Endpoint, Role
+from helpline.core.serialize import agent_record, department_record, token_record, without
 from helpline.outbound import operator
-from helpline.store.sql import SqlUnitOfWork
+from helpline.store.unit_of_work import UnitOfWork
 from helpline.web.http import (
     Handler,
-    decode_json,
     guarded,
     json_response,
-    read_body,
 )
 from helpline.web.services import Services
+from helpline.web.surface import ApiSurface
 
 PREFIX = "/api/admin/v1"
-S = TypeVar("S", bound=msgspec.Struct)
 T = TypeVar("T")
 
 
@@ -41,41 +39,15 @@ def error(status: int, message: str) -> Response:
 
 
 def department_view(d: Department) -> dict[str, Any]:
-    return {
-        "id": d.id,
-        "name": d.name,
-        "active": d.active,
-        "queue_enabled": d.queue_enabled,
-        "queued_max_time": d.queued_max_time,
-        "ringing_max_time": d.ringing_max_time,
-        "capacity": d.capacity,
-        "auto_assign": d.auto_assign,
-        "created_at": d.created_at,
-    }
+    return without(department_record(d), "account_id", "bot_url", "bot_accept_timeout")
 
 
 def agent_view(a: Agent) -> dict[str, Any]:
-    return {
-        "id": a.id,
-        "name": a.name,
-        "email": a.email,
-        "role": a.role.value,
-        "presence": a.presence.value,
-        "photo_url": a.photo_url,
-        "department_ids": a.department_ids,
-        "created_at": a.created_at,
-    }
+    return without(agent_record(a), "account_id")
 
 
 def token_view(t: ApiToken, endpoint: Endpoint | None) -> dict[str, Any]:
-    return {
-        "id": t.id,
-        "prefix": t.prefix,
-        "active": t.active,
-        "webhook_url": endpoint.url if endpoint else None,
-        "webhook_enabled": endpoint.enabled if endpoint else None,
-        "created_at": t.created_at,
-    }
+    return without(token_record(t, endpoint), "account_id")
 
 
 def _number(raw: str, what: str) -> int:
@@ -84,21 +56,13 @@ def _number(raw: str, what: str) -> int:
     return int(raw)
 
 
-class AdminApi:
-    def __init__(self, services: Services) -> None:
-        self.store = services.store
-        self.settings = services.settings
-
-    async def _decode(self, request: Request, schema: type[S]) -> S:
-        raw = await read_body(request, self.settings.max_body_bytes)
-        return decode_json(raw or b"{}", schema)
-
+class AdminApi(ApiSurface):
     async def _as_admin(
-        self, request: Request, act: Callable[[SqlUnitOfWork, Agent], T], write: bool = False
+        self, request: Request, act: Callable[[UnitOfWork, Agent], T], write: bool = False
     ) -> T:
-        found = session.request_credential(request, self.settings)
+        found = session.request_credential(request, self.services.settings)
 
-        def work(uow: SqlUnitOfWork) -> T:
+        def work(uow: UnitOfWork) -> T:
             agent = session.agent_for(uow, found)
             if agent.role is not Role.ADMIN:
                 raise Forbidden("only an admin may do this; ask an admin of your account")
@@ -117,7 +81,7 @@ class AdminApi:
     async def create_department(self, request: Request) -> Response:
         body = await self._decode(request, CreateDepartment)
 
-        def act(uow: SqlUnitOfWork, me: Agent) -> dict[str, Any]:
+        def act(uow: UnitOfWork, me: Agent) -> dict[str, Any]:
             draft = Department(
                 id=0,
                 account_id=me.account_id,
@@ -146,7 +110,7 @@ class AdminApi:
         if not body.name.strip():
             raise Invalid("an agent needs a name")
 
-        def act(uow: SqlUnitOfWork, me: Agent) -> dict[str, Any]:
+        def act(uow: UnitOfWork, me: Agent) -> dict[str, Any]:
             created = admin.create_agent(
                 uow,
                 me.account_id,
@@ -166,7 +130,7 @@ class AdminApi:
     # -- API tokens --------------------------------------------------------------------------------
 
     async def tokens(self, request: Request) -> Response:
-        def act(uow: SqlUnitOfWork, me: Agent) -> list[dict[str, Any]]:
+        def act(uow: UnitOfWork, me: Agent) -> list[dict[str, Any]]:
             return [
                 token_view(t, uow.endpoints.get(t.endpoint_id) if t.endpoint_id else None)
                 for t in uow.tokens.list(me.account_id)
@@ -178,7 +142,7 @@ class AdminApi:
         body = await self._decode(request, CreateToken)
         webhook_url = (body.webhook_url or "").strip() or None
 
-        def act(uow: SqlUnitOfWork, me: Agent) -> dict[str, Any]:
+        def act(uow: UnitOfWork, me: Agent) -> dict[str, Any]:
             issued = admin.create_token(uow, me.account_id, webhook_url)
             return token_view(issued.token, issued.endpoint) | {
                 "token": issued.secret,
@@ -192,7 +156,7 @@ class AdminApi:
     async def revoke_token(self, request: Request) -> Response:
         token_id = _number(request.path_params["id"], "token id")
 
-        def act(uow: SqlUnitOfWork, me: Agent) -> dict[str, Any]:
+        def act(uow: UnitOfWork, me: Agent) -> dict[str, Any]:
             token = uow.tokens.get(token_id)
             if token is None or token.account_id != me.account_id:
                 raise NotFound(f"token {token_id} does not exist")

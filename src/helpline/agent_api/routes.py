@@ -1,4 +1,5 @@
-"""``/api/agent/v1``: presence, the agent's conversations, accept/answer/type/transfer/finish, and the websocket.
+"""``/api/agent/v1``: presence, the agent's conversations, accept/answer/type/transfer/finish (the
+websocket is :mod:`helpline.agent_api.socket`).
 
 Errors are ``{"error": {"status": N, "message": "..."}}`` with HTTP status N.
 """
@@ -6,64 +7,49 @@ Errors are ``{"error": {"status": N, "message": "..."}}`` with HTTP status N.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
-import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route, WebSocketRoute
-from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from helpline.agent_api import session, views
 from helpline.agent_api.schema import Login, MarkSeen, PostMessage, SetPresence, Transfer, Typing
+from helpline.agent_api.socket import AgentSocket
 from helpline.core import admin, agents, receipts, routing
 from helpline.core.credentials import verify_password
 from helpline.core.errors import Invalid, Unauthorized
 from helpline.core.files import kind_for, public_path, record_file
 from helpline.core.model import Agent, ConversationState, MessageKind, Presence, Role
-from helpline.realtime.hub import Overflowed, Subscriber, encode_event
-from helpline.store.sql import SqlUnitOfWork
+from helpline.store.unit_of_work import UnitOfWork
 from helpline.web.http import (
     Handler,
-    decode_json,
     guarded,
     json_response,
-    read_body,
 )
 from helpline.web.services import Services
-from helpline.web.uploads import parse_multipart, single_file, store_upload
+from helpline.web.surface import ApiSurface
+from helpline.web.uploads import parse_multipart, single_file, store_upload, write_or_discard
 
 PREFIX = "/api/agent/v1"
-S = TypeVar("S", bound=msgspec.Struct)
-BACKLOG_LIMIT = 50_000
 
 
 def error(status: int, message: str) -> Response:
     return json_response({"error": {"status": status, "message": message}}, status)
 
 
-class AgentApi:
-    def __init__(self, services: Services) -> None:
-        self.services = services
-        self.store = services.store
-        self.limit = services.settings.max_body_bytes
-
-    async def _decode(self, request: Request, schema: type[S]) -> S:
-        raw = await read_body(request, self.limit)
-        return decode_json(raw or b"{}", schema)
-
+class AgentApi(ApiSurface):
     def _key(self, request: Request) -> session.Credential:
         """The Bearer API key, or the console's session cookie (see :mod:`helpline.agent_api.session`)."""
         return session.request_credential(request, self.services.settings)
 
     async def _act(
-        self, request: Request, act: Callable[[SqlUnitOfWork, Agent], Any], write: bool = True
+        self, request: Request, act: Callable[[UnitOfWork, Agent], Any], write: bool = True
     ) -> Any:
         key = self._key(request)
 
-        def work(uow: SqlUnitOfWork) -> Any:
+        def work(uow: UnitOfWork) -> Any:
             return act(uow, session.agent_for(uow, key))
 
         return await (self.store.write(work) if write else self.store.read(work))
@@ -86,7 +72,7 @@ class AgentApi:
     async def presence(self, request: Request) -> Response:
         body = await self._decode(request, SetPresence)
 
-        def act(uow: SqlUnitOfWork, agent: Agent) -> Agent:
+        def act(uow: UnitOfWork, agent: Agent) -> Agent:
             agents.set_presence(uow, agent, Presence(body.status))
             return agent
 
@@ -106,7 +92,7 @@ class AgentApi:
         if len(text) > 200:
             raise Invalid("q must be at most 200 characters")
 
-        def act(uow: SqlUnitOfWork, agent: Agent) -> list[dict[str, Any]]:
+        def act(uow: UnitOfWork, agent: Agent) -> list[dict[str, Any]]:
             state = states[status] if status else None
             include_all = agent.role is Role.ADMIN
             if text:
@@ -138,7 +124,7 @@ class AgentApi:
     async def get_conversation(self, request: Request) -> Response:
         reference = request.path_params["id"]
 
-        def act(uow: SqlUnitOfWork, agent: Agent) -> dict[str, Any]:
+        def act(uow: UnitOfWork, agent: Agent) -> dict[str, Any]:
             conversation = agents.visible_conversation(uow, agent, reference)
             contact = uow.contacts.get(conversation.contact_id) if conversation.contact_id else None
             position = (
@@ -153,7 +139,7 @@ class AgentApi:
     async def messages(self, request: Request) -> Response:
         reference = request.path_params["id"]
 
-        def act(uow: SqlUnitOfWork, agent: Agent) -> dict[str, Any]:
+        def act(uow: UnitOfWork, agent: Agent) -> dict[str, Any]:
             conversation = agents.visible_conversation(uow, agent, reference)
             items = [views.history_item(e) for e in uow.history.list(conversation.id)]
             items += [views.message_item(m) for m in uow.messages.list(conversation.id)]
@@ -172,7 +158,7 @@ class AgentApi:
     async def accept(self, request: Request) -> Response:
         reference = request.path_params["id"]
 
-        def act(uow: SqlUnitOfWork, agent: Agent) -> dict[str, Any]:
+        def act(uow: UnitOfWork, agent: Agent) -> dict[str, Any]:
             conversation = agents.accept(uow, agent, agents.visible_conversation(uow, agent, reference))
             return views.conversation_with_contact(conversation, None, 0)
 
@@ -187,7 +173,7 @@ class AgentApi:
         reference = request.path_params["id"]
         idempotency_key = request.headers.get("idempotency-key")
 
-        def act(uow: SqlUnitOfWork, agent: Agent) -> dict[str, Any]:
+        def act(uow: UnitOfWork, agent: Agent) -> dict[str, Any]:
             conversation = agents.visible_conversation(uow, agent, reference)
             message = agents.send_message(
                 uow,
@@ -209,7 +195,7 @@ class AgentApi:
         body = await self._decode(request, MarkSeen)
         reference = request.path_params["id"]
 
-        def act(uow: SqlUnitOfWork, agent: Agent) -> dict[str, Any]:
+        def act(uow: UnitOfWork, agent: Agent) -> dict[str, Any]:
             conversation = agents.visible_conversation(uow, agent, reference)
             changed = receipts.mark_seen_by_agent(uow, agent, conversation, body.up_to)
             return {"seen": [m.id for m in changed]}
@@ -232,7 +218,7 @@ class AgentApi:
         blob = await store_upload(self.services.files, upload, limit)
         idempotency_key = request.headers.get("idempotency-key")
 
-        def work(uow: SqlUnitOfWork) -> dict[str, Any]:
+        def work(uow: UnitOfWork) -> dict[str, Any]:
             agent = session.agent_for(uow, key)
             conversation = agents.visible_conversation(uow, agent, reference)
             stored = record_file(uow, conversation, blob, upload.filename, agents.actor_of(agent))
@@ -254,11 +240,7 @@ class AgentApi:
                 }
             }
 
-        try:
-            created = await self.store.write(work)
-        except BaseException:
-            await self.services.files.delete(blob.key)
-            raise
+        created = await write_or_discard(self.store, self.services.files, [blob], work)
         return json_response(created, status=201)
 
     async def limits(self, request: Request) -> Response:
@@ -269,7 +251,7 @@ class AgentApi:
         body = await self._decode(request, Typing)
         reference = request.path_params["id"]
 
-        def act(uow: SqlUnitOfWork, agent: Agent) -> None:
+        def act(uow: UnitOfWork, agent: Agent) -> None:
             agents.typing(uow, agent, agents.visible_conversation(uow, agent, reference), body.typing)
 
         await self._act(request, act)
@@ -278,7 +260,7 @@ class AgentApi:
     async def finish(self, request: Request) -> Response:
         reference = request.path_params["id"]
 
-        def act(uow: SqlUnitOfWork, agent: Agent) -> dict[str, Any]:
+        def act(uow: UnitOfWork, agent: Agent) -> dict[str, Any]:
             conversation = agents.finish(uow, agent, agents.visible_conversation(uow, agent, reference))
             return views.conversation_with_contact(conversation, None, 0)
 
@@ -288,7 +270,7 @@ class AgentApi:
         body = await self._decode(request, Transfer)
         reference = request.path_params["id"]
 
-        def act(uow: SqlUnitOfWork, agent: Agent) -> dict[str, Any]:
+        def act(uow: UnitOfWork, agent: Agent) -> dict[str, Any]:
             conversation = agents.visible_conversation(uow, agent, reference)
             agents.transfer(uow, agent, conversation, body.department_id, body.agent_id)
             position = (
@@ -303,7 +285,7 @@ class AgentApi:
     # -- the account's directory (transfer targets, names) ------------------------------------------
 
     async def departments(self, request: Request) -> Response:
-        def act(uow: SqlUnitOfWork, agent: Agent) -> list[dict[str, Any]]:
+        def act(uow: UnitOfWork, agent: Agent) -> list[dict[str, Any]]:
             return [
                 {"id": d.id, "name": d.name, "active": d.active, "queue_enabled": d.queue_enabled}
                 for d in uow.departments.list(agent.account_id)
@@ -312,7 +294,7 @@ class AgentApi:
         return json_response({"departments": await self._act(request, act, write=False)})
 
     async def directory(self, request: Request) -> Response:
-        def act(uow: SqlUnitOfWork, agent: Agent) -> list[dict[str, Any]]:
+        def act(uow: UnitOfWork, agent: Agent) -> list[dict[str, Any]]:
             return [
                 {
                     "id": a.id,
@@ -325,112 +307,6 @@ class AgentApi:
             ]
 
         return json_response({"agents": await self._act(request, act, write=False)})
-
-    # -- websocket ---------------------------------------------------------------------------------
-
-    async def websocket(self, websocket: WebSocket) -> None:
-        key = session.credential(websocket.headers, websocket.query_params, websocket.cookies)
-        raw_after = websocket.query_params.get("after")
-        if (
-            key is not None
-            and key.kind == "session"
-            and not session.same_origin(websocket.headers, self.services.settings)
-        ):
-            # A browser sends the cookie whichever page opens the socket: only our own pages may.
-            await websocket.close(
-                code=4403, reason="a session websocket must come from this server's console"
-            )
-            return
-        try:
-            if key is None:
-                raise Unauthorized(session.MISSING)
-            agent = await self.store.read(lambda uow: session.agent_for(uow, key))
-        except Unauthorized:
-            await websocket.close(code=4401, reason="invalid API key or session")
-            return
-        if raw_after is not None and not raw_after.isdigit():
-            await websocket.close(code=4400, reason="after must be a sequence number")
-            return
-        await websocket.accept()
-        hub = self.services.hub
-        subscriber = Subscriber(
-            account_id=agent.account_id,
-            agent_id=agent.id,
-            department_ids=frozenset(agent.department_ids),
-            is_admin=agent.role is Role.ADMIN,
-        )
-        hub.subscribe(subscriber)
-        # The client's side is read by a task of its own, so that a socket the client closes ends the
-        # writer below at once (its queue is closed), not at the next frame it would have been sent.
-        reader = asyncio.create_task(self._drain_incoming(websocket))
-        reader.add_done_callback(lambda _: subscriber.queue.close())
-        try:
-            last_sent = hub.last_seq
-            if raw_after is not None:
-                last_sent = await self._send_backlog(websocket, subscriber, int(raw_after))
-            await websocket.send_text(
-                msgspec.json.encode(
-                    {"event": "ready", "data": {"last_seq": last_sent, "agent_id": agent.id}}
-                ).decode()
-            )
-            await self._pump(websocket, subscriber, last_sent)
-        except (WebSocketDisconnect, RuntimeError):
-            return
-        finally:
-            hub.unsubscribe(subscriber)
-            reader.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await reader
-
-    @staticmethod
-    async def _pump(websocket: WebSocket, subscriber: Subscriber, last_sent: int) -> None:
-        """Write the hub's frames in order, skipping what the backlog already sent, until the client goes
-        (in the socket's own task: a writer task per socket would cost every idle socket its frames)."""
-        while True:
-            try:
-                frames = await subscriber.queue.take()
-            except Overflowed:
-                await websocket.close(code=4008, reason="too far behind; reconnect with ?after=<last seq>")
-                return
-            if not frames:
-                return
-            for seq, frame in frames:
-                if seq > last_sent:
-                    await websocket.send_text(frame)
-                    last_sent = seq
-
-    async def _send_backlog(self, websocket: WebSocket, subscriber: Subscriber, after: int) -> int:
-        """Replay what the agent may see after ``after``; say so when it is older than the log keeps."""
-        first = await self.store.read(lambda uow: uow.events.first_seq())
-        newest = self.services.hub.last_seq
-        if (first and after < first - 1) or newest - after > BACKLOG_LIMIT:
-            await websocket.send_text(
-                msgspec.json.encode(
-                    {"event": "resync_required", "data": {"oldest_seq": first, "last_seq": newest}}
-                ).decode()
-            )
-            return newest
-        last = after
-        while True:
-            page = await self.store.read(
-                lambda uow, since=last: uow.events.after(since, 1000, subscriber.account_id)  # type: ignore[misc]
-            )
-            for event in page:
-                if subscriber.wants(event):
-                    await websocket.send_text(encode_event(event))
-                last = event.seq
-            if len(page) < 1000:
-                return max(last, after)
-
-    @staticmethod
-    async def _drain_incoming(websocket: WebSocket) -> None:
-        """Read what the client sends (pings) so a closed socket is noticed at once."""
-        while True:
-            message = await websocket.receive()
-            if message["type"] == "websocket.disconnect":
-                return
-            if message.get("text") and '"ping"' in message["text"]:
-                await websocket.send_text('{"event":"pong"}')
 
 
 def routes(services: Services) -> list[BaseRoute]:
@@ -459,5 +335,5 @@ def routes(services: Services) -> list[BaseRoute]:
     built: list[BaseRoute] = [
         Route(PREFIX + path, guarded(handler, error), methods=[method]) for path, handler, method in table
     ]
-    built.append(WebSocketRoute(PREFIX + "/ws", api.websocket))
+    built.append(WebSocketRoute(PREFIX + "/ws", AgentSocket(services).websocket))
     return built

@@ -28,7 +28,7 @@ from helpline.core import agents
 from helpline.core.credentials import new_token, token_hash, verify_password
 from helpline.core.errors import Forbidden, Unauthorized
 from helpline.core.model import Agent
-from helpline.store.sql import SqlUnitOfWork
+from helpline.store.unit_of_work import UnitOfWork
 from helpline.web.http import decode_json, json_response, read_body
 from helpline.web.services import Services
 
@@ -90,7 +90,7 @@ def request_credential(request: Request, settings: Settings) -> Credential:
     return found
 
 
-def agent_for(uow: SqlUnitOfWork, found: Credential) -> Agent:
+def agent_for(uow: UnitOfWork, found: Credential) -> Agent:
     """The agent behind a credential; an unknown key or an expired or signed-out session is 401."""
     if found.kind == "api_key":
         return agents.agent_by_api_key(uow, found.secret)
@@ -127,7 +127,7 @@ class Sessions:
             raise Unauthorized("wrong email or password")
         token = new_token("hls_")
 
-        def start(uow: SqlUnitOfWork) -> StartedSession:
+        def start(uow: UnitOfWork) -> StartedSession:
             uow.console_sessions.delete_expired(uow.now)
             expires_at = uow.now + SESSION_SECONDS
             uow.console_sessions.create(agent.id, token_hash(token), uow.now, expires_at)

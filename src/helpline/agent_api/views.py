@@ -5,20 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from helpline.core.model import Agent, Contact, Conversation, HistoryEntry, Message
-from helpline.core.serialize import conversation_view
+from helpline.core.serialize import agent_record, conversation_view, without
 
 
 def agent_view(agent: Agent) -> dict[str, Any]:
-    return {
-        "id": agent.id,
-        "account_id": agent.account_id,
-        "name": agent.name,
-        "email": agent.email,
-        "role": agent.role.value,
-        "presence": agent.presence.value,
-        "photo_url": agent.photo_url,
-        "department_ids": agent.department_ids,
-    }
+    return without(agent_record(agent), "created_at")
 
 
 def contact_view(contact: Contact | None) -> dict[str, Any] | None:

@@ -19,8 +19,9 @@ from helpline.config import Settings, from_env
 from helpline.core import admin, bots
 from helpline.core.errors import DomainError
 from helpline.core.model import Department, Role
-from helpline.store.open import AnyStore, open_store
-from helpline.store.sql import SqlUnitOfWork
+from helpline.store.base import Store
+from helpline.store.open import open_store
+from helpline.store.unit_of_work import UnitOfWork
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
@@ -153,22 +154,22 @@ def settings_for(args: argparse.Namespace) -> Settings:
     return settings
 
 
-Command = Callable[[argparse.Namespace, AnyStore], int]
+Command = Callable[[argparse.Namespace, Store], int]
 
 
-def _account_create(args: argparse.Namespace, store: AnyStore) -> int:
+def _account_create(args: argparse.Namespace, store: Store) -> int:
     account = store.write_sync(lambda uow: admin.create_account(uow, args.name))
     emit(records.account(account), args.json)
     return 0
 
 
-def _account_list(args: argparse.Namespace, store: AnyStore) -> int:
+def _account_list(args: argparse.Namespace, store: Store) -> int:
     found = store.read_sync(lambda uow: uow.accounts.list())
     emit({"accounts": [records.account(a) for a in found]}, args.json)
     return 0
 
 
-def _department_create(args: argparse.Namespace, store: AnyStore) -> int:
+def _department_create(args: argparse.Namespace, store: Store) -> int:
     draft = Department(
         id=0,
         account_id=args.account,
@@ -181,7 +182,7 @@ def _department_create(args: argparse.Namespace, store: AnyStore) -> int:
         auto_assign=args.auto_assign,
     )
 
-    def work(uow: SqlUnitOfWork) -> dict[str, Any]:
+    def work(uow: UnitOfWork) -> dict[str, Any]:
         department = admin.create_department(uow, draft)
         setup = bots.configure(
             uow, department.account_id, department.id, args.bot_url, args.bot_accept_timeout
@@ -193,8 +194,8 @@ def _department_create(args: argparse.Namespace, store: AnyStore) -> int:
     return 0
 
 
-def _department_update(args: argparse.Namespace, store: AnyStore) -> int:
-    def work(uow: SqlUnitOfWork) -> dict[str, Any]:
+def _department_update(args: argparse.Namespace, store: Store) -> int:
+    def work(uow: UnitOfWork) -> dict[str, Any]:
         found = next((d for d in uow.departments.list() if d.id == args.id), None)
         if found is None:
             raise DomainError(f"department {args.id} does not exist")
@@ -217,20 +218,20 @@ def _department_update(args: argparse.Namespace, store: AnyStore) -> int:
     return 0
 
 
-def _department_list(args: argparse.Namespace, store: AnyStore) -> int:
+def _department_list(args: argparse.Namespace, store: Store) -> int:
     found = store.read_sync(lambda uow: uow.departments.list(args.account))
     emit({"departments": [records.department(d) for d in found]}, args.json)
     return 0
 
 
-def _token_create(args: argparse.Namespace, store: AnyStore) -> int:
+def _token_create(args: argparse.Namespace, store: Store) -> int:
     issued = store.write_sync(lambda uow: admin.create_token(uow, args.account, args.webhook_url))
     emit(records.issued_token(issued), args.json)
     return 0
 
 
-def _token_list(args: argparse.Namespace, store: AnyStore) -> int:
-    def work(uow: SqlUnitOfWork) -> list[dict[str, Any]]:
+def _token_list(args: argparse.Namespace, store: Store) -> int:
+    def work(uow: UnitOfWork) -> list[dict[str, Any]]:
         return [
             records.token(t, uow.endpoints.get(t.endpoint_id) if t.endpoint_id else None)
             for t in uow.tokens.list(args.account)
@@ -240,8 +241,8 @@ def _token_list(args: argparse.Namespace, store: AnyStore) -> int:
     return 0
 
 
-def _token_revoke(args: argparse.Namespace, store: AnyStore) -> int:
-    def work(uow: SqlUnitOfWork) -> dict[str, Any]:
+def _token_revoke(args: argparse.Namespace, store: Store) -> int:
+    def work(uow: UnitOfWork) -> dict[str, Any]:
         if uow.tokens.get(args.id) is None:
             raise DomainError(f"token {args.id} does not exist")
         uow.tokens.revoke(args.id, uow.now)
@@ -253,7 +254,7 @@ def _token_revoke(args: argparse.Namespace, store: AnyStore) -> int:
     return 0
 
 
-def _agent_create(args: argparse.Namespace, store: AnyStore) -> int:
+def _agent_create(args: argparse.Namespace, store: Store) -> int:
     created = store.write_sync(
         lambda uow: admin.create_agent(
             uow,
@@ -270,13 +271,13 @@ def _agent_create(args: argparse.Namespace, store: AnyStore) -> int:
     return 0
 
 
-def _agent_list(args: argparse.Namespace, store: AnyStore) -> int:
+def _agent_list(args: argparse.Namespace, store: Store) -> int:
     found = store.read_sync(lambda uow: uow.agents.list(args.account))
     emit({"agents": [records.agent(a) for a in found]}, args.json)
     return 0
 
 
-def _deliveries_list(args: argparse.Namespace, store: AnyStore) -> int:
+def _deliveries_list(args: argparse.Namespace, store: Store) -> int:
     from helpline.outbound import operator
 
     found = operator.list_deliveries(store, args.account, args.state, args.limit)
@@ -284,7 +285,7 @@ def _deliveries_list(args: argparse.Namespace, store: AnyStore) -> int:
     return 0
 
 
-def _deliveries_replay(args: argparse.Namespace, store: AnyStore) -> int:
+def _deliveries_replay(args: argparse.Namespace, store: Store) -> int:
     from helpline.outbound import operator
 
     emit(operator.replay(store, args.id), args.json)

@@ -12,11 +12,11 @@ from typing import Any
 from helpline.cli.output import emit
 from helpline.dialects.omnidesk import admin
 from helpline.dialects.omnidesk.chat_config import KEYS, parse_assignments
-from helpline.store.open import AnyStore
-from helpline.store.sql import SqlUnitOfWork
-from helpline.store.sql_omnidesk import Brand, ChatToken
+from helpline.dialects.omnidesk.repository import Brand, ChatToken, OmnideskRepository
+from helpline.store.base import Store
+from helpline.store.unit_of_work import UnitOfWork
 
-Command = Callable[[argparse.Namespace, AnyStore], int]
+Command = Callable[[argparse.Namespace, Store], int]
 Common = Callable[[argparse.ArgumentParser], None]
 
 
@@ -94,7 +94,7 @@ def brand_record(brand: Brand) -> dict[str, Any]:
     }
 
 
-def _token_create(args: argparse.Namespace, store: AnyStore) -> int:
+def _token_create(args: argparse.Namespace, store: Store) -> int:
     issued = store.write_sync(
         lambda uow: admin.create_chat_token(uow, args.account, args.department, args.hide_when_offline)
     )
@@ -110,44 +110,44 @@ def _token_create(args: argparse.Namespace, store: AnyStore) -> int:
     return 0
 
 
-def _token_list(args: argparse.Namespace, store: AnyStore) -> int:
-    found = store.read_sync(lambda uow: uow.omnidesk.tokens(args.account))
+def _token_list(args: argparse.Namespace, store: Store) -> int:
+    found = store.read_sync(lambda uow: OmnideskRepository.from_uow(uow).tokens(args.account))
     emit({"chat_tokens": [chat_token_record(t) for t in found]}, args.json)
     return 0
 
 
-def _token_update(args: argparse.Namespace, store: AnyStore) -> int:
+def _token_update(args: argparse.Namespace, store: Store) -> int:
     token = store.write_sync(lambda uow: admin.update_chat_token(uow, args.id, args.hide))
     emit(chat_token_record(token), args.json)
     return 0
 
 
-def _token_revoke(args: argparse.Namespace, store: AnyStore) -> int:
+def _token_revoke(args: argparse.Namespace, store: Store) -> int:
     token = store.write_sync(lambda uow: admin.revoke_chat_token(uow, args.id))
     emit(chat_token_record(token), args.json)
     return 0
 
 
-def _config_set(args: argparse.Namespace, store: AnyStore) -> int:
+def _config_set(args: argparse.Namespace, store: Store) -> int:
     changes = parse_assignments(args.assignments)
     emit(store.write_sync(lambda uow: admin.set_chat_config(uow, args.account, changes)), args.json)
     return 0
 
 
-def _config_show(args: argparse.Namespace, store: AnyStore) -> int:
+def _config_show(args: argparse.Namespace, store: Store) -> int:
     emit(store.read_sync(lambda uow: admin.show_chat_config(uow, args.account)), args.json)
     return 0
 
 
-def _brand_create(args: argparse.Namespace, store: AnyStore) -> int:
+def _brand_create(args: argparse.Namespace, store: Store) -> int:
     brand = store.write_sync(lambda uow: admin.create_brand(uow, args.account, args.name, args.department))
     emit(brand_record(brand), args.json)
     return 0
 
 
-def _brand_list(args: argparse.Namespace, store: AnyStore) -> int:
-    def work(uow: SqlUnitOfWork) -> list[dict[str, Any]]:
-        return [brand_record(b) for b in uow.omnidesk.brands(args.account)]
+def _brand_list(args: argparse.Namespace, store: Store) -> int:
+    def work(uow: UnitOfWork) -> list[dict[str, Any]]:
+        return [brand_record(b) for b in OmnideskRepository.from_uow(uow).brands(args.account)]
 
     emit({"brands": store.read_sync(work)}, args.json)
     return 0

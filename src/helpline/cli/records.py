@@ -7,6 +7,7 @@ from typing import Any
 from helpline.core.admin import IssuedToken
 from helpline.core.bots import BotSetup
 from helpline.core.model import Account, Agent, ApiToken, Department, Endpoint
+from helpline.core.serialize import agent_record, department_record, token_record
 
 
 def account(a: Account) -> dict[str, Any]:
@@ -14,19 +15,9 @@ def account(a: Account) -> dict[str, Any]:
 
 
 def department(d: Department) -> dict[str, Any]:
+    # The CLI has always called the queue switch "queue" (scripts read these keys).
     return {
-        "id": d.id,
-        "account_id": d.account_id,
-        "name": d.name,
-        "active": d.active,
-        "queue": d.queue_enabled,
-        "queued_max_time": d.queued_max_time,
-        "ringing_max_time": d.ringing_max_time,
-        "capacity": d.capacity,
-        "auto_assign": d.auto_assign,
-        "bot_url": d.bot_url,
-        "bot_accept_timeout": d.bot_accept_timeout,
-        "created_at": d.created_at,
+        ("queue" if key == "queue_enabled" else key): value for key, value in department_record(d).items()
     }
 
 
@@ -40,15 +31,7 @@ def bot_setup(setup: BotSetup) -> dict[str, Any]:
 
 
 def token(t: ApiToken, endpoint: Endpoint | None) -> dict[str, Any]:
-    return {
-        "id": t.id,
-        "account_id": t.account_id,
-        "prefix": t.prefix,
-        "active": t.active,
-        "webhook_url": endpoint.url if endpoint else None,
-        "webhook_enabled": endpoint.enabled if endpoint else None,
-        "created_at": t.created_at,
-    }
+    return token_record(t, endpoint)
 
 
 def issued_token(issued: IssuedToken) -> dict[str, Any]:
@@ -59,14 +42,4 @@ def issued_token(issued: IssuedToken) -> dict[str, Any]:
 
 
 def agent(a: Agent) -> dict[str, Any]:
-    return {
-        "id": a.id,
-        "account_id": a.account_id,
-        "name": a.name,
-        "email": a.email,
-        "role": a.role.value,
-        "presence": a.presence.value,
-        "photo_url": a.photo_url,
-        "department_ids": a.department_ids,
-        "created_at": a.created_at,
-    }
+    return agent_record(a)

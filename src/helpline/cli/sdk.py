@@ -15,10 +15,10 @@ from helpline.cli.output import emit
 from helpline.core import inboxes
 from helpline.core.errors import Invalid
 from helpline.core.inboxes import Inbox
-from helpline.store.open import AnyStore
-from helpline.store.sql import SqlUnitOfWork
+from helpline.store.base import Store
+from helpline.store.unit_of_work import UnitOfWork
 
-Command = Callable[[argparse.Namespace, AnyStore], int]
+Command = Callable[[argparse.Namespace, Store], int]
 Common = Callable[[argparse.ArgumentParser], None]
 
 
@@ -41,7 +41,7 @@ def requested(args: argparse.Namespace) -> bool:
     return getattr(args, "sdk", None) is not None
 
 
-def apply(uow: SqlUnitOfWork, args: argparse.Namespace, department_id: int) -> dict[str, Any]:
+def apply(uow: UnitOfWork, args: argparse.Namespace, department_id: int) -> dict[str, Any]:
     """Open or close the department as ``--sdk``/``--no-sdk`` say; the fields to add to its record."""
     wanted = getattr(args, "sdk", None)
     if wanted is None or (wanted is False and args.action == "create"):
@@ -108,8 +108,8 @@ def _params(args: argparse.Namespace) -> dict[str, Any]:
     return params
 
 
-def _list(args: argparse.Namespace, store: AnyStore) -> int:
-    def work(uow: SqlUnitOfWork) -> list[dict[str, Any]]:
+def _list(args: argparse.Namespace, store: Store) -> int:
+    def work(uow: UnitOfWork) -> list[dict[str, Any]]:
         listed = []
         for inbox in uow.sdk.inboxes.enabled(args.account):
             endpoint = uow.endpoints.get(inbox.push_endpoint_id) if inbox.push_endpoint_id else None
@@ -130,8 +130,8 @@ def _list(args: argparse.Namespace, store: AnyStore) -> int:
     return 0
 
 
-def _push(args: argparse.Namespace, store: AnyStore) -> int:
-    def work(uow: SqlUnitOfWork) -> dict[str, Any]:
+def _push(args: argparse.Namespace, store: Store) -> int:
+    def work(uow: UnitOfWork) -> dict[str, Any]:
         if args.clear:
             inbox = inboxes.clear_push(uow, args.department)
             return {"department_id": inbox.department_id, "push_webhook_url": None}

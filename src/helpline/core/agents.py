@@ -95,13 +95,11 @@ def accept(uow: UnitOfWork, agent: Agent, conversation: Conversation) -> Convers
     if not _assign(uow, conversation, agent, [ConversationState.QUEUED]):
         raise Conflict("another agent has already accepted this conversation")
     uow.emit(
-        NewEvent(
-            account_id=conversation.account_id,
-            type=ev.CONVERSATION_ACCEPTED,
-            data={"agent": agent_brief(agent)},
-            actor=actor_of(agent),
-            conversation_id=conversation.id,
-            department_id=conversation.department_id,
+        ev.conversation_event(
+            conversation,
+            ev.CONVERSATION_ACCEPTED,
+            {"agent": agent_brief(agent)},
+            actor_of(agent),
             agent_id=agent.id,
         )
     )
@@ -177,13 +175,11 @@ def send_message(
 def typing(uow: UnitOfWork, agent: Agent, conversation: Conversation, is_typing: bool) -> None:
     _require_assignee(agent, conversation)
     uow.emit(
-        NewEvent(
-            account_id=conversation.account_id,
-            type=ev.AGENT_TYPING,
-            data={"typing": is_typing, "agent": agent_brief(agent)},
-            actor=actor_of(agent),
-            conversation_id=conversation.id,
-            department_id=conversation.department_id,
+        ev.conversation_event(
+            conversation,
+            ev.AGENT_TYPING,
+            {"typing": is_typing, "agent": agent_brief(agent)},
+            actor_of(agent),
             agent_id=agent.id,
         )
     )
@@ -262,17 +258,16 @@ def _emit_transfer(
     to_agent: Agent | None,
 ) -> None:
     uow.emit(
-        NewEvent(
-            account_id=conversation.account_id,
-            type=ev.CONVERSATION_TRANSFERRED,
-            data={
+        ev.conversation_event(
+            conversation,
+            ev.CONVERSATION_TRANSFERRED,
+            {
                 "from_department_id": previous_department,
                 "from_agent_id": previous_agent,
                 "to_department_id": to_department,
                 "to_agent": agent_brief(to_agent) if to_agent else None,
             },
-            actor=actor,
-            conversation_id=conversation.id,
+            actor,
             department_id=to_department if to_department is not None else conversation.department_id,
             agent_id=to_agent.id if to_agent else None,
             prev_department_id=previous_department,

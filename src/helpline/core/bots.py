@@ -22,7 +22,6 @@ from helpline.core import routing
 from helpline.core.conversations import active_department, add_message
 from helpline.core.credentials import new_signing_secret
 from helpline.core.errors import Invalid, NotFound
-from helpline.core.events import NewEvent
 from helpline.core.interactive import is_interactive
 from helpline.core.model import (
     Actor,
@@ -62,14 +61,14 @@ def held_conversation(uow: UnitOfWork, account_id: int, conversation_hash: str) 
     """The conversation, if a bot of ``account_id`` holds it now; otherwise say why it may not act."""
     conversation = uow.conversations.by_hash(account_id, conversation_hash)
     if conversation is None:
-        raise NotFound(f"interaction {conversation_hash} not found")
+        raise NotFound(f"conversation {conversation_hash} not found")
     if conversation.state is not ConversationState.BOT:
         raise Invalid(_why_not_held(uow, conversation))
     return conversation
 
 
 def _why_not_held(uow: UnitOfWork, conversation: Conversation) -> str:
-    name = f"interaction {conversation.hash}"
+    name = f"conversation {conversation.hash}"
     if conversation.state is ConversationState.FINISHED:
         return f"{name} is already finished"
     department = uow.departments.get(conversation.account_id, conversation.department_id)
@@ -82,7 +81,7 @@ def _why_not_held(uow: UnitOfWork, conversation: Conversation) -> str:
 
 def _moved(conversation: Conversation) -> Invalid:
     return Invalid(
-        f"interaction {conversation.hash} left the bot meanwhile (transferred, finished or fell through)"
+        f"conversation {conversation.hash} left the bot meanwhile (transferred, finished or fell through)"
     )
 
 
@@ -99,13 +98,11 @@ def accept(uow: UnitOfWork, conversation: Conversation) -> Conversation:
         raise _moved(conversation)
     conversation.bot_accepted_at = uow.now
     uow.emit(
-        NewEvent(
-            account_id=conversation.account_id,
-            type=ev.BOT_ACCEPTED,
-            data={"department_id": conversation.department_id, "endpoint_id": conversation.bot_endpoint_id},
-            actor=bot_actor(conversation),
-            conversation_id=conversation.id,
-            department_id=conversation.department_id,
+        ev.conversation_event(
+            conversation,
+            ev.BOT_ACCEPTED,
+            {"department_id": conversation.department_id, "endpoint_id": conversation.bot_endpoint_id},
+            bot_actor(conversation),
         )
     )
     return conversation
@@ -154,24 +151,23 @@ def transfer(uow: UnitOfWork, conversation: Conversation, department_id: int | N
     if not department.queue_enabled and not uow.agents.online_in_department(department.id):
         raise Invalid(
             f"nobody is available in department {department.id} ({department.name}) and it has no queue;"
-            " the bot keeps the interaction"
+            " the bot keeps the conversation"
         )
     previous_department = conversation.department_id
     actor = bot_actor(conversation)
     if not routing.release_bot(uow, conversation):
         raise _moved(conversation)
     uow.emit(
-        NewEvent(
-            account_id=conversation.account_id,
-            type=ev.CONVERSATION_TRANSFERRED,
-            data={
+        ev.conversation_event(
+            conversation,
+            ev.CONVERSATION_TRANSFERRED,
+            {
                 "from_department_id": previous_department,
                 "from_agent_id": None,
                 "to_department_id": department.id,
                 "to_agent": None,
             },
-            actor=actor,
-            conversation_id=conversation.id,
+            actor,
             department_id=department.id,
             prev_department_id=previous_department,
         )

@@ -29,7 +29,6 @@ from helpline.core.model import (
     Contact,
     Conversation,
     Department,
-    JsonObject,
     Message,
 )
 from helpline.core.ports import UnitOfWork
@@ -132,18 +131,7 @@ def open_channel(
     """A new contact in ``department`` with its token and first conversation. ``first_messages`` adds
     the contact's opening messages before the conversation is routed (so they are kept even when nobody
     can take it and it ends at once)."""
-    contact = uow.contacts.create(
-        Contact(
-            id=0,
-            account_id=department.account_id,
-            name=details.name,
-            email=details.email,
-            phone=details.phone,
-            document=details.document,
-            attributes=details.attributes,
-            created_at=uow.now,
-        )
-    )
+    contact = conversations.create_contact(uow, department.account_id, details)
     secret = random_base62(TOKEN_LENGTH)
     token = uow.sdk.contact_tokens.create(
         ContactToken(
@@ -174,10 +162,10 @@ def open_channel(
 
 def token_by_secret(uow: ChannelUnitOfWork, secret: str | None) -> ContactToken:
     if not secret:
-        raise Unauthorized("send the contact's pubsub token in the access_token header")
+        raise Unauthorized("no contact token was sent")
     token = uow.sdk.contact_tokens.by_hash(token_hash(secret))
     if token is None:
-        raise Unauthorized("invalid access_token")
+        raise Unauthorized("unknown contact token")
     return token
 
 
@@ -249,8 +237,3 @@ def sender_name(uow: UnitOfWork, message: Message) -> str | None:
         department = uow.departments.get(conversation.account_id, message.sender_id)
         return f"{department.name} bot" if department else "bot"
     return None
-
-
-def contact_attributes(custom: JsonObject | None, additional: JsonObject | None) -> JsonObject:
-    """How a channel's contact keeps the attributes its client sent."""
-    return {"custom_attributes": custom or {}, "additional_attributes": additional or {}}

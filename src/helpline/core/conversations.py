@@ -70,6 +70,21 @@ def start_conversation(uow: UnitOfWork, command: StartConversation) -> Conversat
     return route_new(uow, conversation, department)
 
 
+def create_contact(uow: UnitOfWork, account_id: int, details: ContactDetails) -> Contact:
+    return uow.contacts.create(
+        Contact(
+            id=0,
+            account_id=account_id,
+            name=details.name,
+            email=details.email,
+            phone=details.phone,
+            document=details.document,
+            attributes=details.attributes,
+            created_at=uow.now,
+        )
+    )
+
+
 def open_conversation(uow: UnitOfWork, command: StartConversation) -> tuple[Conversation, Department]:
     """The first half of :func:`start_conversation`: the conversation exists (``conversation.started``)
     but is not routed yet, so a dialect can add the contact's first messages before anyone sees it."""
@@ -80,20 +95,7 @@ def open_conversation(uow: UnitOfWork, command: StartConversation) -> tuple[Conv
         if existing is None or existing.account_id != command.account_id:
             raise Invalid(f"contact {contact_id} does not exist")
     elif command.contact is not None:
-        details = command.contact
-        contact = uow.contacts.create(
-            Contact(
-                id=0,
-                account_id=command.account_id,
-                name=details.name,
-                email=details.email,
-                phone=details.phone,
-                document=details.document,
-                attributes=details.attributes,
-                created_at=uow.now,
-            )
-        )
-        contact_id = contact.id
+        contact_id = create_contact(uow, command.account_id, command.contact).id
     conversation = uow.conversations.create(
         Conversation(
             id=0,
@@ -115,12 +117,11 @@ def open_conversation(uow: UnitOfWork, command: StartConversation) -> tuple[Conv
     )
     contact_actor = Actor(ActorType.CONTACT, contact_id)
     uow.emit(
-        NewEvent(
-            account_id=conversation.account_id,
-            type=ev.CONVERSATION_STARTED,
-            data={"department_id": department.id, "origin": command.origin_dialect},
-            actor=contact_actor,
-            conversation_id=conversation.id,
+        ev.conversation_event(
+            conversation,
+            ev.CONVERSATION_STARTED,
+            {"department_id": department.id, "origin": command.origin_dialect},
+            contact_actor,
             department_id=department.id,
         )
     )
@@ -148,13 +149,13 @@ def start_or_resume(uow: UnitOfWork, command: StartConversation) -> tuple[Conver
 def conversation_by_hash(uow: UnitOfWork, account_id: int, conversation_hash: str) -> Conversation:
     conversation = uow.conversations.by_hash(account_id, conversation_hash)
     if conversation is None:
-        raise NotFound(f"interaction {conversation_hash} not found")
+        raise NotFound(f"conversation {conversation_hash} not found")
     return conversation
 
 
 def _require_open(conversation: Conversation) -> None:
     if not conversation.is_open:
-        raise Invalid(f"interaction {conversation.hash} is already finished")
+        raise Invalid(f"conversation {conversation.hash} is already finished")
 
 
 def add_message(
@@ -319,13 +320,11 @@ def contact_message_by_hash(
 def contact_typing(uow: UnitOfWork, conversation: Conversation, typing: bool) -> None:
     _require_open(conversation)
     uow.emit(
-        NewEvent(
-            account_id=conversation.account_id,
-            type=ev.CONTACT_TYPING,
-            data={"typing": typing},
-            actor=Actor(ActorType.CONTACT, conversation.contact_id),
-            conversation_id=conversation.id,
-            department_id=conversation.department_id,
+        ev.conversation_event(
+            conversation,
+            ev.CONTACT_TYPING,
+            {"typing": typing},
+            Actor(ActorType.CONTACT, conversation.contact_id),
             agent_id=conversation.assignee_id,
         )
     )
@@ -340,13 +339,11 @@ def contact_activity(uow: UnitOfWork, conversation: Conversation, activity: str)
         raise Invalid(f"activity must be one of {', '.join(CONTACT_ACTIVITIES)} (got {activity!r})")
     _require_open(conversation)
     uow.emit(
-        NewEvent(
-            account_id=conversation.account_id,
-            type=ev.CONTACT_ACTIVITY,
-            data={"activity": activity},
-            actor=Actor(ActorType.CONTACT, conversation.contact_id),
-            conversation_id=conversation.id,
-            department_id=conversation.department_id,
+        ev.conversation_event(
+            conversation,
+            ev.CONTACT_ACTIVITY,
+            {"activity": activity},
+            Actor(ActorType.CONTACT, conversation.contact_id),
             agent_id=conversation.assignee_id,
         )
     )
@@ -373,13 +370,11 @@ def update_details(
     for key, value in changes.items():
         setattr(conversation, key, value)
     uow.emit(
-        NewEvent(
-            account_id=conversation.account_id,
-            type=ev.CONVERSATION_UPDATED,
-            data={"changes": changes},
-            actor=actor,
-            conversation_id=conversation.id,
-            department_id=conversation.department_id,
+        ev.conversation_event(
+            conversation,
+            ev.CONVERSATION_UPDATED,
+            {"changes": changes},
+            actor,
             agent_id=conversation.assignee_id,
         )
     )
@@ -403,13 +398,7 @@ def record_history(
         event_type = ev.HISTORY_FAILED
         data = {"error": error}
     uow.emit(
-        NewEvent(
-            account_id=conversation.account_id,
-            type=event_type,
-            data=data,
-            actor=Actor(ActorType.SYSTEM),
-            conversation_id=conversation.id,
-            department_id=conversation.department_id,
-            agent_id=conversation.assignee_id,
+        ev.conversation_event(
+            conversation, event_type, data, Actor(ActorType.SYSTEM), agent_id=conversation.assignee_id
         )
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from helpline.core.model import Actor, JsonObject
+from helpline.core.model import Actor, Conversation, JsonObject
 
 CONVERSATION_STARTED = "conversation.started"
 CONVERSATION_QUEUED = "conversation.queued"
@@ -67,3 +67,29 @@ class NewEvent:
     agent_id: int | None = None
     prev_department_id: int | None = None
     prev_agent_id: int | None = None
+
+
+def conversation_event(
+    conversation: Conversation,
+    type: str,
+    data: JsonObject,
+    actor: Actor,
+    *,
+    department_id: int | None = None,
+    agent_id: int | None = None,
+    prev_department_id: int | None = None,
+    prev_agent_id: int | None = None,
+) -> NewEvent:
+    """An event about ``conversation``, in its account and (unless ``department_id`` says another) its
+    department; ``agent_id`` is the agent it concerns, whose websocket it reaches, if any."""
+    return NewEvent(
+        account_id=conversation.account_id,
+        type=type,
+        data=data,
+        actor=actor,
+        conversation_id=conversation.id,
+        department_id=conversation.department_id if department_id is None else department_id,
+        agent_id=agent_id,
+        prev_department_id=prev_department_id,
+        prev_agent_id=prev_agent_id,
+    )

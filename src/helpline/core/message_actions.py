@@ -20,7 +20,6 @@ from helpline.core import interactive
 from helpline.core.channel import ChannelUnitOfWork, ContactToken, contact_actor, sender_name
 from helpline.core.conversations import add_message
 from helpline.core.errors import Conflict, Forbidden, Invalid, NotFound
-from helpline.core.events import NewEvent
 from helpline.core.model import Actor, Conversation, Direction, Message, MessageKind
 from helpline.core.receipts import announce_update
 from helpline.core.serialize import message_view
@@ -72,13 +71,11 @@ def select_option(
         uow.conversations.update(conversation.id, {"feedback": feedback, "updated_at": uow.now})
         conversation.feedback = feedback
         uow.emit(
-            NewEvent(
-                account_id=conversation.account_id,
-                type=ev.CONVERSATION_UPDATED,
-                data={"changes": {"feedback": feedback}},
-                actor=actor,
-                conversation_id=conversation.id,
-                department_id=conversation.department_id,
+            ev.conversation_event(
+                conversation,
+                ev.CONVERSATION_UPDATED,
+                {"changes": {"feedback": feedback}},
+                actor,
                 agent_id=conversation.assignee_id,
             )
         )
@@ -127,17 +124,15 @@ def set_reaction(
     uow.sdk.messages.update(message.id, {"updated_at": uow.now})
     message.updated_at = uow.now
     uow.emit(
-        NewEvent(
-            account_id=conversation.account_id,
-            type=ev.MESSAGE_REACTION_UPDATED,
-            data={
+        ev.conversation_event(
+            conversation,
+            ev.MESSAGE_REACTION_UPDATED,
+            {
                 "message": message_view(message, sender_name(uow, message)),
                 "reaction": reaction,
                 "by": actor.as_json(),
             },
-            actor=actor,
-            conversation_id=conversation.id,
-            department_id=conversation.department_id,
+            actor,
             agent_id=conversation.assignee_id,
         )
     )

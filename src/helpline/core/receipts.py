@@ -14,7 +14,6 @@ from collections.abc import Sequence
 from helpline.core import events as ev
 from helpline.core.channel import ChannelUnitOfWork, ContactToken, contact_actor, sender_name
 from helpline.core.errors import Invalid, NotFound
-from helpline.core.events import NewEvent
 from helpline.core.model import Actor, ActorType, Agent, Conversation, Direction, Message
 from helpline.core.serialize import message_view
 
@@ -46,13 +45,11 @@ def announce_update(
 ) -> None:
     """The ``message.updated`` (or ``message.deleted``) event carrying the message as it is now."""
     uow.emit(
-        NewEvent(
-            account_id=conversation.account_id,
-            type=event_type,
-            data={"message": message_view(message, sender_name(uow, message)), "changes": changes},
-            actor=actor,
-            conversation_id=conversation.id,
-            department_id=conversation.department_id,
+        ev.conversation_event(
+            conversation,
+            event_type,
+            {"message": message_view(message, sender_name(uow, message)), "changes": changes},
+            actor,
             agent_id=conversation.assignee_id,
         )
     )

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from helpline.core import events as ev
 from helpline.core.errors import Conflict
-from helpline.core.events import NewEvent
 from helpline.core.model import (
     SYSTEM,
     Actor,
@@ -40,12 +39,11 @@ def announce_queue_moved(uow: UnitOfWork, department_id: int, from_position: int
     for index in range(from_position - 1, len(queue)):
         moved = queue[index]
         uow.emit(
-            NewEvent(
-                account_id=moved.account_id,
-                type=ev.QUEUE_POSITION_CHANGED,
-                data={"position": index + 1, "department_id": department_id},
-                actor=actor,
-                conversation_id=moved.id,
+            ev.conversation_event(
+                moved,
+                ev.QUEUE_POSITION_CHANGED,
+                {"position": index + 1, "department_id": department_id},
+                actor,
                 department_id=department_id,
             )
         )
@@ -99,16 +97,15 @@ def enter_bot(
     conversation.bot_started_at = uow.now
     conversation.bot_accepted_at = None
     uow.emit(
-        NewEvent(
-            account_id=conversation.account_id,
-            type=ev.BOT_STARTED,
-            data={
+        ev.conversation_event(
+            conversation,
+            ev.BOT_STARTED,
+            {
                 "department_id": department.id,
                 "endpoint_id": endpoint.id,
                 "accept_timeout": department.bot_accept_timeout,
             },
-            actor=actor,
-            conversation_id=conversation.id,
+            actor,
             department_id=department.id,
         )
     )
@@ -131,12 +128,11 @@ def bot_fall_through(uow: UnitOfWork, conversation: Conversation, reason: str, w
     department = uow.departments.get(conversation.account_id, conversation.department_id)
     assert department is not None  # departments are never deleted
     uow.emit(
-        NewEvent(
-            account_id=conversation.account_id,
-            type=ev.BOT_FELL_THROUGH,
-            data={"reason": reason, "why": why, "department_id": department.id},
-            actor=SYSTEM,
-            conversation_id=conversation.id,
+        ev.conversation_event(
+            conversation,
+            ev.BOT_FELL_THROUGH,
+            {"reason": reason, "why": why, "department_id": department.id},
+            SYSTEM,
             department_id=department.id,
         )
     )
@@ -170,12 +166,11 @@ def enter_queue(
     conversation.queued_at = uow.now
     position = queue_position(uow, conversation)
     uow.emit(
-        NewEvent(
-            account_id=conversation.account_id,
-            type=ev.CONVERSATION_QUEUED,
-            data={"position": position, "department_id": department.id},
-            actor=actor,
-            conversation_id=conversation.id,
+        ev.conversation_event(
+            conversation,
+            ev.CONVERSATION_QUEUED,
+            {"position": position, "department_id": department.id},
+            actor,
             department_id=department.id,
         )
     )
@@ -215,13 +210,11 @@ def offer(
     conversation.offered_to = agent.id
     conversation.offered_at = uow.now
     uow.emit(
-        NewEvent(
-            account_id=conversation.account_id,
-            type=ev.CONVERSATION_OFFERED,
-            data={"agent_id": agent.id, "ringing_max_time": department.ringing_max_time},
-            actor=SYSTEM,
-            conversation_id=conversation.id,
-            department_id=conversation.department_id,
+        ev.conversation_event(
+            conversation,
+            ev.CONVERSATION_OFFERED,
+            {"agent_id": agent.id, "ringing_max_time": department.ringing_max_time},
+            SYSTEM,
             agent_id=agent.id,
         )
     )
@@ -261,14 +254,8 @@ def finish(
     if why:
         data["why"] = why
     uow.emit(
-        NewEvent(
-            account_id=conversation.account_id,
-            type=ev.CONVERSATION_FINISHED,
-            data=data,
-            actor=actor,
-            conversation_id=conversation.id,
-            department_id=conversation.department_id,
-            agent_id=conversation.assignee_id,
+        ev.conversation_event(
+            conversation, ev.CONVERSATION_FINISHED, data, actor, agent_id=conversation.assignee_id
         )
     )
     announce_queue_moved(uow, conversation.department_id, position, actor)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from helpline.core.model import Agent, Conversation, JsonObject, Message
+from helpline.core.model import Agent, ApiToken, Conversation, Department, Endpoint, JsonObject, Message
 
 
 def message_view(message: Message, sender_name: str | None = None) -> JsonObject:
@@ -65,3 +65,57 @@ def conversation_view(conversation: Conversation) -> JsonObject:
         "last_message_seq": conversation.last_message_seq,
         "feedback": conversation.feedback,
     }
+
+
+def agent_record(agent: Agent) -> JsonObject:
+    """An agent as the APIs and the CLI show it (never a password or key); a surface leaves out what it
+    does not show by deleting keys, so that every surface reads the same names from one place."""
+    return {
+        "id": agent.id,
+        "account_id": agent.account_id,
+        "name": agent.name,
+        "email": agent.email,
+        "role": agent.role.value,
+        "presence": agent.presence.value,
+        "photo_url": agent.photo_url,
+        "department_ids": agent.department_ids,
+        "created_at": agent.created_at,
+    }
+
+
+def department_record(department: Department) -> JsonObject:
+    """A department as the admin API and the CLI show it (see :func:`agent_record`)."""
+    d = department
+    return {
+        "id": d.id,
+        "account_id": d.account_id,
+        "name": d.name,
+        "active": d.active,
+        "queue_enabled": d.queue_enabled,
+        "queued_max_time": d.queued_max_time,
+        "ringing_max_time": d.ringing_max_time,
+        "capacity": d.capacity,
+        "auto_assign": d.auto_assign,
+        "bot_url": d.bot_url,
+        "bot_accept_timeout": d.bot_accept_timeout,
+        "created_at": d.created_at,
+    }
+
+
+def token_record(token: ApiToken, endpoint: Endpoint | None) -> JsonObject:
+    """An API token (never its secret) with its webhook, as the admin API and the CLI show it."""
+    return {
+        "id": token.id,
+        "account_id": token.account_id,
+        "prefix": token.prefix,
+        "active": token.active,
+        "webhook_url": endpoint.url if endpoint else None,
+        "webhook_enabled": endpoint.enabled if endpoint else None,
+        "created_at": token.created_at,
+    }
+
+
+def without(record: JsonObject, *keys: str) -> JsonObject:
+    for key in keys:
+        del record[key]
+    return record

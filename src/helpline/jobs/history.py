@@ -14,8 +14,8 @@ from typing import Any
 
 from helpline.core import conversations
 from helpline.core.model import Conversation, HistoryEntry
-from helpline.store.open import AnyStore
-from helpline.store.sql import SqlUnitOfWork
+from helpline.store.base import Store
+from helpline.store.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -24,7 +24,7 @@ Parser = Callable[[int, Any], list[HistoryEntry]]
 
 
 class HistoryLoader:
-    def __init__(self, store: AnyStore, fetch: Fetch, parsers: Mapping[str, Parser]) -> None:
+    def __init__(self, store: Store, fetch: Fetch, parsers: Mapping[str, Parser]) -> None:
         self.store = store
         self.fetch = fetch
         self.parsers = parsers
@@ -46,7 +46,7 @@ class HistoryLoader:
             except Exception as failure:  # any failure is shown to the agent, never fails the conversation
                 problem = f"could not load {url}: {failure}"
 
-        def work(uow: SqlUnitOfWork) -> None:
+        def work(uow: UnitOfWork) -> None:
             current = uow.conversations.by_id_any_account(conversation.id)
             if current is not None and current.history_status.value == "pending":
                 conversations.record_history(uow, current, entries, problem)

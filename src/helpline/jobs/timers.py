@@ -7,12 +7,12 @@ import contextlib
 import logging
 
 from helpline.core import routing
-from helpline.store.open import AnyStore
+from helpline.store.base import Store
 
 log = logging.getLogger(__name__)
 
 
-async def run_timers(store: AnyStore, stop: asyncio.Event, every: float) -> None:
+async def run_timers(store: Store, stop: asyncio.Event, every: float) -> None:
     while not stop.is_set():
         try:
             await store.write(routing.expire_waiting)

@@ -13,11 +13,11 @@ from helpline.admin_api import schema as admin
 from helpline.agent_api import schema as agent
 from helpline.dialects.novatalks.openapi import novatalks_document
 from helpline.dialects.omnidesk.openapi import omnidesk_document
-from helpline.dialects.omnize_rest import schema as rest
-from helpline.dialects.omnize_v1 import schema as v1
-from helpline.dialects.zenvia_bot import schema as bot
-from helpline.openapi.build import Operation, document
+from helpline.dialects.omnize_rest.openapi import omnize_rest_document
+from helpline.dialects.omnize_v1.openapi import omnize_v1_document
+from helpline.dialects.zenvia_bot.openapi import zenvia_bot_document
 from helpline.web.http import json_response
+from helpline.web.openapi import Operation, document
 
 NAMES = (
     "openapi_agent",
@@ -29,11 +29,6 @@ NAMES = (
     "openapi_admin",
 )
 
-_V1_ERROR = {
-    "type": "object",
-    "required": ["message", "status"],
-    "properties": {"message": {"type": "string"}, "status": {"type": "integer"}},
-}
 _AGENT_ERROR = {
     "type": "object",
     "properties": {
@@ -138,129 +133,6 @@ def agent_document() -> dict[str, Any]:
         {"bearer": {"type": "http", "scheme": "bearer"}},
     )
     return doc
-
-
-@cache
-def omnize_v1_document() -> dict[str, Any]:
-    i = "/api/v1/interactions/{hash}"
-    token = [("token", "string", True)]
-    ops = [
-        Operation("GET", "/api/v1/departments", "List departments", query=token),
-        Operation("POST", "/api/v1/interactions", "Start an interaction", v1.StartInteraction),
-        Operation(
-            "POST",
-            i + "/messages",
-            "Send a message (text, or media by url)",
-            v1.SendMessage,
-            path_params=["hash"],
-        ),
-        Operation("PUT", i + "/typing", "The customer is typing", v1.TokenOnly, path_params=["hash"]),
-        Operation("PUT", i + "/cleared", "The customer stopped typing", v1.TokenOnly, path_params=["hash"]),
-        Operation("PUT", i + "/finish", "Finish the interaction", v1.TokenOnly, path_params=["hash"]),
-        Operation(
-            "PUT", i, "Update mood, tags, customer key, note", v1.UpdateInteraction, path_params=["hash"]
-        ),
-        Operation(
-            "GET",
-            "/api/v1/agents/online",
-            "Agents online",
-            query=[*token, ("department_id", "integer", False)],
-        ),
-    ]
-    return document(
-        "Omnize ClientApi V1 (served by Helpline)",
-        "Also served under /core/api/v1. Triggers are POSTed to the token's webhook URL with Standard Webhooks "
-        "headers (webhook-id, webhook-timestamp, webhook-signature).",
-        ops,
-        _V1_ERROR,
-        None,
-    )
-
-
-@cache
-def omnize_rest_document() -> dict[str, Any]:
-    ok = {
-        "type": "object",
-        "required": ["message", "status"],
-        "properties": {
-            "message": {"type": "string"},
-            "status": {"type": "integer"},
-            "clientId": {"type": ["string", "integer"]},
-            "interactionHash": {"type": "string", "description": "info+init: the conversation"},
-            "messageHash": {"type": "string", "description": "message: the message"},
-            "departments": {"type": "array", "description": "info+departments", "items": {"type": "object"}},
-        },
-    }
-    summary = (
-        "Everything, dispatched on type and content: info+init starts a conversation for (token, clientId) "
-        "or returns the open one; message sends content; info+typing|cleared|finish; info+departments"
-    )
-    ops = [Operation("POST", path, summary, rest.RestRequest, response=ok) for path in ("/api/rest/v1",)]
-    return document(
-        "Omnize ClientApi REST (served by Helpline)",
-        "Also served at /client-gateway/api/rest/v1. Triggers are POSTed to the token's webhook URL: "
-        '{"status":"accepted"|"unavailable"|"finish"|"typing"|"cleared","clientId":...} and '
-        '{"message":"...","clientId":...} (with "sender":"bot" when a department\'s bot wrote it), with '
-        "Standard Webhooks headers.",
-        ops,
-        _V1_ERROR,
-        None,
-    )
-
-
-@cache
-def zenvia_bot_document() -> dict[str, Any]:
-    b = "/core/api/v1/bot/{interaction_hash}"
-    received = {
-        "type": "object",
-        "properties": {"message": {"const": "Message received successfully"}, "status": {"const": 200}},
-    }
-    ops = [
-        Operation(
-            "PUT",
-            b + "/accept",
-            "The bot takes the interaction on",
-            bot.TokenOnly,
-            received,
-            path_params=["interaction_hash"],
-        ),
-        Operation(
-            "POST",
-            b + "/message",
-            "Answer the customer (text, or audio/image/video/file with attachment.url)",
-            bot.SendMessage,
-            received,
-            path_params=["interaction_hash"],
-        ),
-        Operation(
-            "PUT",
-            b + "/transfer",
-            "Hand over to humans: of department_id, or (null) of the department the interaction started in",
-            bot.Transfer,
-            received,
-            path_params=["interaction_hash"],
-        ),
-        Operation(
-            "PUT",
-            b + "/finish",
-            "End the interaction",
-            bot.TokenOnly,
-            received,
-            path_params=["interaction_hash"],
-        ),
-    ]
-    return document(
-        "Zenvia External bot (served by Helpline)",
-        "A department with a bot URL gives its new conversations to the bot. The server POSTs to that URL "
-        '{"type":"new_interaction","interaction_hash","department_id"}, {"type":"new_message","interaction_hash",'
-        '"content","content_type"} (files add "attachment":{"url"}) and {"type":"finished_interaction",'
-        '"interaction_hash"}, signed with the bot\'s own secret (Standard Webhooks headers). The bot may act '
-        "only on interactions it holds; every refusal is HTTP 422 with a message saying why. A bot that cannot "
-        "be reached or does not accept in time loses the interaction to the department's human queue.",
-        ops,
-        _V1_ERROR,
-        None,
-    )
 
 
 async def _agent(request: Request) -> Response:

@@ -7,8 +7,9 @@ from typing import Any
 
 from helpline.core.errors import Conflict, Invalid, NotFound
 from helpline.outbound.model import Attempt, Delivery, DeliveryState
+from helpline.outbound.repository import Deliveries
 from helpline.store.base import Store
-from helpline.store.sql import SqlUnitOfWork
+from helpline.store.unit_of_work import UnitOfWork
 
 
 def parse_state(state: str | DeliveryState | None) -> DeliveryState | None:
@@ -31,14 +32,14 @@ def _attempt(attempt: Attempt) -> dict[str, Any]:
     }
 
 
-def _attempts(uow: SqlUnitOfWork, delivery_id: int) -> list[Attempt]:
+def _attempts(uow: UnitOfWork, delivery_id: int) -> list[Attempt]:
     # Deliveries.attempts is annotated ``-> list[Attempt]`` below a method named ``list``, which mypy
     # reads as that method; say what it really returns.
-    found: list[Attempt] = uow.deliveries.attempts(delivery_id)
+    found: list[Attempt] = Deliveries.from_uow(uow).attempts(delivery_id)
     return found
 
 
-def describe(uow: SqlUnitOfWork, delivery: Delivery) -> dict[str, Any]:
+def describe(uow: UnitOfWork, delivery: Delivery) -> dict[str, Any]:
     endpoint = uow.endpoints.get(delivery.endpoint_id)
     return {
         "id": delivery.id,
@@ -63,30 +64,30 @@ def describe(uow: SqlUnitOfWork, delivery: Delivery) -> dict[str, Any]:
 
 def list_work(
     account_id: int | None, state: str | DeliveryState | None, limit: int
-) -> Callable[[SqlUnitOfWork], list[dict[str, Any]]]:
+) -> Callable[[UnitOfWork], list[dict[str, Any]]]:
     """The read behind :func:`list_deliveries`, for callers that run it on their own store."""
     wanted = parse_state(state)
     if limit < 1:
         raise Invalid(f"limit must be at least 1 (got {limit})")
 
-    def work(uow: SqlUnitOfWork) -> list[dict[str, Any]]:
-        return [describe(uow, d) for d in uow.deliveries.list(account_id, wanted, limit)]
+    def work(uow: UnitOfWork) -> list[dict[str, Any]]:
+        return [describe(uow, d) for d in Deliveries.from_uow(uow).list(account_id, wanted, limit)]
 
     return work
 
 
-def replay_work(delivery_id: int, account_id: int | None = None) -> Callable[[SqlUnitOfWork], dict[str, Any]]:
+def replay_work(delivery_id: int, account_id: int | None = None) -> Callable[[UnitOfWork], dict[str, Any]]:
     """The write behind :func:`replay`."""
 
-    def work(uow: SqlUnitOfWork) -> dict[str, Any]:
-        delivery = uow.deliveries.get(delivery_id)
+    def work(uow: UnitOfWork) -> dict[str, Any]:
+        delivery = Deliveries.from_uow(uow).get(delivery_id)
         if delivery is None or (account_id is not None and delivery.account_id != account_id):
             raise NotFound(f"delivery {delivery_id} does not exist")
-        if not uow.deliveries.requeue(delivery_id, uow.now):
+        if not Deliveries.from_uow(uow).requeue(delivery_id, uow.now):
             raise Conflict(
                 f"delivery {delivery_id} is being sent right now; replay it once this attempt ends"
             )
-        requeued = uow.deliveries.get(delivery_id)
+        requeued = Deliveries.from_uow(uow).get(delivery_id)
         assert requeued is not None
         return describe(uow, requeued)
 

@@ -12,7 +12,8 @@ from collections.abc import Mapping, Sequence
 
 from helpline.core.model import Conversation, Event
 from helpline.outbound.render import Renderer
-from helpline.store.sql import SqlUnitOfWork
+from helpline.outbound.repository import Deliveries
+from helpline.store.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -50,23 +51,21 @@ class Planner:
     def observe(self, name: str, observer: Renderer) -> None:
         self.observers[name] = observer
 
-    def plan(self, uow: SqlUnitOfWork, batch: int = 500, recent: Sequence[Event] = ()) -> int:
+    def plan(self, uow: UnitOfWork, batch: int = 500, recent: Sequence[Event] = ()) -> int:
         """Plan up to ``batch`` events past the cursor; returns how many events it consumed.
 
         A result equal to ``batch`` means there may be more: call again.
         """
         return self.plan_up_to(uow, batch, recent)[0]
 
-    def plan_up_to(
-        self, uow: SqlUnitOfWork, batch: int = 500, recent: Sequence[Event] = ()
-    ) -> tuple[int, int]:
+    def plan_up_to(self, uow: UnitOfWork, batch: int = 500, recent: Sequence[Event] = ()) -> tuple[int, int]:
         """:meth:`plan`, also returning the cursor it leaves (the last event planned).
 
         ``recent``: committed events, in order and without gaps, that this process already holds (the
         realtime hub's dispatch). When they continue the cursor they are planned as they are instead of
         being read back from the log, which is what every commit would otherwise cost.
         """
-        cursor = uow.deliveries.claim_planning()
+        cursor = Deliveries.from_uow(uow).claim_planning()
         events = _continuing(recent, cursor, batch) or uow.events.after(cursor, batch)
         if not events:
             return 0, cursor
@@ -87,12 +86,12 @@ class Planner:
                 self._plan_one(uow, event, conversation, conversation.origin_dialect, renderer, seen)
             for name, observer in self.observers.items():
                 self._plan_one(uow, event, conversation, name, observer, seen)
-        uow.deliveries.set_planned_up_to(events[-1].seq)
+        Deliveries.from_uow(uow).set_planned_up_to(events[-1].seq)
         return len(events), events[-1].seq
 
     @staticmethod
     def _plan_one(
-        uow: SqlUnitOfWork,
+        uow: UnitOfWork,
         event: Event,
         conversation: Conversation,
         name: str,
@@ -125,7 +124,7 @@ class Planner:
                 continue
             index = seen.get(endpoint.id, 0)
             seen[endpoint.id] = index + 1
-            uow.deliveries.add(
+            Deliveries.from_uow(uow).add(
                 account_id=event.account_id,
                 event_seq=event.seq,
                 endpoint_id=endpoint.id,

@@ -31,9 +31,10 @@ from helpline.outbound.guard import OutboundRefused
 from helpline.outbound.http import USER_AGENT, OutboundFailed, OutboundHttp, Response
 from helpline.outbound.model import Attempt, Delivery, DeliveryState
 from helpline.outbound.planner import Planner
+from helpline.outbound.repository import Deliveries
 from helpline.outbound.signing import stream_signature, webhook_headers
 from helpline.store.base import Store, SystemClock
-from helpline.store.sql import SqlUnitOfWork
+from helpline.store.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -69,11 +70,11 @@ class GiveUpHook(Protocol):
     endpoint answered 410 and was disabled, with every delivery pending for it). A bot's conversation
     falls through to humans this way."""
 
-    def __call__(self, uow: SqlUnitOfWork, delivery: Delivery, gone: bool, error: str) -> None: ...
+    def __call__(self, uow: UnitOfWork, delivery: Delivery, gone: bool, error: str) -> None: ...
 
 
-def _unplanned_events(uow: SqlUnitOfWork) -> bool:
-    return uow.events.last_seq() > uow.deliveries.planned_up_to()
+def _unplanned_events(uow: UnitOfWork) -> bool:
+    return uow.events.last_seq() > Deliveries.from_uow(uow).planned_up_to()
 
 
 class DeliveryWorker:
@@ -208,17 +209,17 @@ class DeliveryWorker:
         now = self.clock.now()
         until = now + self.http.timeout + LOCK_MARGIN
         busy = set(self._lines)
-        due = await self.store.read(lambda uow: uow.deliveries.due(now, free + len(busy)))
+        due = await self.store.read(lambda uow: Deliveries.from_uow(uow).due(now, free + len(busy)))
         candidates = [d for d in due if (d.endpoint_id, d.conversation_id) not in busy][:free]
         if not candidates:
             return 0
 
-        def claim(uow: SqlUnitOfWork) -> list[tuple[Delivery, Endpoint | None]]:
+        def claim(uow: UnitOfWork) -> list[tuple[Delivery, Endpoint | None]]:
             # The lock only takes a delivery still pending and unheld: another worker may have been first.
             return [
                 (delivery, uow.endpoints.get(delivery.endpoint_id))
                 for delivery in candidates
-                if uow.deliveries.lock(delivery.id, now, until)
+                if Deliveries.from_uow(uow).lock(delivery.id, now, until)
             ]
 
         claimed = await self.store.write(claim)
@@ -321,8 +322,8 @@ class DeliveryWorker:
             verdict = "fail"
             error = f"{error}; gave up after {attempts_done} attempts"
 
-        def record(uow: SqlUnitOfWork) -> None:
-            deliveries = uow.deliveries
+        def record(uow: UnitOfWork) -> None:
+            deliveries = Deliveries.from_uow(uow)
             deliveries.record_attempt(attempt)
             if verdict == "ok":
                 deliveries.finish(delivery.id, DeliveryState.SUCCEEDED, outcome.status, None, now)

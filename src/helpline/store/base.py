@@ -8,10 +8,10 @@ from collections.abc import Callable
 from typing import Any, Protocol, TypeVar
 
 from helpline.core.model import Event
-from helpline.store.sql import SqlUnitOfWork
+from helpline.store.unit_of_work import UnitOfWork
 
 T = TypeVar("T")
-Work = Callable[[SqlUnitOfWork], T]
+Work = Callable[[UnitOfWork], T]
 EventListener = Callable[[list[Event]], None]
 
 
@@ -21,7 +21,10 @@ class SystemClock:
 
 
 class Store(Protocol):
-    """The request or job boundary: ``write`` commits once per unit of work, ``read`` never writes."""
+    """The request or job boundary: ``write`` commits once per unit of work, ``read`` never writes.
+
+    What everything outside ``store/`` and ``bootstrap`` is typed on (``SqliteStore`` and ``PostgresStore``
+    are two), as the work it runs is typed on :class:`helpline.store.unit_of_work.UnitOfWork`."""
 
     url: str
 

@@ -30,7 +30,6 @@ from helpline.core.model import (
     Role,
     StoredFile,
 )
-from helpline.outbound.model import DeliveryFile
 
 Row = Mapping[str, Any]
 
@@ -232,19 +231,3 @@ def event(row: Row) -> Event:
         prev_department_id=row["prev_department_id"],
         prev_agent_id=row["prev_agent_id"],
     )
-
-
-def delivery_file(text: str | None) -> DeliveryFile | None:
-    """The file a delivery sends as a multipart part, kept as a JSON object (NULL: none)."""
-    if not text:
-        return None
-    found = loads(text)
-    return DeliveryFile(
-        field=found["field"], key=found["key"], name=found["name"], content_type=found["content_type"]
-    )
-
-
-def delivery_file_json(file: DeliveryFile | None) -> str | None:
-    if file is None:
-        return None
-    return dumps({"field": file.field, "key": file.key, "name": file.name, "content_type": file.content_type})

@@ -43,6 +43,13 @@ from helpline.core.ports import Clock
 from helpline.store.base import Listeners, SystemClock, T, Work
 from helpline.store.migrate import upgrade
 from helpline.store.sql import SqlUnitOfWork
+from helpline.store.sqlite_connection import (
+    BUSY_GIVE_UP_SECONDS,
+    checkpointer_busy,
+    connect,
+    is_busy,
+    sqlite_path,
+)
 
 MAX_BATCH = 64
 CHECKPOINT_SECONDS = 0.1
@@ -50,39 +57,6 @@ RESTART_FRAMES = 4000  # pages (16 MiB with the default page size)
 STAND_ASIDE_WAIT_SECONDS = 0.002  # how long the checkpointer waits for the loop writer to stand aside
 RESTART_BUSY_MS = 10  # how long a RESTART may hold the writer off waiting for readers (it retries later)
 BUSY_RETRY_SECONDS = 0.001  # the loop writer's pause before trying the write lock again
-BUSY_GIVE_UP_SECONDS = 30.0  # as the connections' busy_timeout
-
-
-def sqlite_path(url: str) -> str:
-    if not url.startswith("sqlite:///"):
-        raise ValueError(f"not an SQLite URL: {url}")
-    return url[len("sqlite:///") :]
-
-
-def connect(path: str, synchronous: str = "NORMAL") -> sqlite3.Connection:
-    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
-    conn.row_factory = sqlite3.Row
-    conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute(f"PRAGMA synchronous={synchronous}")
-    conn.execute("PRAGMA foreign_keys=ON")
-    conn.execute(f"PRAGMA busy_timeout={int(BUSY_GIVE_UP_SECONDS * 1000)}")
-    # Savepoints keep each page's first image in a statement journal; in a temporary file that costs
-    # a write per page once a group commit passes 64 KiB. In memory it is a copy.
-    conn.execute("PRAGMA temp_store=MEMORY")
-    return conn
-
-
-def _checkpointer_busy() -> sqlite3.OperationalError:
-    error = sqlite3.OperationalError("database is locked (the checkpointer is restarting the WAL)")
-    error.sqlite_errorcode = sqlite3.SQLITE_BUSY
-    return error
-
-
-def _is_busy(error: sqlite3.OperationalError) -> bool:
-    """Busy or locked, in any of their extended forms (SQLITE_BUSY_RECOVERY while another connection
-    rebuilds the WAL index, SQLITE_BUSY_SNAPSHOT, ...): the primary code is the low byte."""
-    code = getattr(error, "sqlite_errorcode", None)
-    return code is not None and code & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
 
 
 @dataclass(slots=True)
@@ -322,13 +296,13 @@ class SqliteStore:
         try:
             if self._writer_stand_aside.is_set():
                 self._writer_stood_aside.set()
-                raise _checkpointer_busy()
+                raise checkpointer_busy()
             conn.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as error:
             now = self._loop.time()
             if self._busy_since is None:
                 self._busy_since = now
-            if not _is_busy(error) or now - self._busy_since >= BUSY_GIVE_UP_SECONDS:
+            if not is_busy(error) or now - self._busy_since >= BUSY_GIVE_UP_SECONDS:
                 self._busy_since = None
                 self._fail_pending(error)
             elif not self._flush_scheduled:

@@ -9,7 +9,7 @@ import builtins
 import functools
 import sqlite3
 from collections.abc import Sequence
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeGuard
 
 from helpline.store.rows import Row
 
@@ -26,6 +26,17 @@ class Db(Protocol):
     """The one thing a repository needs: run a statement inside the current transaction."""
 
     def execute(self, sql: str, params: Any = (), /) -> Cursor: ...
+
+
+def is_sqlite(db: Db) -> TypeGuard[sqlite3.Connection]:
+    """The one question the shared repositories ask of the backend (where SQLite's rowid can stand in for
+    a statement), answered here so that they stay free of either driver."""
+    return isinstance(db, sqlite3.Connection)
+
+
+def set_clause(fields: dict[str, Any]) -> tuple[str, builtins.list[Any]]:
+    """``name = ?, ...`` and its values, for an UPDATE of the columns in ``fields``."""
+    return ", ".join(f"{name} = ?" for name in fields), list(fields.values())
 
 
 def one(db: Db, sql: str, params: Sequence[Any] = ()) -> Row | None:
@@ -49,7 +60,7 @@ def insert(db: Db, table: str, values: dict[str, Any], returning: str = "id") ->
     it: a ``RETURNING`` clause would make SQLite produce a result row as well, measured at a third of the
     cost of a message's INSERT.
     """
-    if isinstance(db, sqlite3.Connection):
+    if isinstance(db, sqlite3.Connection):  # inline: this runs for every INSERT
         return db.execute(_insert_sql(table, tuple(values), None), list(values.values())).lastrowid
     row = one(db, _insert_sql(table, tuple(values), returning), list(values.values()))
     assert row is not None

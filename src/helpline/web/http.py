@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import re
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, TypeVar
 
 import msgspec
@@ -60,6 +61,17 @@ def describe_validation_error(error: msgspec.ValidationError | msgspec.DecodeErr
     if isinstance(error, msgspec.DecodeError) and not isinstance(error, msgspec.ValidationError):
         return f"malformed JSON body: {text}"
     return text.replace("`", "").replace(" - at $.", " at ").replace("$.", "")
+
+
+def reword(message: str, words: Mapping[str, str]) -> str:
+    """The core's message in a vendor's vocabulary: each whole word of ``words`` replaced by its value.
+
+    The core says "conversation" (and never a vendor's word); a dialect whose API says "interaction"
+    renders the core's refusals through this, so its callers read the texts the vendor's API gives."""
+    if not words:
+        return message
+    pattern = re.compile(r"\b(" + "|".join(map(re.escape, words)) + r")\b")
+    return pattern.sub(lambda found: words[found.group(1)], message)
 
 
 def guarded(handler: Handler, render_error: ErrorRenderer) -> Handler:

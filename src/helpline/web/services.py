@@ -7,12 +7,12 @@ from dataclasses import dataclass
 from helpline.config import Settings
 from helpline.core.files import FileStore
 from helpline.realtime.hub import Hub
-from helpline.store.open import AnyStore
+from helpline.store.base import Store
 
 
 @dataclass(slots=True)
 class Services:
-    store: AnyStore
+    store: Store
     settings: Settings
     hub: Hub
     files: FileStore

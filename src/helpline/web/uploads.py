@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator, Sequence
+from typing import TypeVar
 
 from starlette.datastructures import FormData, UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
@@ -10,6 +11,9 @@ from starlette.requests import Request
 
 from helpline.core.errors import Invalid
 from helpline.core.files import Blob, FileStore, FileTooLarge
+from helpline.store.base import Store, Work
+
+T = TypeVar("T")
 
 # Room for the multipart framing and the small text fields around the file itself.
 FRAMING_ALLOWANCE = 64 * 1024
@@ -65,3 +69,14 @@ def single_file(form: FormData, field: str) -> UploadFile:
     if len(found) > 1:
         raise Invalid(f"send one file in {field!r}, not {len(found)}")
     return uploads[0]
+
+
+async def write_or_discard(store: Store, files: FileStore, blobs: Sequence[Blob], work: Work[T]) -> T:
+    """Run ``work`` (which records ``blobs``, already saved); if it fails, delete them again, so that a
+    refused request leaves no file behind that nothing refers to."""
+    try:
+        return await store.write(work)
+    except BaseException:
+        for blob in blobs:
+            await files.delete(blob.key)
+        raise

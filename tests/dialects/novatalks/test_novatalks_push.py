@@ -10,13 +10,16 @@ from novatalks_kit import SdkWorld
 from standardwebhooks import Webhook
 
 from helpline.core import inboxes
+from helpline.outbound.repository import Deliveries
 
 
 def planned_all(world: SdkWorld, timeout: float = 5.0) -> None:
     """Wait until the outbox planner has seen every event so far."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if world.server.store.read_sync(lambda uow: uow.deliveries.planned_up_to() >= uow.events.last_seq()):
+        if world.server.store.read_sync(
+            lambda uow: Deliveries.from_uow(uow).planned_up_to() >= uow.events.last_seq()
+        ):
             return
         time.sleep(0.02)
     raise AssertionError("the planner did not catch up")
@@ -96,6 +99,8 @@ def test_no_devices_or_no_webhook_means_no_push(world: SdkWorld, receiver: Recei
     world.server.store.write_sync(lambda uow: inboxes.clear_push(uow, world.department_id))
     world.agent_says(with_device.conversation_id, "after the webhook was removed")
     planned_all(world)
-    deliveries = world.server.store.read_sync(lambda uow: uow.deliveries.list(world.account_id, None, 100))
+    deliveries = world.server.store.read_sync(
+        lambda uow: Deliveries.from_uow(uow).list(world.account_id, None, 100)
+    )
     assert len(deliveries) == 2
     assert len(receiver.received) == 2

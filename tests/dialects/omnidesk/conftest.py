@@ -12,17 +12,15 @@ import asyncio
 import hashlib
 import json
 import sys
-import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
 
 import pytest
-from helpline_testing import RunningServer
+from helpline_testing import Received, Receiver, RunningServer
 from starlette.datastructures import Headers, UploadFile
 from starlette.formparsers import MultiPartParser
 
@@ -135,71 +133,39 @@ def parse(headers: dict[str, str], body: bytes) -> tuple[dict[str, str], dict[st
     return {}, {}
 
 
+def _hook(request: Received) -> Hook:
+    fields, files = parse(request.headers, request.body)
+    return Hook(request.path, request.headers, request.body, fields, files)
+
+
+def _answer(request: Received) -> tuple[bytes, str]:
+    if request.path.endswith("/endSession"):
+        return b'{ "message": "ok" }', "application/json"
+    return b"ok", "text/plain"
+
+
 @dataclass
-class ChatServer:
-    """The customer's server behind ``chatServer``: ``ok`` to each hookpoint (``{"message": "ok"}`` to
-    ``/endSession``), or what ``status`` decides."""
+class ChatServer(Receiver):
+    """The customer's server behind ``chatServer`` (the shared loopback receiver, reading hookpoint
+    forms): ``ok`` to each hookpoint (``{"message": "ok"}`` to ``/endSession``), or what ``status``
+    decides."""
 
-    hooks: list[Hook] = field(default_factory=list)
     status: Callable[[Hook], int] = lambda hook: 200
-    _server: ThreadingHTTPServer | None = None
-    _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def __enter__(self) -> ChatServer:
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                length = int(self.headers.get("content-length", "0"))
-                headers = {k.lower(): v for k, v in self.headers.items()}
-                body = self.rfile.read(length)
-                fields, files = parse(headers, body)
-                hook = Hook(self.path, headers, body, fields, files)
-                status = outer.status(hook)
-                with outer._lock:
-                    outer.hooks.append(hook)
-                answer, media = (
-                    (b'{ "message": "ok" }', "application/json")
-                    if self.path.endswith("/endSession")
-                    else (b"ok", "text/plain")
-                )
-                self.send_response(status)
-                self.send_header("content-type", media)
-                self.send_header("content-length", str(len(answer)))
-                self.end_headers()
-                self.wfile.write(answer)
-
-            def log_message(self, format: str, *args: Any) -> None:
-                return
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        assert self._server is not None
-        self._server.shutdown()
-        self._server.server_close()
+    def __post_init__(self) -> None:
+        self.respond = lambda request: self.status(_hook(request))
+        self.answer = _answer
 
     @property
-    def url(self) -> str:
-        assert self._server is not None
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
-
-    def wait_for(self, count: int, timeout: float = 10.0) -> list[Hook]:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            with self._lock:
-                if len(self.hooks) >= count:
-                    return list(self.hooks)
-            time.sleep(0.02)
+    def hooks(self) -> list[Hook]:
         with self._lock:
-            got = [(h.path, h.fields) for h in self.hooks]
-        raise AssertionError(f"expected {count} hookpoint calls, got {len(got)}: {got}")
+            return [_hook(r) for r in self.received]
+
+    def wait_for(self, count: int, timeout: float = 10.0) -> list[Hook]:  # type: ignore[override]
+        return [_hook(r) for r in super().wait_for(count, timeout)]
 
     def calls(self) -> list[tuple[str, dict[str, str]]]:
-        with self._lock:
-            return [(h.path, h.fields) for h in self.hooks]
+        return [(h.path, h.fields) for h in self.hooks]
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ from helpline_testing import RunningServer, start_server
 from omnidesk_kit import SEED_URL, ChatServer, ChatWorld, make_world, ticket_of
 
 from helpline.dialects.omnidesk import admin as chat_admin
+from helpline.outbound.repository import Deliveries
 
 MESSAGE = "/api/v2/chat/notifyUserNewChatMessage"
 
@@ -45,7 +46,7 @@ def nothing_written(server: RunningServer, world: ChatWorld) -> None:
         conversations = uow.conversations.list_for_agent(
             world.account_id, [], world.agent_id, None, True, 100
         )
-        return len(conversations), len(uow.deliveries.list(world.account_id, None, 100))
+        return len(conversations), len(Deliveries.from_uow(uow).list(world.account_id, None, 100))
 
     assert server.store.read_sync(work) == (0, 0)
 

@@ -10,6 +10,7 @@ from helpline_testing import start_server
 
 from helpline.core.credentials import token_hash
 from helpline.dialects.omnidesk.chat_config import DEFAULTS
+from helpline.dialects.omnidesk.repository import OmnideskRepository
 
 
 def fails(data_dir: Path, *args: str) -> str:
@@ -93,7 +94,7 @@ def test_a_token_made_by_the_cli_opens_chats_on_the_server(tmp_path: Path) -> No
     as_json(tmp_path, "chat-config", "set", "--account", "1", "agent_typing_text=Ana is typing")
     with start_server(tmp_path) as server:
         stored = server.store.read_sync(
-            lambda uow: uow.omnidesk.token_by_hash(token_hash(issued["chatAccountToken"]))
+            lambda uow: OmnideskRepository.from_uow(uow).token_by_hash(token_hash(issued["chatAccountToken"]))
         )
         assert stored is not None
         assert stored.id == issued["id"]

@@ -21,6 +21,8 @@ from omnidesk_kit import PICTURE, SEED_URL, ChatServer, ChatWorld, Hook, make_wo
 from standardwebhooks import Webhook
 from websockets.sync.client import connect
 
+from helpline.outbound.repository import Deliveries
+
 FORM = "application/x-www-form-urlencoded"
 
 
@@ -39,7 +41,9 @@ def verify(hook: Hook, secret: str) -> None:
 
 
 def deliveries_settled(world: ChatWorld) -> list[Any]:
-    found = world.server.store.read_sync(lambda uow: uow.deliveries.list(world.account_id, None, 1000))
+    found = world.server.store.read_sync(
+        lambda uow: Deliveries.from_uow(uow).list(world.account_id, None, 1000)
+    )
     return sorted(found, key=lambda d: d.id)
 
 

@@ -22,6 +22,8 @@ from omnidesk_kit import (
 
 from helpline.core import admin
 from helpline.dialects.omnidesk import admin as chat_admin
+from helpline.dialects.omnidesk.repository import OmnideskRepository
+from helpline.outbound.repository import Deliveries
 
 
 def test_one_session_one_ticket_and_a_new_session_a_new_ticket(
@@ -90,7 +92,7 @@ def test_racing_first_messages_of_one_session_make_one_ticket(
     assert len(tickets) == 1
     [ticket] = tickets
     assert sorted(m["content"] for m in world.messages(ticket)) == [f"message {n}" for n in range(1, 9)]
-    sessions = server.store.read_sync(lambda uow: uow.omnidesk.sessions_by_key("race"))
+    sessions = server.store.read_sync(lambda uow: OmnideskRepository.from_uow(uow).sessions_by_key("race"))
     assert len(sessions) == 1
 
 
@@ -113,7 +115,7 @@ def test_the_customer_side_ends_the_session(server: RunningServer, chat_server: 
     assert typing.status_code == 409
     assert "has ended" in typing.json()["message"]
     # The customer ended it: no /endSession goes back to them.
-    assert server.store.read_sync(lambda uow: uow.deliveries.list(world.account_id, None, 10)) == []
+    assert server.store.read_sync(lambda uow: Deliveries.from_uow(uow).list(world.account_id, None, 10)) == []
     assert chat_server.hooks == []
 
 
@@ -249,7 +251,9 @@ def test_a_chat_server_on_a_private_address_is_refused_at_first_contact(tmp_path
             assert "chatServer" in body["message"]
             assert "refused" in body["message"]
             assert "HELPLINE_OUTBOUND_ALLOW" in body["message"]
-        assert strict.store.read_sync(lambda uow: uow.omnidesk.sessions_by_key("ssrf")) == []
+        assert (
+            strict.store.read_sync(lambda uow: OmnideskRepository.from_uow(uow).sessions_by_key("ssrf")) == []
+        )
         assert (
             strict.store.read_sync(
                 lambda uow: uow.conversations.list_for_agent(

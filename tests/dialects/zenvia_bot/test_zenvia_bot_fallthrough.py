@@ -23,7 +23,7 @@ from helpline_testing import Receiver, RunningServer, free_port, start_server
 
 from helpline.core import bots
 from helpline.core.events import BOT_FELL_THROUGH
-from helpline.store.sql import SqlUnitOfWork
+from helpline.store.unit_of_work import UnitOfWork
 
 EXTRA = {"clientId": "12"}
 
@@ -48,7 +48,7 @@ def start_v1(server: RunningServer, setup: dict[str, Any]) -> str:
 def fell_through(server: RunningServer, setup: dict[str, Any], interaction: str) -> dict[str, Any]:
     """Wait for the fall-through event and return its data."""
 
-    def found(uow: SqlUnitOfWork) -> dict[str, Any] | None:
+    def found(uow: UnitOfWork) -> dict[str, Any] | None:
         conversation = uow.conversations.by_hash(setup["account_id"], interaction)
         assert conversation is not None
         for event in uow.events.after(0, 100_000, setup["account_id"]):

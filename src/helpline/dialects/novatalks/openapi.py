@@ -6,7 +6,7 @@ from functools import cache
 from typing import Any
 
 from helpline.dialects.novatalks import schema
-from helpline.openapi.build import Operation, document
+from helpline.web.openapi import Operation, document
 
 _ERROR = {
     "type": "object",

@@ -23,7 +23,7 @@ from helpline.core.interactive import fallback_text
 from helpline.core.model import Conversation, Event
 from helpline.dialects.novatalks import views
 from helpline.outbound.model import PlannedDelivery
-from helpline.store.sql import SqlUnitOfWork
+from helpline.store.unit_of_work import UnitOfWork
 
 TYPE = "ntk.sdk.chat"
 NEW_MESSAGE = "conversation_new_message"
@@ -38,7 +38,7 @@ def _preview(message: dict[str, Any]) -> str:
     return ""
 
 
-def render(uow: SqlUnitOfWork, event: Event, conversation: Conversation) -> list[PlannedDelivery]:
+def render(uow: UnitOfWork, event: Event, conversation: Conversation) -> list[PlannedDelivery]:
     view = event.data.get("message") if event.type == ev.MESSAGE_CREATED else None
     state = views.announced_state(event)
     if view is not None:

@@ -8,7 +8,6 @@ work; a refusal is ``{"statusCode": N, "message": "<what is wrong>", "error": "<
 from __future__ import annotations
 
 import re
-from http import HTTPStatus
 from typing import Any, TypeVar
 
 import msgspec
@@ -18,13 +17,23 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from helpline.core import channel, conversations, inboxes, message_actions, receipts
-from helpline.core.channel import ContactToken
 from helpline.core.conversations import ContactDetails
-from helpline.core.errors import Invalid, NotFound, Unauthorized
+from helpline.core.errors import Invalid, NotFound
 from helpline.core.files import Blob, kind_for, public_path, record_file
 from helpline.core.interactive import INTERACTIVE
 from helpline.core.model import Actor, ActorType, Conversation, Direction, MessageKind
-from helpline.dialects.novatalks import DIALECT, replies, views
+from helpline.dialects.novatalks import DIALECT, conversation_views, replies, views
+from helpline.dialects.novatalks.requests import (
+    SdkSurface,
+    authorised,
+    contact_attributes,
+    done,
+    error,
+    parse_echo_id,
+    path_id,
+    query_number,
+    secret_of,
+)
 from helpline.dialects.novatalks.schema import (
     CreateConversation,
     CreateMessage,
@@ -33,17 +42,16 @@ from helpline.dialects.novatalks.schema import (
     ReactionIn,
     UpdateStatus,
 )
-from helpline.store.sql import SqlUnitOfWork
-from helpline.web.http import Handler, describe_validation_error, guarded, json_response, read_body
+from helpline.store.unit_of_work import UnitOfWork
+from helpline.web.http import Handler, guarded, json_response
 from helpline.web.services import Services
-from helpline.web.uploads import parse_multipart, store_upload
+from helpline.web.uploads import parse_multipart, store_upload, write_or_discard
 
 PREFIX = "/api/v1/sdk"
 MAX_FILES = 10
 MAX_NAME = 255
 MAX_EMAIL = 74  # the vendor's limit
 MAX_PHONE = 64
-MAX_ECHO_ID = 255
 MAX_PUSH_TOKEN = 4096
 MAX_PAGE = 100
 DEFAULT_PAGE = 20
@@ -51,121 +59,7 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 S = TypeVar("S", bound=msgspec.Struct)
 
 
-def error(status: int, message: str) -> Response:
-    if status == 422:  # the vendor answers every refused request body with 400 Bad Request
-        status = 400
-    return json_response(
-        {"statusCode": status, "message": message, "error": HTTPStatus(status).phrase}, status
-    )
-
-
-def done() -> Response:
-    """The vendor answers these calls 200 with no body."""
-    return Response(status_code=200)
-
-
-def without_trailing_commas(raw: bytes) -> bytes | None:
-    """``raw`` without commas that close an object or array (outside strings); None if it has none."""
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        return None
-    out: list[str] = []
-    in_string = escaped = changed = False
-    for index, char in enumerate(text):
-        if in_string:
-            if escaped:
-                escaped = False
-            elif char == "\\":
-                escaped = True
-            elif char == '"':
-                in_string = False
-            out.append(char)
-            continue
-        if char == '"':
-            in_string = True
-        elif char == ",":
-            rest = text[index + 1 :].lstrip()
-            if rest[:1] in ("}", "]"):
-                changed = True
-                continue
-        out.append(char)
-    return "".join(out).encode() if changed else None
-
-
-def _secret(request: Request) -> str | None:
-    return (
-        request.headers.get("access_token")
-        or request.headers.get("access-token")
-        or request.query_params.get("access_token")
-    )
-
-
-def _number(request: Request, name: str, low: int = 0, high: int | None = None) -> int | None:
-    raw = request.query_params.get(name)
-    if raw is None or raw == "":
-        return None
-    try:
-        value = int(float(raw)) if "." in raw else int(raw)
-    except ValueError:
-        raise Invalid(f"{name} must be a number (got {raw!r})") from None
-    if value < low or (high is not None and value > high):
-        limits = f"from {low} to {high}" if high is not None else f"at least {low}"
-        raise Invalid(f"{name} must be {limits} (got {value})")
-    return value
-
-
-def _path_id(request: Request) -> int:
-    raw = request.path_params["id"]
-    if not raw.isdigit():
-        raise NotFound(f"message {raw} not found")
-    return int(raw)
-
-
-def authorised(uow: SqlUnitOfWork, secret: str | None) -> ContactToken:
-    """The contact behind a pubsub token, while its inbox is still open to SDK clients."""
-    token = channel.token_by_secret(uow, secret)
-    inbox = uow.sdk.inboxes.get(token.department_id)
-    if inbox is None or not inbox.enabled:
-        raise Unauthorized("the inbox of this access_token is no longer open to SDK clients")
-    return token
-
-
-def _echo_id(raw: str | int | None) -> str:
-    if raw is None or (isinstance(raw, str) and not raw.strip()):
-        raise Invalid("message.echo_id is required")
-    echo = str(raw).strip()
-    if len(echo) > MAX_ECHO_ID:
-        raise Invalid(f"message.echo_id must be at most {MAX_ECHO_ID} characters")
-    return echo
-
-
-class SdkApi:
-    def __init__(self, services: Services) -> None:
-        self.services = services
-        self.store = services.store
-        self.limit = services.settings.max_body_bytes
-
-    async def _decode(self, request: Request, schema: type[S]) -> S:
-        raw = await read_body(request, self.limit)
-        if not raw.strip():
-            raise Invalid("a JSON body is required")
-        try:
-            return msgspec.json.decode(raw, type=schema)
-        except msgspec.ValidationError as bad:
-            raise Invalid(describe_validation_error(bad)) from None
-        except msgspec.DecodeError as bad:
-            # The vendor's own examples end objects with a comma ({"name": "...",}): take those too.
-            forgiven = without_trailing_commas(raw)
-            if forgiven is None:
-                raise Invalid(describe_validation_error(bad)) from None
-            try:
-                return msgspec.json.decode(forgiven, type=schema)
-            except msgspec.ValidationError as wrong:
-                raise Invalid(describe_validation_error(wrong)) from None
-            except msgspec.DecodeError:
-                raise Invalid(describe_validation_error(bad)) from None
-
+class SdkApi(SdkSurface):
     # -- POST /conversations -------------------------------------------------------------------------
 
     async def create_conversation(self, request: Request) -> Response:
@@ -184,18 +78,18 @@ class SdkApi:
         if body.push_token is not None and not 0 < len(body.push_token) <= MAX_PUSH_TOKEN:
             raise Invalid(f"push_token must have 1 to {MAX_PUSH_TOKEN} characters")
         first = body.message
-        first_echo = _echo_id(first.echo_id) if first is not None else None
+        first_echo = parse_echo_id(first.echo_id) if first is not None else None
         if first is not None and not (first.content or "").strip():
             raise Invalid("message.content is required when a first message is sent")
         details = ContactDetails(
             name=name,
             email=email,
             phone=phone,
-            attributes=channel.contact_attributes(body.custom_attributes, body.additional_attributes),
+            attributes=contact_attributes(body.custom_attributes, body.additional_attributes),
         )
         identifier = request.query_params.get("inbox") or request.headers.get("x-inbox-identifier")
 
-        def work(uow: SqlUnitOfWork) -> dict[str, Any]:
+        def work(uow: UnitOfWork) -> dict[str, Any]:
             inbox = inboxes.resolve(uow, identifier)
             department = conversations.active_department(uow, inbox.account_id, inbox.department_id)
 
@@ -220,7 +114,7 @@ class SdkApi:
                 "contact": views.contact_json(opened.contact),
                 "contactInbox": {"pubsubToken": opened.secret},
                 "account_id": department.account_id,
-                "conversation": views.conversation_brief(opened.conversation),
+                "conversation": conversation_views.conversation_brief(opened.conversation),
             }
 
         return json_response({"payload": await self.store.write(work)})
@@ -228,10 +122,10 @@ class SdkApi:
     # -- GET /conversations, GET /conversations/messages ---------------------------------------------
 
     async def get_conversation(self, request: Request) -> Response:
-        limit = _number(request, "limit", 1)
-        secret = _secret(request)
+        limit = query_number(request, "limit", 1)
+        secret = secret_of(request)
 
-        def work(uow: SqlUnitOfWork) -> dict[str, Any]:
+        def work(uow: UnitOfWork) -> dict[str, Any]:
             token = authorised(uow, secret)
             conversation = channel.current_conversation(uow, token)
             found = uow.sdk.messages.page(conversation.id, limit=limit)
@@ -249,15 +143,15 @@ class SdkApi:
         return json_response(await self.store.read(work))
 
     async def get_messages(self, request: Request) -> Response:
-        before = _number(request, "before", 1)
-        after = _number(request, "after", 0)
-        updated_at = _number(request, "updated_at", 0)
-        limit = _number(request, "limit", 1, MAX_PAGE) or DEFAULT_PAGE
-        secret = _secret(request)
+        before = query_number(request, "before", 1)
+        after = query_number(request, "after", 0)
+        updated_at = query_number(request, "updated_at", 0)
+        limit = query_number(request, "limit", 1, MAX_PAGE) or DEFAULT_PAGE
+        secret = secret_of(request)
         # ``updated_at`` asks for messages changed after that millisecond.
         updated_after = (updated_at + 1) / 1000.0 if updated_at is not None else None
 
-        def work(uow: SqlUnitOfWork) -> list[dict[str, Any]]:
+        def work(uow: UnitOfWork) -> list[dict[str, Any]]:
             token = authorised(uow, secret)
             conversation = channel.current_conversation(uow, token)
             found = uow.sdk.messages.page(
@@ -270,7 +164,7 @@ class SdkApi:
     # -- POST /conversations/messages ----------------------------------------------------------------
 
     async def create_message(self, request: Request) -> Response:
-        secret = _secret(request)
+        secret = secret_of(request)
         uploads: list[UploadFile] = []
         blobs: list[Blob] = []
         content: str | None
@@ -293,7 +187,7 @@ class SdkApi:
         else:
             body = await self._decode(request, CreateMessage)
             content, echo = body.message.content, body.message.echo_id
-        echo_id = _echo_id(echo)
+        echo_id = parse_echo_id(echo)
         if not uploads and not (content or "").strip():
             raise Invalid("message.content is required (or send files in attachments[])")
         reply = replies.parse(content) if content else None
@@ -310,7 +204,7 @@ class SdkApi:
                 await self.services.files.delete(blob.key)
             raise
 
-        def work(uow: SqlUnitOfWork) -> bool:
+        def work(uow: UnitOfWork) -> bool:
             token = authorised(uow, secret)
             key = views.echo_key(echo_id)
             current = channel.current_conversation(uow, token)
@@ -360,12 +254,7 @@ class SdkApi:
             channel.conversation_to_write(uow, token, DIALECT, write)
             return True
 
-        try:
-            written = await self.store.write(work)
-        except BaseException:
-            for blob in blobs:
-                await self.services.files.delete(blob.key)
-            raise
+        written = await write_or_discard(self.store, self.services.files, blobs, work)
         if not written:
             for blob in blobs:
                 await self.services.files.delete(blob.key)
@@ -377,20 +266,20 @@ class SdkApi:
         body = await self._decode(request, UpdateStatus)
         if body.status not in receipts.STATUSES:
             raise Invalid(f"status must be one of {', '.join(receipts.STATUSES)} (got {body.status!r})")
-        secret = _secret(request)
+        secret = secret_of(request)
 
-        def work(uow: SqlUnitOfWork) -> None:
+        def work(uow: UnitOfWork) -> None:
             receipts.mark_by_contact(uow, authorised(uow, secret), body.messageIds, body.status)
 
         await self.store.write(work)
         return done()
 
     async def interactive_attribute(self, request: Request) -> Response:
-        message_id = _path_id(request)
+        message_id = path_id(request)
         body = await self._decode(request, InteractiveAttribute)
-        secret = _secret(request)
+        secret = secret_of(request)
 
-        def work(uow: SqlUnitOfWork) -> None:
+        def work(uow: UnitOfWork) -> None:
             token = authorised(uow, secret)
             message = channel.contact_message(uow, token, message_id)
             conversation = channel.conversation_of(uow, message)
@@ -402,10 +291,10 @@ class SdkApi:
         return done()
 
     async def delete_message(self, request: Request) -> Response:
-        message_id = _path_id(request)
-        secret = _secret(request)
+        message_id = path_id(request)
+        secret = secret_of(request)
 
-        def work(uow: SqlUnitOfWork) -> str | None:
+        def work(uow: UnitOfWork) -> str | None:
             token = authorised(uow, secret)
             message = channel.contact_message(uow, token, message_id)
             conversation = channel.conversation_of(uow, message)
@@ -417,11 +306,11 @@ class SdkApi:
         return done()
 
     async def react(self, request: Request) -> Response:
-        message_id = _path_id(request)
+        message_id = path_id(request)
         body = await self._decode(request, ReactionIn)
-        secret = _secret(request)
+        secret = secret_of(request)
 
-        def work(uow: SqlUnitOfWork) -> None:
+        def work(uow: UnitOfWork) -> None:
             token = authorised(uow, secret)
             message = channel.contact_message(uow, token, message_id)
             conversation = channel.conversation_of(uow, message)
@@ -438,9 +327,9 @@ class SdkApi:
         body = await self._decode(request, PushTokenIn)
         if not 0 < len(body.push_token.strip()) <= MAX_PUSH_TOKEN:
             raise Invalid(f"push_token must have 1 to {MAX_PUSH_TOKEN} characters")
-        secret = _secret(request)
+        secret = secret_of(request)
 
-        def work(uow: SqlUnitOfWork) -> None:
+        def work(uow: UnitOfWork) -> None:
             uow.sdk.push_tokens.add(authorised(uow, secret).id, body.push_token.strip(), uow.now)
 
         await self.store.write(work)
@@ -448,9 +337,9 @@ class SdkApi:
 
     async def remove_push_token(self, request: Request) -> Response:
         push_token = request.path_params["push_token"]
-        secret = _secret(request)
+        secret = secret_of(request)
 
-        def work(uow: SqlUnitOfWork) -> None:
+        def work(uow: UnitOfWork) -> None:
             uow.sdk.push_tokens.remove(authorised(uow, secret).id, push_token)
 
         await self.store.write(work)
@@ -459,11 +348,11 @@ class SdkApi:
     # -- GET /settings -------------------------------------------------------------------------------
 
     async def settings(self, request: Request) -> Response:
-        secret = _secret(request)
+        secret = secret_of(request)
         identifier = request.query_params.get("inbox") or request.headers.get("x-inbox-identifier")
         settings = self.services.settings
 
-        def work(uow: SqlUnitOfWork) -> dict[str, Any]:
+        def work(uow: UnitOfWork) -> dict[str, Any]:
             if secret:
                 token = authorised(uow, secret)
                 inbox = uow.sdk.inboxes.get(token.department_id)

@@ -31,19 +31,18 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-import msgspec
 from starlette.routing import BaseRoute, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from helpline.core import channel, conversations
-from helpline.core import events as ev
 from helpline.core.channel import ContactToken
 from helpline.core.errors import DomainError, Unauthorized
-from helpline.core.model import ConversationState, Event
-from helpline.dialects.novatalks import DIALECT, views
-from helpline.dialects.novatalks.routes import authorised
+from helpline.core.model import Event
+from helpline.dialects.novatalks import DIALECT
+from helpline.dialects.novatalks.frames import DeferredFrame, dumps, frame_for, may_render
+from helpline.dialects.novatalks.requests import authorised
 from helpline.realtime.hub import ContactSubscriber, Overflowed
-from helpline.store.sql import SqlUnitOfWork
+from helpline.store.unit_of_work import UnitOfWork
 from helpline.web.services import Services
 
 log = logging.getLogger(__name__)
@@ -51,81 +50,6 @@ log = logging.getLogger(__name__)
 PATH = "/ws"
 REPLAY_PAGE = 200
 TYPING_REPEAT_SECONDS = 1.0  # a client repeating "typing" faster than this is not written again
-
-MESSAGE_FRAMES = {
-    ev.MESSAGE_CREATED: "message.created",
-    ev.MESSAGE_UPDATED: "message.updated",
-    ev.MESSAGE_DELETED: "message.deleted",
-    ev.MESSAGE_REACTION_UPDATED: "message.reaction_updated",
-}
-TYPING_EVENTS = {ev.AGENT_TYPING, ev.CONTACT_TYPING}
-
-
-def _dumps(payload: Any) -> str:
-    return msgspec.json.encode(payload).decode()
-
-
-def frame_for(uow: SqlUnitOfWork, event: Event) -> dict[str, Any] | None:
-    """The frame a contact gets for ``event``, or None when contacts are not told of it."""
-    name = MESSAGE_FRAMES.get(event.type)
-    if name is not None:
-        view = event.data["message"]
-        stored = uow.sdk.messages.get(int(view["id"]))
-        if stored is None:
-            return None
-        return {"event": name, "data": views.message_json(views.Lookup(uow), views.overlay(stored, view))}
-    if event.type == ev.AGENT_TYPING:
-        if not event.data.get("typing"):
-            return None
-        agent = event.data.get("agent") or {}
-        sender = {"id": agent.get("id"), "name": agent.get("name")}
-        return _typing(event, sender, "User")
-    if event.type == ev.CONTACT_TYPING:
-        if not event.data.get("typing"):
-            return None
-        contact = uow.contacts.get(event.actor.id) if event.actor.id is not None else None
-        sender = {"id": event.actor.id, "name": contact.name if contact else None}
-        return _typing(event, sender, "Contact")
-    state = views.announced_state(event)
-    if state is None or event.conversation_id is None:
-        return None
-    conversation = uow.conversations.by_id_any_account(event.conversation_id)
-    if conversation is None:
-        return None
-    assignee = event.agent_id if state in (ConversationState.ASSIGNED, ConversationState.FINISHED) else None
-    data = views.conversation_full(views.Lookup(uow), conversation, state, assignee)
-    return {"event": "conversation.status_changed", "data": data}
-
-
-def _typing(event: Event, sender: dict[str, Any], sender_type: str) -> dict[str, Any]:
-    return {
-        "event": "typing",
-        "data": {"conversation_id": event.conversation_id, "sender": sender, "sender_type": sender_type},
-    }
-
-
-def may_render(event: Event) -> bool:
-    """A cheap check before any store read: could contacts be told of this event at all?"""
-    if event.type in MESSAGE_FRAMES or event.type in views.STATUS_EVENTS:
-        return True
-    return event.type in TYPING_EVENTS and bool(event.data.get("typing"))
-
-
-class DeferredFrame:
-    """One event's frame, rendered (with a store read) the first time a socket needs it and shared by
-    every socket of the protocol that gets the event."""
-
-    __slots__ = ("_event", "_render", "_task")
-
-    def __init__(self, event: Event, render: Callable[[Event], Awaitable[str | None]]) -> None:
-        self._event = event
-        self._render = render
-        self._task: asyncio.Future[str | None] | None = None
-
-    async def text(self) -> str | None:
-        if self._task is None:
-            self._task = asyncio.ensure_future(self._render(self._event))
-        return await asyncio.shield(self._task)
 
 
 class Closed(Exception):
@@ -156,7 +80,7 @@ class SdkSocket:
 
     async def _render(self, event: Event) -> str | None:
         frame = await self.store.read(lambda uow: frame_for(uow, event))
-        return _dumps(frame) if frame is not None else None
+        return dumps(frame) if frame is not None else None
 
     def encoder(self, event: Event) -> DeferredFrame | None:
         return DeferredFrame(event, self._render) if may_render(event) else None
@@ -208,7 +132,7 @@ class SdkSocket:
         updated_at = _number(data.get("updated_at"), "updated_at")
         if after is not None:
 
-            def by_message(uow: SqlUnitOfWork) -> int:
+            def by_message(uow: UnitOfWork) -> int:
                 message = channel.contact_message(uow, token, after)
                 found = uow.sdk.events.seq_of_message(message)
                 return found if found is not None else uow.sdk.events.last_seq_before(ids, message.created_at)
@@ -240,7 +164,7 @@ class SdkSocket:
             subscriber.conversation_ids.update(ids)
             self.hub.refile(subscriber)
             resume = await self._resume_point(token, data, ids)
-            await websocket.send_text(_dumps({"event": "confirm_subscription", "data": "confirmed"}))
+            await websocket.send_text(dumps({"event": "confirm_subscription", "data": "confirmed"}))
             since = resume if resume is not None else start
             await self._replay(websocket, ids, since, until)
             await self._live(websocket, token, subscriber, max(since, until))
@@ -251,14 +175,14 @@ class SdkSocket:
         last = since
         while last < until:
 
-            def page(uow: SqlUnitOfWork, after: int = last) -> list[tuple[int, dict[str, Any] | None]]:
+            def page(uow: UnitOfWork, after: int = last) -> list[tuple[int, dict[str, Any] | None]]:
                 found = uow.sdk.events.for_conversations_after(ids, after, until, REPLAY_PAGE)
                 return [(event.seq, frame_for(uow, event) if may_render(event) else None) for event in found]
 
             frames = await self.store.read(page)
             for seq, frame in frames:
                 if frame is not None:
-                    await websocket.send_text(_dumps(frame))
+                    await websocket.send_text(dumps(frame))
                 last = seq
             if len(frames) < REPLAY_PAGE:
                 return
@@ -321,7 +245,7 @@ class SdkSocket:
                 last_sent = seq
 
     async def _keep_alive(self, send: Callable[[str], Awaitable[None]], heard: list[float]) -> None:
-        ping = _dumps({"event": "presence.update", "data": {}})
+        ping = dumps({"event": "presence.update", "data": {}})
         next_ping = time.monotonic() + self.keepalive
         while True:
             deadline = heard[0] + self.idle_timeout
@@ -366,7 +290,7 @@ class SdkSocket:
                 continue
             if kind == "subscribe":
                 if await self._same(token, data.get("pubsub_token")):
-                    await send(_dumps({"event": "confirm_subscription", "data": "confirmed"}))
+                    await send(dumps({"event": "confirm_subscription", "data": "confirmed"}))
                 else:
                     await send(_error("this socket is subscribed to another pubsub_token; open a new one"))
                 continue
@@ -407,7 +331,7 @@ class SdkSocket:
             return None
         last_typing[conversation_id] = (typing, now)
 
-        def work(uow: SqlUnitOfWork) -> None:
+        def work(uow: UnitOfWork) -> None:
             conversation = uow.conversations.get(token.account_id, conversation_id)
             if conversation is None or conversation.contact_id != token.contact_id:
                 raise Unauthorized(f"conversation {conversation_id} is not yours")
@@ -421,7 +345,7 @@ class SdkSocket:
 
 
 def _error(message: str) -> str:
-    return _dumps({"event": "error", "data": {"message": message}})
+    return dumps({"event": "error", "data": {"message": message}})
 
 
 def routes(services: Services) -> list[BaseRoute]:

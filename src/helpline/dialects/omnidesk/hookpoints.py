@@ -13,10 +13,10 @@ from typing import Any
 from helpline.core import events as ev
 from helpline.core.interactive import plain_message
 from helpline.core.model import ActorType, Conversation, Event
+from helpline.dialects.omnidesk.repository import ChatSession, OmnideskRepository
 from helpline.outbound.bodies import form_body, multipart_fields
 from helpline.outbound.model import FORM, MULTIPART, DeliveryFile, PlannedDelivery
-from helpline.store.sql import SqlUnitOfWork
-from helpline.store.sql_omnidesk import ChatSession
+from helpline.store.unit_of_work import UnitOfWork
 
 MESSAGE = "/messageForCustomer"
 UPLOAD = "/uploadForCustomer"
@@ -30,7 +30,7 @@ def _form(session: ChatSession, path: str, fields: dict[str, str]) -> PlannedDel
     )
 
 
-def _message(uow: SqlUnitOfWork, session: ChatSession, message: dict[str, Any]) -> list[PlannedDelivery]:
+def _message(uow: UnitOfWork, session: ChatSession, message: dict[str, Any]) -> list[PlannedDelivery]:
     if message["direction"] != "outbound":
         return []
     sender = message["sender"]
@@ -62,8 +62,8 @@ def _message(uow: SqlUnitOfWork, session: ChatSession, message: dict[str, Any]) 
     return planned
 
 
-def render(uow: SqlUnitOfWork, event: Event, conversation: Conversation) -> list[PlannedDelivery]:
-    session = uow.omnidesk.session_for_conversation(conversation.id)
+def render(uow: UnitOfWork, event: Event, conversation: Conversation) -> list[PlannedDelivery]:
+    session = OmnideskRepository.from_uow(uow).session_for_conversation(conversation.id)
     if session is None:  # a chatbot log: nobody to call back
         return []
     if event.type == ev.MESSAGE_CREATED:

@@ -7,7 +7,7 @@ from typing import Any
 
 from helpline.dialects.omnidesk import schema
 from helpline.dialects.omnidesk.chat_config import DEFAULTS
-from helpline.openapi.build import Operation, document
+from helpline.web.openapi import Operation, document
 
 FORMS = ("multipart/form-data", "application/x-www-form-urlencoded")
 

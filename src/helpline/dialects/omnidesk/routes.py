@@ -28,6 +28,7 @@ from helpline.core.files import Blob, kind_for, public_path, record_file
 from helpline.core.model import Actor, ActorType, Conversation, Direction, HistoryEntry
 from helpline.dialects.omnidesk import DIALECT, HOOKPOINT_KIND, chat_config
 from helpline.dialects.omnidesk.fields import TOKEN_HEADER, convert, read_fields, text_fields
+from helpline.dialects.omnidesk.repository import ChatSession, ChatToken, OmnideskRepository
 from helpline.dialects.omnidesk.schema import (
     EVENTS,
     AddAttachment,
@@ -47,11 +48,11 @@ from helpline.dialects.omnidesk.sessions import (
     session_key,
 )
 from helpline.outbound.guard import OutboundGuard, OutboundRefused
-from helpline.store.sql import SqlUnitOfWork
-from helpline.store.sql_omnidesk import ChatSession, ChatToken
+from helpline.store.unit_of_work import UnitOfWork
 from helpline.web.http import Handler, guarded, json_response
 from helpline.web.services import Services
-from helpline.web.uploads import parse_multipart, single_file, store_upload
+from helpline.web.surface import ApiSurface
+from helpline.web.uploads import parse_multipart, single_file, store_upload, write_or_discard
 
 S = TypeVar("S", bound=msgspec.Struct)
 MAX_PAGE_URL = 2048
@@ -94,16 +95,14 @@ def _contact(conversation: Conversation) -> Actor:
     return Actor(ActorType.CONTACT, conversation.contact_id)
 
 
-def _move(uow: SqlUnitOfWork, session: ChatSession, base: str) -> None:
+def _move(uow: UnitOfWork, session: ChatSession, base: str) -> None:
     uow.endpoints.update_url(session.endpoint_id, base)
-    uow.omnidesk.move_session(session.id, base)
+    OmnideskRepository.from_uow(uow).move_session(session.id, base)
 
 
-class Omnidesk:
+class Omnidesk(ApiSurface):
     def __init__(self, services: Services) -> None:
-        self.services = services
-        self.store = services.store
-        self.limit = services.settings.max_body_bytes
+        super().__init__(services)
         self.guard = OutboundGuard(services.settings.outbound_allow)
 
     async def _fields(
@@ -124,7 +123,7 @@ class Omnidesk:
         except OSError as unresolved:
             raise Invalid(f"chatServer {base} cannot be reached: {unresolved}") from None
 
-    async def _write_checked(self, base: str, work: Callable[[SqlUnitOfWork, str | None], Any]) -> Any:
+    async def _write_checked(self, base: str, work: Callable[[UnitOfWork, str | None], Any]) -> Any:
         """Run ``work`` (given the base already checked, if any); check the base when it asks, then again."""
         outcome = await self.store.write(lambda uow: work(uow, None))
         if outcome is NEEDS_CHECK:
@@ -154,10 +153,12 @@ class Omnidesk:
         )
         return result("Message sent.", ticketID=ticket)
 
-    def _message_work(self, uow: SqlUnitOfWork, m: _Message, checked: str | None) -> int | _NeedsCheck:
+    def _message_work(self, uow: UnitOfWork, m: _Message, checked: str | None) -> int | _NeedsCheck:
         token = chat_token(uow, m.secret)
-        uow.omnidesk.hold_token(token.id)  # two first messages of one session make one ticket
-        session = uow.omnidesk.latest_session(token.id, m.key)
+        OmnideskRepository.from_uow(uow).hold_token(
+            token.id
+        )  # two first messages of one session make one ticket
+        session = OmnideskRepository.from_uow(uow).latest_session(token.id, m.key)
         if session is not None:
             conversation = conversation_of(uow, session)
             if m.idempotency_key and uow.messages.by_idempotency_key(conversation.id, m.idempotency_key):
@@ -176,7 +177,7 @@ class Omnidesk:
         return conversation.id
 
     @staticmethod
-    def _open_session(uow: SqlUnitOfWork, token: ChatToken, m: _Message) -> Conversation:
+    def _open_session(uow: UnitOfWork, token: ChatToken, m: _Message) -> Conversation:
         conversation = conversations.start_conversation(
             uow,
             StartConversation(
@@ -198,7 +199,7 @@ class Omnidesk:
         endpoint = uow.endpoints.create(
             token.account_id, HOOKPOINT_KIND, m.base, token.signing_secret, uow.now
         )
-        uow.omnidesk.add_session(
+        OmnideskRepository.from_uow(uow).add_session(
             token.account_id, token.id, m.key, conversation.id, endpoint.id, m.base, uow.now
         )
         return conversation
@@ -224,24 +225,20 @@ class Omnidesk:
             await form.close()
         name = upload.filename
 
-        def work(uow: SqlUnitOfWork) -> tuple[int, int]:
+        def work(uow: UnitOfWork) -> tuple[int, int]:
             current = self._open_session_of(uow, secret, key)
             conversation = conversation_of(uow, current)
             if current.chat_server != base:
                 _move(uow, current, base)
             return self._attach(uow, conversation, blob, name)
 
-        try:
-            ticket, message_id = await self.store.write(work)
-        except BaseException:
-            await self.services.files.delete(blob.key)
-            raise
+        ticket, message_id = await write_or_discard(self.store, self.services.files, [blob], work)
         return result("Attachment uploaded.", ticketID=ticket, messageID=message_id)
 
     @staticmethod
-    def _open_session_of(uow: SqlUnitOfWork, secret: str, key: str) -> ChatSession:
+    def _open_session_of(uow: UnitOfWork, secret: str, key: str) -> ChatSession:
         token = chat_token(uow, secret)
-        session = uow.omnidesk.latest_session(token.id, key)
+        session = OmnideskRepository.from_uow(uow).latest_session(token.id, key)
         if session is None:
             raise NotFound(
                 f"no chat session {key!r} for this chatAccountToken; start it with notifyUserNewChatMessage"
@@ -252,7 +249,7 @@ class Omnidesk:
         return session
 
     def _attach(
-        self, uow: SqlUnitOfWork, conversation: Conversation, blob: Blob, name: str | None
+        self, uow: UnitOfWork, conversation: Conversation, blob: Blob, name: str | None
     ) -> tuple[int, int]:
         stored = record_file(uow, conversation, blob, name, _contact(conversation))
         message = conversations.add_message(
@@ -278,7 +275,7 @@ class Omnidesk:
         base = chat_server_base(body.chatServer)
         secret = body.chatAccountToken
 
-        def work(uow: SqlUnitOfWork) -> None:
+        def work(uow: UnitOfWork) -> None:
             account_id = chat_token(uow, secret).account_id if secret else None
             conversation = conversation_of(uow, find_session(uow, key, base, account_id))
             if not conversation.is_open:
@@ -300,7 +297,7 @@ class Omnidesk:
         base = chat_server_base(body.chatServer)
         secret = body.chatAccountToken
 
-        def work(uow: SqlUnitOfWork) -> None:
+        def work(uow: UnitOfWork) -> None:
             account_id = chat_token(uow, secret).account_id if secret else None
             conversation = conversation_of(uow, find_session(uow, key, base, account_id))
             if conversation.is_open:  # ending an ended session again is a retry: same answer
@@ -316,11 +313,13 @@ class Omnidesk:
         account_secret = check_token_format(body.chatAccountToken)
         server_hash = token_hash(body.chatServerToken.strip())
 
-        def work(uow: SqlUnitOfWork) -> dict[str, Any]:
+        def work(uow: UnitOfWork) -> dict[str, Any]:
             token = chat_token(uow, account_secret)
             if not compare_digest(token.server_token_hash, server_hash):
                 raise Unauthorized("chatServerToken does not belong to this chatAccountToken")
-            config, switches = chat_config.effective(uow.omnidesk.config(token.account_id))
+            config, switches = chat_config.effective(
+                OmnideskRepository.from_uow(uow).config(token.account_id)
+            )
             online = uow.agents.online_in_department(token.department_id)
             return {
                 "type": "result",
@@ -351,12 +350,12 @@ class Omnidesk:
         brand_id = body.brandID
         transcript = body.message
 
-        def work(uow: SqlUnitOfWork) -> None:
+        def work(uow: UnitOfWork) -> None:
             token = chat_token(uow, secret)
             department_id = token.department_id
             extra: dict[str, Any] = {"subject": subject, "from": sender, "chatbot_log": True}
             if brand_id is not None:
-                brand = uow.omnidesk.brand(token.account_id, brand_id)
+                brand = OmnideskRepository.from_uow(uow).brand(token.account_id, brand_id)
                 if brand is None:
                     raise NotFound(f"brand {brand_id} not found")
                 department_id = brand.department_id or department_id

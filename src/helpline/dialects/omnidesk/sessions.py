@@ -13,8 +13,8 @@ from urllib.parse import urlsplit
 from helpline.core.credentials import token_hash
 from helpline.core.errors import Conflict, Invalid, NotFound, Unauthorized
 from helpline.core.model import Conversation
-from helpline.store.sql import SqlUnitOfWork
-from helpline.store.sql_omnidesk import ChatSession, ChatToken
+from helpline.dialects.omnidesk.repository import ChatSession, ChatToken, OmnideskRepository
+from helpline.store.unit_of_work import UnitOfWork
 
 _SERVER = re.compile(r"^[a-zA-Z0-9.:/-]{5,}$")
 _TOKEN = re.compile(r"^[a-zA-Z0-9]{10,}$")
@@ -59,14 +59,14 @@ def check_token_format(secret: str) -> str:
     return token
 
 
-def chat_token(uow: SqlUnitOfWork, secret: str) -> ChatToken:
-    found = uow.omnidesk.token_by_hash(token_hash(check_token_format(secret)))
+def chat_token(uow: UnitOfWork, secret: str) -> ChatToken:
+    found = OmnideskRepository.from_uow(uow).token_by_hash(token_hash(check_token_format(secret)))
     if found is None or not found.active:
         raise Unauthorized("unknown or revoked chatAccountToken")
     return found
 
 
-def conversation_of(uow: SqlUnitOfWork, session: ChatSession) -> Conversation:
+def conversation_of(uow: UnitOfWork, session: ChatSession) -> Conversation:
     conversation = uow.conversations.get(session.account_id, session.conversation_id)
     assert conversation is not None  # sessions and conversations are never deleted
     return conversation
@@ -78,10 +78,12 @@ def ended(key: str, conversation: Conversation) -> Conflict:
     )
 
 
-def find_session(uow: SqlUnitOfWork, key: str, base: str, account_id: int | None) -> ChatSession:
+def find_session(uow: UnitOfWork, key: str, base: str, account_id: int | None) -> ChatSession:
     """The session ``key`` started from ``base`` (in ``account_id`` when the caller sent a token)."""
     by_token: dict[int, ChatSession] = {}
-    for session in uow.omnidesk.sessions_by_key(key):  # newest first: the latest ticket of each token
+    for session in OmnideskRepository.from_uow(uow).sessions_by_key(
+        key
+    ):  # newest first: the latest ticket of each token
         if session.chat_server == base and account_id in (None, session.account_id):
             by_token.setdefault(session.chat_token_id, session)
     if not by_token:

@@ -21,9 +21,10 @@ from helpline.core.errors import Invalid, NotFound, Unauthorized
 from helpline.core.model import ApiToken, Conversation
 from helpline.dialects.omnize_rest import DIALECT
 from helpline.dialects.omnize_rest.schema import INFO_CONTENTS, TYPES, RestRequest
-from helpline.store.sql import SqlUnitOfWork
-from helpline.web.http import decode_json, guarded, json_response, read_body
+from helpline.store.unit_of_work import UnitOfWork
+from helpline.web.http import guarded, json_response
 from helpline.web.services import Services
+from helpline.web.surface import ApiSurface
 
 PATHS = ("/api/rest/v1", "/client-gateway/api/rest/v1")
 
@@ -54,19 +55,11 @@ def _department_id(value: int | str | None) -> int:
     return int(value)
 
 
-class OmnizeRest:
-    def __init__(self, services: Services) -> None:
-        self.store = services.store
-        self.limit = services.settings.max_body_bytes
-
-    async def _decode(self, request: Request) -> RestRequest:
-        raw = await read_body(request, self.limit)
-        if not raw.strip():
-            raise Invalid("request body must be a JSON object with token, type and content")
-        return decode_json(raw, RestRequest)
+class OmnizeRest(ApiSurface):
+    empty_body = "request body must be a JSON object with token, type and content"
 
     async def handle(self, request: Request) -> Response:
-        body = await self._decode(request)
+        body = await self._decode(request, RestRequest)
         if not body.token:
             raise Unauthorized("token is required")
         if not body.type:
@@ -85,7 +78,7 @@ class OmnizeRest:
             return await self.departments(body.token)
         if content == "init":
             return await self.init(body)
-        signals: dict[str, tuple[Callable[[SqlUnitOfWork, Conversation], object], str]] = {
+        signals: dict[str, tuple[Callable[[UnitOfWork, Conversation], object], str]] = {
             "typing": (lambda uow, c: conversations.contact_typing(uow, c, True), "Typing sent successfully"),
             "cleared": (
                 lambda uow, c: conversations.contact_typing(uow, c, False),
@@ -97,12 +90,12 @@ class OmnizeRest:
         await self._on_open(body, act)
         return ok(said)
 
-    async def _on_open(self, body: RestRequest, act: Callable[[SqlUnitOfWork, Conversation], Any]) -> Any:
+    async def _on_open(self, body: RestRequest, act: Callable[[UnitOfWork, Conversation], Any]) -> Any:
         assert body.token is not None
         secret = body.token
         key = client_key(body)
 
-        def work(uow: SqlUnitOfWork) -> Any:
+        def work(uow: UnitOfWork) -> Any:
             token = admin.token_by_secret(uow, secret)
             return act(uow, open_conversation(uow, token, key))
 
@@ -122,7 +115,7 @@ class OmnizeRest:
             document=body.customerCpf,
         )
 
-        def work(uow: SqlUnitOfWork) -> tuple[Conversation, bool]:
+        def work(uow: UnitOfWork) -> tuple[Conversation, bool]:
             token = admin.token_by_secret(uow, secret)
             return conversations.start_or_resume(
                 uow,
@@ -157,7 +150,7 @@ class OmnizeRest:
     # -- info: departments -------------------------------------------------------------------------
 
     async def departments(self, secret: str) -> Response:
-        def work(uow: SqlUnitOfWork) -> list[dict[str, Any]]:
+        def work(uow: UnitOfWork) -> list[dict[str, Any]]:
             token = admin.token_by_secret(uow, secret)
             return [
                 {
@@ -173,7 +166,7 @@ class OmnizeRest:
         return json_response({"departments": await self.store.read(work), "status": 200})
 
 
-def open_conversation(uow: SqlUnitOfWork, token: ApiToken, key: str) -> Conversation:
+def open_conversation(uow: UnitOfWork, token: ApiToken, key: str) -> Conversation:
     conversation = uow.conversations.open_by_origin_key(token.id, key)
     if conversation is None:
         raise NotFound(f"no open interaction for clientId {key}; start one with type info and content init")

@@ -8,13 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import msgspec
-
 from helpline.core import events as ev
 from helpline.core.interactive import plain_message
 from helpline.core.model import Conversation, Event
-from helpline.outbound.model import PlannedDelivery
-from helpline.store.sql import SqlUnitOfWork
+from helpline.outbound.render import to_token_webhook
 
 
 def trigger_for(event: Event, conversation: Conversation) -> dict[str, Any] | None:
@@ -46,13 +43,4 @@ def trigger_for(event: Event, conversation: Conversation) -> dict[str, Any] | No
     return None
 
 
-def render(uow: SqlUnitOfWork, event: Event, conversation: Conversation) -> list[PlannedDelivery]:
-    if conversation.origin_token_id is None:
-        return []
-    trigger = trigger_for(event, conversation)
-    if trigger is None:
-        return []
-    token = uow.tokens.get(conversation.origin_token_id)
-    if token is None or token.endpoint_id is None:
-        return []
-    return [PlannedDelivery(endpoint_id=token.endpoint_id, body=msgspec.json.encode(trigger).decode())]
+render = to_token_webhook(trigger_for)

@@ -9,10 +9,9 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 from urllib.parse import urlsplit
 
-import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
@@ -31,22 +30,27 @@ from helpline.dialects.omnize_v1.schema import (
     UpdateInteraction,
     message_kind,
 )
-from helpline.store.sql import SqlUnitOfWork
+from helpline.store.unit_of_work import UnitOfWork
 from helpline.web.http import (
     Handler,
     decode_json,
     guarded,
     json_response,
     read_body,
+    reword,
 )
 from helpline.web.services import Services
+from helpline.web.surface import ApiSurface
 
 PREFIXES = ("/api/v1", "/core/api/v1")
-S = TypeVar("S", bound=msgspec.Struct)
+
+
+# What the core calls a conversation, Omnize calls an interaction (its refusals say so).
+WORDS = {"conversation": "interaction"}
 
 
 def error(status: int, message: str) -> Response:
-    return json_response({"message": message, "status": status}, status)
+    return json_response({"message": reword(message, WORDS), "status": status}, status)
 
 
 def ok(message: str) -> Response:
@@ -67,17 +71,8 @@ def _url(value: str, field: str) -> str:
     return candidate
 
 
-class OmnizeV1:
-    def __init__(self, services: Services) -> None:
-        self.services = services
-        self.store = services.store
-        self.limit = services.settings.max_body_bytes
-
-    async def _decode(self, request: Request, schema: type[S]) -> S:
-        raw = await read_body(request, self.limit)
-        if not raw.strip():
-            raise Invalid("request body must be a JSON object")
-        return decode_json(raw, schema)
+class OmnizeV1(ApiSurface):
+    empty_body = "request body must be a JSON object"
 
     @staticmethod
     def _token(request: Request, body_token: str | None) -> str:
@@ -91,7 +86,7 @@ class OmnizeV1:
     async def departments(self, request: Request) -> Response:
         secret = self._token(request, None)
 
-        def work(uow: SqlUnitOfWork) -> list[dict[str, Any]]:
+        def work(uow: UnitOfWork) -> list[dict[str, Any]]:
             token = admin.token_by_secret(uow, secret)
             listed = []
             for department in uow.departments.list(token.account_id):
@@ -127,7 +122,7 @@ class OmnizeV1:
             attributes={"media_type": media_type},
         )
 
-        def work(uow: SqlUnitOfWork) -> str:
+        def work(uow: UnitOfWork) -> str:
             token = admin.token_by_secret(uow, secret)
             conversation = conversations.start_conversation(
                 uow,
@@ -167,7 +162,7 @@ class OmnizeV1:
         interaction_hash = request.path_params["hash"]
         idempotency_key = request.headers.get("idempotency-key")
 
-        def work(uow: SqlUnitOfWork) -> str:
+        def work(uow: UnitOfWork) -> str:
             token = admin.token_by_secret(uow, secret)
             message = conversations.contact_message_by_hash(
                 uow, token.account_id, interaction_hash, content, kind, url, idempotency_key
@@ -186,13 +181,13 @@ class OmnizeV1:
     # -- PUT /interactions/{hash}/typing|cleared|finish ------------------------------------------
 
     async def _contact_signal(
-        self, request: Request, act: Callable[[SqlUnitOfWork, Conversation], object]
+        self, request: Request, act: Callable[[UnitOfWork, Conversation], object]
     ) -> None:
         body = await self._decode_optional(request)
         secret = self._token(request, body.token)
         interaction_hash = request.path_params["hash"]
 
-        def work(uow: SqlUnitOfWork) -> None:
+        def work(uow: UnitOfWork) -> None:
             token = admin.token_by_secret(uow, secret)
             act(uow, conversations.conversation_by_hash(uow, token.account_id, interaction_hash))
 
@@ -235,7 +230,7 @@ class OmnizeV1:
             changes["note"] = body.note
         interaction_hash = request.path_params["hash"]
 
-        def work(uow: SqlUnitOfWork) -> None:
+        def work(uow: UnitOfWork) -> None:
             token = admin.token_by_secret(uow, secret)
             conversation = conversations.conversation_by_hash(uow, token.account_id, interaction_hash)
             conversations.update_details(
@@ -254,7 +249,7 @@ class OmnizeV1:
             raise Invalid(f"department_id must be a number (got {raw_department!r})")
         department_id = int(raw_department) if raw_department else None
 
-        def work(uow: SqlUnitOfWork) -> dict[str, Any]:
+        def work(uow: UnitOfWork) -> dict[str, Any]:
             token = admin.token_by_secret(uow, secret)
             if department_id is not None and uow.departments.get(token.account_id, department_id) is None:
                 raise Invalid(f"department {department_id} does not exist")

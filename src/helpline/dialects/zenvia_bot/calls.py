@@ -24,7 +24,8 @@ from helpline.core import bots
 from helpline.core import events as ev
 from helpline.core.model import ActorType, Conversation, Event
 from helpline.outbound.model import Delivery, PlannedDelivery
-from helpline.store.sql import SqlUnitOfWork
+from helpline.outbound.repository import Deliveries
+from helpline.store.unit_of_work import UnitOfWork
 
 # Events that change who holds a conversation; the latest one before an event says who held it then.
 HAND_OVERS = (
@@ -39,7 +40,7 @@ HAND_OVERS = (
 _HELD_BY_BOT = (ev.BOT_STARTED, ev.BOT_ACCEPTED)
 
 
-def _holding_bot(uow: SqlUnitOfWork, event: Event) -> int | None:
+def _holding_bot(uow: UnitOfWork, event: Event) -> int | None:
     """The bot endpoint that held the event's conversation when the event happened, if a bot did."""
     assert event.conversation_id is not None
     last = uow.events.last_of_types(event.conversation_id, event.seq, HAND_OVERS)
@@ -49,9 +50,7 @@ def _holding_bot(uow: SqlUnitOfWork, event: Event) -> int | None:
     return int(endpoint_id) if endpoint_id is not None else None
 
 
-def call_for(
-    uow: SqlUnitOfWork, event: Event, conversation: Conversation
-) -> tuple[int, dict[str, Any]] | None:
+def call_for(uow: UnitOfWork, event: Event, conversation: Conversation) -> tuple[int, dict[str, Any]] | None:
     """``(bot endpoint, body)`` for this event, or None when the bot is not to hear of it."""
     if conversation.bot_endpoint_id is None:  # never held by a bot: the common case costs nothing
         return None
@@ -84,7 +83,7 @@ def call_for(
     return (endpoint_id, body) if endpoint_id is not None else None
 
 
-def render(uow: SqlUnitOfWork, event: Event, conversation: Conversation) -> list[PlannedDelivery]:
+def render(uow: UnitOfWork, event: Event, conversation: Conversation) -> list[PlannedDelivery]:
     found = call_for(uow, event, conversation)
     if found is None:
         return []
@@ -92,7 +91,7 @@ def render(uow: SqlUnitOfWork, event: Event, conversation: Conversation) -> list
     return [PlannedDelivery(endpoint_id=endpoint_id, body=msgspec.json.encode(body).decode())]
 
 
-def give_up(uow: SqlUnitOfWork, delivery: Delivery, gone: bool, error: str) -> None:
+def give_up(uow: UnitOfWork, delivery: Delivery, gone: bool, error: str) -> None:
     """A delivery failed for good; if it was a call to a bot, humans take over what that bot held."""
     endpoint = uow.endpoints.get(delivery.endpoint_id)
     if endpoint is None or endpoint.kind != bots.ENDPOINT_KIND:
@@ -103,7 +102,7 @@ def give_up(uow: SqlUnitOfWork, delivery: Delivery, gone: bool, error: str) -> N
     if delivery.conversation_id is None:
         return
     if bots.delivery_failed(uow, endpoint.id, delivery.conversation_id, error):
-        uow.deliveries.fail_pending_for_line(
+        Deliveries.from_uow(uow).fail_pending_for_line(
             endpoint.id,
             delivery.conversation_id,
             f"not sent: the conversation fell through to humans after delivery {delivery.id} failed",

@@ -9,10 +9,9 @@ a bad token, an unknown interaction, one the bot no longer holds, bad fields.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 from urllib.parse import urlsplit
 
-import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
@@ -27,24 +26,27 @@ from helpline.dialects.zenvia_bot.schema import (
     TokenOnly,
     Transfer,
 )
-from helpline.store.sql import SqlUnitOfWork
+from helpline.store.unit_of_work import UnitOfWork
 from helpline.web.http import (
     Handler,
-    decode_json,
     guarded,
     json_response,
-    read_body,
+    reword,
 )
 from helpline.web.services import Services
+from helpline.web.surface import ApiSurface
 
 PREFIX = "/core/api/v1/bot"
 RECEIVED = "Message received successfully"
-S = TypeVar("S", bound=msgspec.Struct)
+
+
+# What the core calls a conversation, Zenvia's bot API calls an interaction (its refusals say so).
+WORDS = {"conversation": "interaction"}
 
 
 def error(status: int, message: str) -> Response:
     code = 413 if status == 413 else 422
-    return json_response({"message": message, "status": code}, code)
+    return json_response({"message": reword(message, WORDS), "status": code}, code)
 
 
 def ok() -> Response:
@@ -67,15 +69,7 @@ def _department_id(value: int | str | None) -> int | None:
     return int(value)
 
 
-class ZenviaBot:
-    def __init__(self, services: Services) -> None:
-        self.store = services.store
-        self.limit = services.settings.max_body_bytes
-
-    async def _decode(self, request: Request, schema: type[S]) -> S:
-        raw = await read_body(request, self.limit)
-        return decode_json(raw if raw.strip() else b"{}", schema)
-
+class ZenviaBot(ApiSurface):
     @staticmethod
     def _token(request: Request, body_token: str | None) -> str:
         token = body_token or request.query_params.get("token")
@@ -84,11 +78,11 @@ class ZenviaBot:
         return token
 
     async def _act(
-        self, request: Request, secret: str, act: Callable[[SqlUnitOfWork, Conversation], Any]
+        self, request: Request, secret: str, act: Callable[[UnitOfWork, Conversation], Any]
     ) -> None:
         interaction_hash = request.path_params["hash"]
 
-        def work(uow: SqlUnitOfWork) -> None:
+        def work(uow: UnitOfWork) -> None:
             token = admin.token_by_secret(uow, secret)
             act(uow, bots.held_conversation(uow, token.account_id, interaction_hash))
 
@@ -127,7 +121,7 @@ class ZenviaBot:
         content = body.content
         attributes = body.content_attributes
 
-        def act(uow: SqlUnitOfWork, conversation: Conversation) -> None:
+        def act(uow: UnitOfWork, conversation: Conversation) -> None:
             bots.send_message(uow, conversation, content, kind, url, idempotency_key, attributes)
 
         await self._act(request, secret, act)

@@ -1,6 +1,7 @@
 """The Omnidesk dialect's tables: chat tokens, per-account chat configuration, brands and chat sessions.
 
-Exposed as ``SqlUnitOfWork.omnidesk``; like every repository here, nothing in it commits.
+The dialect owns these tables (the store knows nothing of them): ``OmnideskRepository.from_uow(uow)``
+builds the repository on the unit of work's connection, inside its transaction; nothing in it commits.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from helpline.store.statements import Db
 from helpline.store.statements import every as _all
 from helpline.store.statements import insert as _insert
 from helpline.store.statements import one as _one
+from helpline.store.unit_of_work import UnitOfWork
 
 
 @dataclass(slots=True)
@@ -95,6 +97,10 @@ def _session(row: Row) -> ChatSession:
 class OmnideskRepository:
     def __init__(self, db: Db) -> None:
         self.db = db
+
+    @classmethod
+    def from_uow(cls, uow: UnitOfWork) -> OmnideskRepository:
+        return cls(uow.db)
 
     # -- chat tokens ---------------------------------------------------------------------------------
 

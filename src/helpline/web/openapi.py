@@ -1,4 +1,7 @@
-"""Assemble OpenAPI 3.1 documents from the msgspec request structs and a table of operations."""
+"""Assemble OpenAPI 3.1 documents from the msgspec request structs and a table of operations.
+
+Below the API packages, so that each dialect builds its own document importing downward only.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +12,13 @@ from typing import Any
 import msgspec
 
 from helpline import __version__
+
+# The error body several vendors' APIs share: {"message": "...", "status": 4xx}.
+MESSAGE_AND_STATUS: dict[str, Any] = {
+    "type": "object",
+    "required": ["message", "status"],
+    "properties": {"message": {"type": "string"}, "status": {"type": "integer"}},
+}
 
 
 @dataclass(slots=True)

@@ -2,7 +2,7 @@
 message receipts, paging and changes, reactions, device push tokens, and the event-log lookups the
 contact websocket resumes with.
 
-Exposed as ``SqlUnitOfWork.sdk``; like every repository here, nothing in it commits.
+Exposed as ``SqlUnitOfWork.sdk`` ("SDK" as in a contact's app or web SDK, not one vendor's); like every repository here, nothing in it commits.
 """
 
 from __future__ import annotations
