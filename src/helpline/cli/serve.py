@@ -8,6 +8,7 @@ from typing import Any
 
 import uvicorn
 
+from helpline import logs
 from helpline.bootstrap import create_app
 from helpline.cli.output import fail
 from helpline.config import Settings
@@ -16,6 +17,7 @@ from helpline.store.open import open_store
 
 def serve(settings: Settings, log_level: str = "info") -> int:
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logs.install_on_root(log_level)
     url = settings.resolved_database_url()
     try:
         store = open_store(url)
@@ -34,6 +36,7 @@ def server_options(settings: Settings, log_level: str) -> dict[str, Any]:
         "host": settings.host,
         "port": settings.port,
         "log_level": log_level,
+        "log_config": logs.server_log_config(),
         # uvicorn builds every request's access line (client address, quoted path) before its logger
         # drops it; below the info level, don't have it built.
         "access_log": level <= logging.INFO,
