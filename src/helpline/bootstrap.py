@@ -69,7 +69,7 @@ HISTORY_PARSERS = {OMNIZE_V1: omnize_v1_history.parse_history}
 
 
 def create_app(settings: Settings, store: AnyStore | None = None) -> Starlette:
-    store = store or open_store(settings.resolved_database_url())
+    store = store or open_store(settings.resolved_database_url(), data_dir=settings.data_dir)
     clock = SystemClock()
 
     async def fetch_events(after: int, limit: int) -> list[Event]:

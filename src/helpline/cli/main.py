@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from helpline import __version__
+from helpline.cli import keys as keys_cli
 from helpline.cli import omnidesk as omnidesk_cli
 from helpline.cli import records
 from helpline.cli import sdk as sdk_cli
@@ -137,6 +138,7 @@ def build_parser() -> argparse.ArgumentParser:
     _common(replay)
     omnidesk_cli.add_parsers(top, _common)
     sdk_cli.add_parsers(top, _common)
+    keys_cli.add_parsers(top, _common)
     return parser
 
 
@@ -306,6 +308,7 @@ COMMANDS: dict[tuple[str, str | None], Command] = {
     ("deliveries", "replay"): _deliveries_replay,
     **omnidesk_cli.COMMANDS,
     **sdk_cli.COMMANDS,
+    **keys_cli.COMMANDS,
 }
 
 
@@ -317,14 +320,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return serve(settings, args.log_level)
     try:
-        store = open_store(settings.resolved_database_url())
+        store = open_store(settings.resolved_database_url(), data_dir=settings.data_dir)
     except Exception as problem:  # a bad URL or an unreachable database: say which
         return fail(f"cannot open the database {settings.resolved_database_url()}: {problem}")
     try:
         if args.command == "migrate":
             emit({"migrated": True, "database_url": store.url}, args.json)
             return 0
-        return COMMANDS[(args.command, args.action)](args, store)
+        return COMMANDS[(args.command, getattr(args, "action", None))](args, store)
     except DomainError as refusal:
         return fail(refusal.message)
     finally:

@@ -20,7 +20,7 @@ def serve(settings: Settings, log_level: str = "info") -> int:
     logs.install_on_root(log_level)
     url = settings.resolved_database_url()
     try:
-        store = open_store(url)
+        store = open_store(url, data_dir=settings.data_dir)
     except Exception as problem:
         return fail(f"cannot open the database {url}: {problem}")
     app = create_app(settings, store)

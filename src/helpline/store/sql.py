@@ -32,7 +32,7 @@ from helpline.core.model import (
     StoredFile,
 )
 from helpline.outbound.model import JSON, Attempt, Delivery, DeliveryFile, DeliveryState
-from helpline.store import rows
+from helpline.store import rows, secret_box
 from helpline.store.rows import Row, dumps
 from helpline.store.sql_omnidesk import OmnideskRepository
 from helpline.store.sql_sdk import SdkRepositories
@@ -312,7 +312,7 @@ class Endpoints:
                 "account_id": account_id,
                 "kind": kind,
                 "url": url,
-                "secret": secret,
+                "secret": secret_box.seal(secret),
                 "enabled": True,
                 "created_at": now,
             },

@@ -10,6 +10,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from helpline.store import secret_box
 from helpline.store.rows import Row, dumps
 from helpline.store.statements import Db
 from helpline.store.statements import every as _all
@@ -62,7 +63,7 @@ def _token(row: Row) -> ChatToken:
         department_id=row["department_id"],
         prefix=row["prefix"],
         server_token_hash=row["server_token_hash"],
-        signing_secret=row["signing_secret"],
+        signing_secret=secret_box.open_secret(row["signing_secret"]),
         hide_when_offline=bool(row["hide_when_offline"]),
         active=bool(row["active"]),
         created_at=row["created_at"],
@@ -118,7 +119,7 @@ class OmnideskRepository:
                 "account_token_hash": account_token_hash,
                 "server_token_hash": server_token_hash,
                 "prefix": prefix,
-                "signing_secret": signing_secret,
+                "signing_secret": secret_box.seal(signing_secret),
                 "hide_when_offline": hide_when_offline,
                 "active": True,
                 "created_at": now,
