@@ -31,6 +31,7 @@ class ChatToken:
     hide_when_offline: bool
     active: bool
     created_at: float
+    require_token: bool = False  # notifyUserNewChatEvent / notifyUserEndChat must present this token
 
 
 @dataclass(slots=True)
@@ -67,6 +68,7 @@ def _token(row: Row) -> ChatToken:
         hide_when_offline=bool(row["hide_when_offline"]),
         active=bool(row["active"]),
         created_at=row["created_at"],
+        require_token=bool(row["require_token"]),
     )
 
 
@@ -159,6 +161,11 @@ class OmnideskRepository:
     def set_hide_when_offline(self, token_id: int, hide: bool) -> None:
         self.db.execute(
             "UPDATE omnidesk_chat_tokens SET hide_when_offline = ? WHERE id = ?", [hide, token_id]
+        )
+
+    def set_require_token(self, token_id: int, required: bool) -> None:
+        self.db.execute(
+            "UPDATE omnidesk_chat_tokens SET require_token = ? WHERE id = ?", [required, token_id]
         )
 
     def revoke_token(self, token_id: int, now: float) -> None:
