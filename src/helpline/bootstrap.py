@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from starlette.applications import Starlette
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
@@ -139,7 +139,9 @@ def create_app(settings: Settings, store: AnyStore | None = None) -> Starlette:
         *admin_routes.routes(services),
         *console_routes.routes(),
     ]
-    app = Starlette(routes=by_prefix(routes), lifespan=lifespan)
+    app = Starlette(
+        routes=by_prefix(routes), lifespan=lifespan, exception_handlers={ClientDisconnect: _client_gone}
+    )
     app.state.services = services
     return app
 
@@ -152,6 +154,13 @@ async def _index(request: Request) -> Response:
             "openapi": [str(request.url_for(name)) for name in documents.NAMES],
         }
     )
+
+
+async def _client_gone(request: Request, problem: Exception) -> Response:
+    """A client that hangs up before its request body is in (or is cut off by the body timeout) is
+    ordinary network life: one line at debug, not a traceback. Nobody is there to read the answer."""
+    log.debug("%s: the client went away before its request was read", request.url.path)
+    return Response(status_code=400)
 
 
 async def _health(request: Request) -> Response:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
+import resource
 import shutil
 import socket
 import subprocess
@@ -68,11 +70,20 @@ class Served:
         return self.output()
 
 
+def _limit_files(count: int) -> None:
+    resource.setrlimit(resource.RLIMIT_NOFILE, (count, count))
+
+
 @contextlib.contextmanager
 def served(
-    data_dir: Path, *args: str, env: dict[str, str] | None = None, log_level: str = "info"
+    data_dir: Path,
+    *args: str,
+    env: dict[str, str] | None = None,
+    log_level: str = "info",
+    file_limit: int | None = None,
 ) -> Iterator[Served]:
-    """Start ``helpline serve`` on a free loopback port and wait for ``/healthz``; stop it afterwards."""
+    """Start ``helpline serve`` on a free loopback port and wait for ``/healthz``; stop it afterwards.
+    ``file_limit`` caps the server's open files (soft and hard), as a host with a low limit would."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = int(probe.getsockname()[1])
@@ -82,7 +93,13 @@ def served(
     environ.update(env or {})
     command = [HELPLINE, "serve", "--data-dir", str(data_dir), "--port", str(port), "--log-level", log_level]
     with (logs / "stdout").open("wb") as out, (logs / "stderr").open("wb") as err:
-        process = subprocess.Popen([*command, *args], stdout=out, stderr=err, env=environ)
+        process = subprocess.Popen(
+            [*command, *args],
+            stdout=out,
+            stderr=err,
+            env=environ,
+            preexec_fn=None if file_limit is None else functools.partial(_limit_files, file_limit),
+        )
     running = Served(data_dir, port, process, logs)
     try:
         deadline = time.monotonic() + 30

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import resource
 from typing import Any
 
 import uvicorn
@@ -13,11 +14,13 @@ from helpline.bootstrap import create_app
 from helpline.cli.output import fail
 from helpline.config import Settings
 from helpline.store.open import open_store
+from helpline.web import connections
 
 
 def serve(settings: Settings, log_level: str = "info") -> int:
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logs.install_on_root(log_level)
+    connections.raise_file_limit()
     url = settings.resolved_database_url()
     try:
         store = open_store(url, data_dir=settings.data_dir)
@@ -41,11 +44,22 @@ def server_options(settings: Settings, log_level: str) -> dict[str, Any]:
         # drops it; below the info level, don't have it built.
         "access_log": level <= logging.INFO,
         "ws_max_size": 1 << 20,
+        # Slow request heads and bodies time out, and connections stay below the open-file limit.
+        "http": connections.protocol_for(connection_limits(settings)),
         # Browsers ask for permessage-deflate; granting it gives every socket zlib streams of its own
         # (measured: 74 KB per idle socket with it, 36 KB without; python -m bench.sockets) and compresses
         # each frame once per socket, where the hub encodes it once for all. The frames are small JSON.
         "ws_per_message_deflate": False,
     }
+
+
+def connection_limits(settings: Settings) -> connections.ConnectionLimits:
+    soft, _hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    return connections.ConnectionLimits(
+        max_connections=settings.max_connections or connections.connection_limit(soft),
+        head_timeout=settings.head_timeout,
+        body_timeout=settings.body_timeout,
+    )
 
 
 def _settle_the_heap() -> None:
