@@ -10,7 +10,7 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import ClientDisconnect, Request
-from starlette.responses import Response
+from starlette.responses import HTMLResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from helpline import __version__
@@ -52,6 +52,7 @@ from helpline.store.base import SystemClock
 from helpline.store.open import AnyStore, open_store
 from helpline.web import files as file_routes
 from helpline.web.http import json_response
+from helpline.web.index import index_page
 from helpline.web.routing import by_prefix
 from helpline.web.services import Services
 
@@ -147,13 +148,12 @@ def create_app(settings: Settings, store: AnyStore | None = None) -> Starlette:
 
 
 async def _index(request: Request) -> Response:
-    return json_response(
-        {
-            "name": "Helpline",
-            "version": __version__,
-            "openapi": [str(request.url_for(name)) for name in documents.NAMES],
-        }
-    )
+    """Browsers get a page that links the console; programs (any other ``Accept``) get JSON."""
+    console = str(request.base_url) + "console"
+    openapi = [str(request.url_for(name)) for name in documents.NAMES]
+    if "text/html" in request.headers.get("accept", ""):
+        return HTMLResponse(index_page(__version__, console, openapi))
+    return json_response({"name": "Helpline", "version": __version__, "console": console, "openapi": openapi})
 
 
 async def _client_gone(request: Request, problem: Exception) -> Response:

@@ -28,7 +28,7 @@ def add_parsers(top: Any, common: Common) -> None:
     create = actions.add_parser(
         "create", help="issue a chat token pair and its hookpoint signing secret (shown once)"
     )
-    create.add_argument("--account", type=int, required=True)
+    create.add_argument("--account", type=int, required=True, help="the account's id (account list)")
     create.add_argument("--department", type=int, required=True, help="where its chats go")
     create.add_argument(
         "--hide-when-offline",
@@ -37,7 +37,7 @@ def add_parsers(top: Any, common: Common) -> None:
     )
     common(create)
     listing = actions.add_parser("list", help="list chat tokens (never their secrets)")
-    listing.add_argument("--account", type=int)
+    listing.add_argument("--account", type=int, help="only this account's (default: every account)")
     common(listing)
     update = actions.add_parser(
         "update",
@@ -73,7 +73,7 @@ def add_parsers(top: Any, common: Common) -> None:
     )
     common(update)
     revoke = actions.add_parser("revoke", help="disable a chat token")
-    revoke.add_argument("id", type=int)
+    revoke.add_argument("id", type=int, help="the chat token's id (chat-token list)")
     common(revoke)
 
     config = top.add_parser("chat-config", help="the chat widget's configuration per account")
@@ -81,22 +81,24 @@ def add_parsers(top: Any, common: Common) -> None:
     setting = actions.add_parser(
         "set", help="set configuration keys", description="Keys: " + ", ".join(KEYS) + "."
     )
-    setting.add_argument("--account", type=int, required=True)
-    setting.add_argument("assignments", nargs="+", metavar="KEY=VALUE")
+    setting.add_argument("--account", type=int, required=True, help="the account's id (account list)")
+    setting.add_argument(
+        "assignments", nargs="+", metavar="KEY=VALUE", help="a key and its new value (repeat)"
+    )
     common(setting)
     show = actions.add_parser("show", help="the configuration requestChatConfig answers with")
-    show.add_argument("--account", type=int, required=True)
+    show.add_argument("--account", type=int, required=True, help="the account's id (account list)")
     common(show)
 
     brand = top.add_parser("brand", help="brands that chatbot logs name (brandID)")
     actions = brand.add_subparsers(dest="action", required=True)
     create = actions.add_parser("create", help="create a brand")
-    create.add_argument("--account", type=int, required=True)
-    create.add_argument("name")
+    create.add_argument("--account", type=int, required=True, help="the account's id (account list)")
+    create.add_argument("name", help="the brand's name")
     create.add_argument("--department", type=int, help="its chatbot tickets go to this department")
     common(create)
     listing = actions.add_parser("list", help="list brands")
-    listing.add_argument("--account", type=int)
+    listing.add_argument("--account", type=int, help="only this account's (default: every account)")
     common(listing)
 
 

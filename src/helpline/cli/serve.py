@@ -11,6 +11,7 @@ import uvicorn
 
 from helpline import logs
 from helpline.bootstrap import create_app
+from helpline.cli.checks import port_problem
 from helpline.cli.output import fail
 from helpline.config import Settings
 from helpline.store.open import open_store
@@ -21,6 +22,9 @@ def serve(settings: Settings, log_level: str = "info") -> int:
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logs.install_on_root(log_level)
     connections.raise_file_limit()
+    busy = port_problem(settings.host, settings.port)
+    if busy:
+        return fail(busy)
     url = settings.resolved_database_url()
     try:
         store = open_store(url, data_dir=settings.data_dir)
