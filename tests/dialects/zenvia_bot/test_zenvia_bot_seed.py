@@ -6,9 +6,8 @@ Every body the bot receives and every answer it gets is compared as a whole JSON
 
 from __future__ import annotations
 
-import time
-
 import re
+import time
 from typing import Any
 
 import pytest
