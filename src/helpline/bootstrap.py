@@ -9,8 +9,8 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import Response
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import HTMLResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from helpline import __version__
@@ -52,6 +52,7 @@ from helpline.store.base import SystemClock
 from helpline.store.open import AnyStore, open_store
 from helpline.web import files as file_routes
 from helpline.web.http import json_response
+from helpline.web.index import index_page
 from helpline.web.routing import by_prefix
 from helpline.web.services import Services
 
@@ -69,7 +70,7 @@ HISTORY_PARSERS = {OMNIZE_V1: omnize_v1_history.parse_history}
 
 
 def create_app(settings: Settings, store: AnyStore | None = None) -> Starlette:
-    store = store or open_store(settings.resolved_database_url())
+    store = store or open_store(settings.resolved_database_url(), data_dir=settings.data_dir)
     clock = SystemClock()
 
     async def fetch_events(after: int, limit: int) -> list[Event]:
@@ -139,19 +140,27 @@ def create_app(settings: Settings, store: AnyStore | None = None) -> Starlette:
         *admin_routes.routes(services),
         *console_routes.routes(),
     ]
-    app = Starlette(routes=by_prefix(routes), lifespan=lifespan)
+    app = Starlette(
+        routes=by_prefix(routes), lifespan=lifespan, exception_handlers={ClientDisconnect: _client_gone}
+    )
     app.state.services = services
     return app
 
 
 async def _index(request: Request) -> Response:
-    return json_response(
-        {
-            "name": "Helpline",
-            "version": __version__,
-            "openapi": [str(request.url_for(name)) for name in documents.NAMES],
-        }
-    )
+    """Browsers get a page that links the console; programs (any other ``Accept``) get JSON."""
+    console = str(request.base_url) + "console"
+    openapi = [str(request.url_for(name)) for name in documents.NAMES]
+    if "text/html" in request.headers.get("accept", ""):
+        return HTMLResponse(index_page(__version__, console, openapi))
+    return json_response({"name": "Helpline", "version": __version__, "console": console, "openapi": openapi})
+
+
+async def _client_gone(request: Request, problem: Exception) -> Response:
+    """A client that hangs up before its request body is in (or is cut off by the body timeout) is
+    ordinary network life: one line at debug, not a traceback. Nobody is there to read the answer."""
+    log.debug("%s: the client went away before its request was read", request.url.path)
+    return Response(status_code=400)
 
 
 async def _health(request: Request) -> Response:

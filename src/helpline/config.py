@@ -49,6 +49,9 @@ class Settings:
     tick_seconds: float = 1.0
     sdk_keepalive_seconds: float = 30.0  # SDK websocket: how often the server sends presence.update
     sdk_idle_timeout_seconds: float = 90.0  # ...and how long a silent client is kept
+    max_connections: int = 0  # 0: as many as the open-file limit leaves room for (web.connections)
+    head_timeout: float = 10.0  # seconds a request's head may take to arrive
+    body_timeout: float = 30.0  # seconds a request's body may stall between chunks
     extra: dict[str, str] = field(default_factory=dict)
 
     def resolved_database_url(self) -> str:
@@ -84,4 +87,7 @@ def from_env(environ: dict[str, str] | None = None) -> Settings:
     settings.sdk_idle_timeout_seconds = float(
         env.get("HELPLINE_SDK_IDLE_TIMEOUT_SECONDS", settings.sdk_idle_timeout_seconds)
     )
+    settings.max_connections = int(env.get("HELPLINE_MAX_CONNECTIONS", settings.max_connections))
+    settings.head_timeout = float(env.get("HELPLINE_HEAD_TIMEOUT", settings.head_timeout))
+    settings.body_timeout = float(env.get("HELPLINE_BODY_TIMEOUT", settings.body_timeout))
     return settings

@@ -82,7 +82,7 @@ def test_a_department_with_a_bot_then_without_then_with_again(tmp_path: Path) ->
     [
         (
             ("department", "update", "1"),
-            "nothing to change: give --bot-url URL, --no-bot or --bot-accept-timeout S",
+            "--bot-url URL, --no-bot, --bot-accept-timeout S, --sdk or --no-sdk",
         ),
         (("department", "update", "9", "--no-bot"), "department 9 does not exist"),
         (

@@ -403,3 +403,42 @@ def test_the_buffer_keeps_only_the_latest_events(store: Store, monkeypatch: pyte
         await worker.http.aclose()
 
     asyncio.run(go())
+
+
+def test_an_attempt_cut_off_by_a_stopped_worker_stays_in_the_log(store: Store) -> None:
+    """The receiver never answers the first request; the worker is stopped mid-attempt (its send cancelled,
+    as a crash would leave it). The log still lists that attempt, with its start time; the next worker
+    sends again once the lock expires, and both attempts are listed."""
+    from helpline.outbound import operator
+
+    replies = [Reply(delay=60.0), Reply()]
+
+    async def go() -> None:
+        async with Receiver(lambda seen: replies.pop(0)) as receiver:
+            world = make_world(store, receiver.url())
+            world.emit(world.conversation(), 1)
+            settings = quick_settings(webhook_timeout=0.3)
+            first = make_worker(store, settings)
+            stop = asyncio.Event()
+            started = time.time()
+            running = asyncio.create_task(first.run(stop, grace=0.0))
+            await receiver.wait_for(1)
+            stop.set()
+            await running
+            await first.http.aclose()
+            cut_off = attempts(world, only(world).id)
+            assert len(cut_off) == 1
+            assert cut_off[0].latency_ms is None  # no outcome
+            assert started <= cut_off[0].attempted_at <= time.time()
+            assert only(world).state is DeliveryState.PENDING
+
+            await run_worker_until(make_worker(store, settings), lambda: settled(world, 1), within=10)
+            assert len(receiver.seen) == 2
+        [listed] = operator.list_deliveries(store, None, None, 10)
+        assert listed["state"] == "succeeded"
+        detail = listed["attempts_detail"]
+        assert [a["in_flight"] for a in detail] == [True, False]
+        assert [a["status"] for a in detail] == [None, 200]
+        assert detail[0]["attempted_at"] == cut_off[0].attempted_at
+
+    asyncio.run(go())

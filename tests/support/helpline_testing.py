@@ -198,7 +198,7 @@ def start_server(data_dir: Path, **overrides: Any) -> Iterator[RunningServer]:
     settings.port = port
     for key, value in overrides.items():
         setattr(settings, key, value)
-    store = open_store(settings.resolved_database_url())
+    store = open_store(settings.resolved_database_url(), data_dir=settings.data_dir)
     app = create_app(settings, store)
     options = {**server_options(settings, "warning"), "host": "127.0.0.1"}
     config = uvicorn.Config(app, lifespan="on", **options)

@@ -8,12 +8,14 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, NoReturn
 
 from helpline import __version__
+from helpline.cli import keys as keys_cli
 from helpline.cli import omnidesk as omnidesk_cli
-from helpline.cli import records
+from helpline.cli import output, records
 from helpline.cli import sdk as sdk_cli
+from helpline.cli.checks import guard_warning
 from helpline.cli.output import emit, fail
 from helpline.config import Settings, from_env
 from helpline.core import admin, bots
@@ -21,6 +23,7 @@ from helpline.core.errors import DomainError
 from helpline.core.model import Department, Role
 from helpline.store.base import Store
 from helpline.store.open import open_store
+from helpline.store.secret_box import SecretKeyError
 from helpline.store.unit_of_work import UnitOfWork
 
 
@@ -35,8 +38,19 @@ def _common(parser: argparse.ArgumentParser) -> None:
     )
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, except that a usage error under ``--json`` is one JSON object too (subcommands inherit
+    the class)."""
+
+    def error(self, message: str) -> NoReturn:
+        if output.json_errors:
+            output.fail(message, usage=self.format_usage().strip())
+            sys.exit(2)
+        super().error(message)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="helpline", description="Helpline live-chat server")
+    parser = _Parser(prog="helpline", description="Helpline live-chat server")
     parser.add_argument("--version", action="version", version=f"helpline {__version__}")
     top = parser.add_subparsers(dest="command", required=True)
 
@@ -44,7 +58,12 @@ def build_parser() -> argparse.ArgumentParser:
     _common(serve)
     serve.add_argument("--host", help="address to bind (default 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port (default 8000)")
-    serve.add_argument("--log-level", default="info")
+    serve.add_argument(
+        "--log-level",
+        default="info",
+        choices=["critical", "error", "warning", "info", "debug"],
+        help="how much the server logs (default info: one line per request)",
+    )
 
     migrate = top.add_parser("migrate", help="create or upgrade the database schema")
     _common(migrate)
@@ -53,14 +72,14 @@ def build_parser() -> argparse.ArgumentParser:
         dest="action", required=True
     )
     create = account.add_parser("create", help="create an account")
-    create.add_argument("name")
+    create.add_argument("name", help="the account's name (a tenant: a company or a brand)")
     _common(create)
     _common(account.add_parser("list", help="list accounts"))
 
     department = top.add_parser("department", help="departments").add_subparsers(dest="action", required=True)
     create = department.add_parser("create", help="create a department")
-    create.add_argument("--account", type=int, required=True)
-    create.add_argument("name")
+    create.add_argument("--account", type=int, required=True, help="the account's id (account list)")
+    create.add_argument("name", help="the department's name (unique in its account)")
     create.add_argument(
         "--no-queue", action="store_true", help="no waiting line: nobody online means unavailable"
     )
@@ -84,10 +103,46 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _common(create)
     listing = department.add_parser("list", help="list departments")
-    listing.add_argument("--account", type=int)
+    listing.add_argument("--account", type=int, help="only this account's (default: every account)")
     _common(listing)
-    update = department.add_parser("update", help="change a department's bot")
-    update.add_argument("id", type=int)
+    update = department.add_parser(
+        "update",
+        help="change a department's settings or its bot",
+        description="Give at least one option; what is not given stays as it is.",
+    )
+    update.add_argument("id", type=int, help="the department's id (department list)")
+    update.add_argument("--name", help="rename it (unique in its account)")
+    queue = update.add_mutually_exclusive_group()
+    queue.add_argument(
+        "--queue",
+        dest="queue",
+        action="store_true",
+        default=None,
+        help="conversations wait in line for an agent",
+    )
+    queue.add_argument(
+        "--no-queue",
+        dest="queue",
+        action="store_false",
+        help="no waiting line: nobody online means unavailable",
+    )
+    update.add_argument("--queued-max-time", type=int, help="seconds in the queue before unavailable")
+    update.add_argument("--ringing-max-time", type=int, help="seconds an offer rings an agent")
+    update.add_argument("--capacity", type=int, help="conversations per agent for auto-assignment")
+    assign = update.add_mutually_exclusive_group()
+    assign.add_argument(
+        "--auto-assign",
+        dest="auto_assign",
+        action="store_true",
+        default=None,
+        help="offer new conversations to agents by load",
+    )
+    assign.add_argument(
+        "--no-auto-assign", dest="auto_assign", action="store_false", help="agents pick from the queue"
+    )
+    active = update.add_mutually_exclusive_group()
+    active.add_argument("--active", dest="active", action="store_true", default=None, help="switch it on")
+    active.add_argument("--inactive", dest="active", action="store_false", help="switch it off")
     bot = update.add_mutually_exclusive_group()
     bot.add_argument("--bot-url", help="give the department an external bot (or repoint it)")
     bot.add_argument(
@@ -101,43 +156,51 @@ def build_parser() -> argparse.ArgumentParser:
         dest="action", required=True
     )
     create = token.add_parser("create", help="issue a token (shown once)")
-    create.add_argument("--account", type=int, required=True)
+    create.add_argument("--account", type=int, required=True, help="the account's id (account list)")
     create.add_argument("--webhook-url", help="where this token's triggers are POSTed")
     _common(create)
     listing = token.add_parser("list", help="list tokens (never their secrets)")
-    listing.add_argument("--account", type=int)
+    listing.add_argument("--account", type=int, help="only this account's (default: every account)")
     _common(listing)
     revoke = token.add_parser("revoke", help="disable a token")
-    revoke.add_argument("id", type=int)
+    revoke.add_argument("id", type=int, help="the token's id (token list)")
     _common(revoke)
 
     agent = top.add_parser("agent", help="agents").add_subparsers(dest="action", required=True)
     create = agent.add_parser("create", help="create an agent (prints an API key once)")
-    create.add_argument("--account", type=int, required=True)
-    create.add_argument("--name", required=True)
-    create.add_argument("--email", required=True)
-    create.add_argument("--password", required=True)
+    create.add_argument("--account", type=int, required=True, help="the account's id (account list)")
+    create.add_argument("--name", required=True, help="the name customers see")
+    create.add_argument("--email", required=True, help="the console sign-in (unique)")
+    create.add_argument("--password", required=True, help="the console password (stored as an argon2 hash)")
     create.add_argument("--department", type=int, action="append", default=[], help="repeat for several")
-    create.add_argument("--role", choices=[r.value for r in Role], default="agent")
-    create.add_argument("--photo-url")
+    create.add_argument(
+        "--role",
+        choices=[r.value for r in Role],
+        default="agent",
+        help="admins also manage departments, agents, tokens and deliveries (default agent)",
+    )
+    create.add_argument("--photo-url", help="a picture of the agent that customers' apps may show")
     _common(create)
     listing = agent.add_parser("list", help="list agents")
-    listing.add_argument("--account", type=int)
+    listing.add_argument("--account", type=int, help="only this account's (default: every account)")
     _common(listing)
 
     deliveries = top.add_parser("deliveries", help="the outbound delivery log").add_subparsers(
         dest="action", required=True
     )
     listing = deliveries.add_parser("list", help="list deliveries, newest first, with their attempts")
-    listing.add_argument("--account", type=int)
-    listing.add_argument("--state", choices=["pending", "succeeded", "failed"])
-    listing.add_argument("--limit", type=int, default=50)
+    listing.add_argument("--account", type=int, help="only this account's (default: every account)")
+    listing.add_argument(
+        "--state", choices=["pending", "succeeded", "failed"], help="only deliveries in this state"
+    )
+    listing.add_argument("--limit", type=int, default=50, help="at most this many (default 50)")
     _common(listing)
     replay = deliveries.add_parser("replay", help="send a delivery again (same webhook-id)")
-    replay.add_argument("id", type=int)
+    replay.add_argument("id", type=int, help="the delivery's id (deliveries list)")
     _common(replay)
     omnidesk_cli.add_parsers(top, _common)
     sdk_cli.add_parsers(top, _common)
+    keys_cli.add_parsers(top, _common)
     return parser
 
 
@@ -194,20 +257,40 @@ def _department_create(args: argparse.Namespace, store: Store) -> int:
     return 0
 
 
+def _department_changes(args: argparse.Namespace) -> dict[str, Any]:
+    given = {
+        "name": args.name,
+        "queue_enabled": args.queue,
+        "queued_max_time": args.queued_max_time,
+        "ringing_max_time": args.ringing_max_time,
+        "capacity": args.capacity,
+        "auto_assign": args.auto_assign,
+        "active": args.active,
+    }
+    return {name: value for name, value in given.items() if value is not None}
+
+
 def _department_update(args: argparse.Namespace, store: Store) -> int:
+    changes = _department_changes(args)
+
     def work(uow: UnitOfWork) -> dict[str, Any]:
         found = next((d for d in uow.departments.list() if d.id == args.id), None)
         if found is None:
             raise DomainError(f"department {args.id} does not exist")
         if (
-            args.bot_url is None
+            not changes
+            and args.bot_url is None
             and not args.no_bot
             and args.bot_accept_timeout is None
             and not sdk_cli.requested(args)
         ):
             raise DomainError(
-                "nothing to change: give --bot-url URL, --no-bot or --bot-accept-timeout S (or --sdk, --no-sdk)"
+                "nothing to change: give --name, --queue/--no-queue, --queued-max-time, --ringing-max-time, "
+                "--capacity, --auto-assign/--no-auto-assign, --active/--inactive, --bot-url URL, --no-bot, "
+                "--bot-accept-timeout S, --sdk or --no-sdk"
             )
+        if changes:
+            admin.update_department(uow, found.account_id, found.id, changes)
         setup = bots.configure(uow, found.account_id, found.id, args.bot_url, args.bot_accept_timeout)
         if args.no_bot:
             removed = bots.remove(uow, found.account_id, found.id)
@@ -226,7 +309,12 @@ def _department_list(args: argparse.Namespace, store: Store) -> int:
 
 def _token_create(args: argparse.Namespace, store: Store) -> int:
     issued = store.write_sync(lambda uow: admin.create_token(uow, args.account, args.webhook_url))
-    emit(records.issued_token(issued), args.json)
+    record = records.issued_token(issued)
+    warning = guard_warning(args.webhook_url, from_env().outbound_allow) if args.webhook_url else None
+    if warning:
+        record["warning"] = warning
+        sys.stderr.write(f"helpline: warning: {warning}\n")
+    emit(record, args.json)
     return 0
 
 
@@ -307,27 +395,45 @@ COMMANDS: dict[tuple[str, str | None], Command] = {
     ("deliveries", "replay"): _deliveries_replay,
     **omnidesk_cli.COMMANDS,
     **sdk_cli.COMMANDS,
+    **keys_cli.COMMANDS,
 }
 
 
+def _innermost(parser: argparse.ArgumentParser, args: argparse.Namespace) -> argparse.ArgumentParser:
+    for dest in ("command", "action"):
+        chosen = getattr(args, dest, None)
+        actions = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+        if chosen is None or not actions or chosen not in actions[0].choices:
+            break
+        parser = actions[0].choices[chosen]
+    return parser
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    output.json_errors = "--json" in arguments
+    parser = build_parser()
+    args, unknown = parser.parse_known_args(arguments)
+    if unknown:  # said by the command's own parser, with its own usage (argparse would show the top's)
+        _innermost(parser, args).error(f"unrecognized arguments: {' '.join(unknown)}")
     settings = settings_for(args)
     if args.command == "serve":
         from helpline.cli.serve import serve
 
         return serve(settings, args.log_level)
     try:
-        store = open_store(settings.resolved_database_url())
+        store = open_store(settings.resolved_database_url(), data_dir=settings.data_dir)
     except Exception as problem:  # a bad URL or an unreachable database: say which
         return fail(f"cannot open the database {settings.resolved_database_url()}: {problem}")
     try:
         if args.command == "migrate":
             emit({"migrated": True, "database_url": store.url}, args.json)
             return 0
-        return COMMANDS[(args.command, args.action)](args, store)
+        return COMMANDS[(args.command, getattr(args, "action", None))](args, store)
     except DomainError as refusal:
         return fail(refusal.message)
+    except SecretKeyError as problem:
+        return fail(str(problem))
     finally:
         store.close_sync()
 

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from helpline.cli.output import emit
+from helpline.core.errors import DomainError
 from helpline.dialects.omnidesk import admin
 from helpline.dialects.omnidesk.chat_config import KEYS, parse_assignments
 from helpline.dialects.omnidesk.repository import Brand, ChatToken, OmnideskRepository
@@ -27,7 +28,7 @@ def add_parsers(top: Any, common: Common) -> None:
     create = actions.add_parser(
         "create", help="issue a chat token pair and its hookpoint signing secret (shown once)"
     )
-    create.add_argument("--account", type=int, required=True)
+    create.add_argument("--account", type=int, required=True, help="the account's id (account list)")
     create.add_argument("--department", type=int, required=True, help="where its chats go")
     create.add_argument(
         "--hide-when-offline",
@@ -36,16 +37,43 @@ def add_parsers(top: Any, common: Common) -> None:
     )
     common(create)
     listing = actions.add_parser("list", help="list chat tokens (never their secrets)")
-    listing.add_argument("--account", type=int)
+    listing.add_argument("--account", type=int, help="only this account's (default: every account)")
     common(listing)
-    update = actions.add_parser("update", help="change a chat token's options")
-    update.add_argument("id", type=int)
-    switch = update.add_mutually_exclusive_group(required=True)
-    switch.add_argument("--hide-when-offline", dest="hide", action="store_true")
-    switch.add_argument("--show-when-offline", dest="hide", action="store_false")
+    update = actions.add_parser(
+        "update",
+        help="change a chat token's options",
+        description="Give at least one of the options; the others stay as they are.",
+    )
+    update.add_argument("id", type=int, help="the chat token's id (chat-token list)")
+    switch = update.add_mutually_exclusive_group()
+    switch.add_argument(
+        "--hide-when-offline",
+        dest="hide",
+        action="store_true",
+        default=None,
+        help="requestChatConfig tells the widget to hide while no agent of the department is online",
+    )
+    switch.add_argument(
+        "--show-when-offline", dest="hide", action="store_false", help="the widget shows either way"
+    )
+    required = update.add_mutually_exclusive_group()
+    required.add_argument(
+        "--require-token",
+        dest="require_token",
+        action="store_true",
+        default=None,
+        help="notifyUserNewChatEvent and notifyUserEndChat must send this chatAccountToken "
+        "(the seed sends none: a widget that follows it to the letter then gets 401)",
+    )
+    required.add_argument(
+        "--no-require-token",
+        dest="require_token",
+        action="store_false",
+        help="as the seed: the chat session id and chatServer suffice (a token sent is still checked)",
+    )
     common(update)
     revoke = actions.add_parser("revoke", help="disable a chat token")
-    revoke.add_argument("id", type=int)
+    revoke.add_argument("id", type=int, help="the chat token's id (chat-token list)")
     common(revoke)
 
     config = top.add_parser("chat-config", help="the chat widget's configuration per account")
@@ -53,22 +81,24 @@ def add_parsers(top: Any, common: Common) -> None:
     setting = actions.add_parser(
         "set", help="set configuration keys", description="Keys: " + ", ".join(KEYS) + "."
     )
-    setting.add_argument("--account", type=int, required=True)
-    setting.add_argument("assignments", nargs="+", metavar="KEY=VALUE")
+    setting.add_argument("--account", type=int, required=True, help="the account's id (account list)")
+    setting.add_argument(
+        "assignments", nargs="+", metavar="KEY=VALUE", help="a key and its new value (repeat)"
+    )
     common(setting)
     show = actions.add_parser("show", help="the configuration requestChatConfig answers with")
-    show.add_argument("--account", type=int, required=True)
+    show.add_argument("--account", type=int, required=True, help="the account's id (account list)")
     common(show)
 
     brand = top.add_parser("brand", help="brands that chatbot logs name (brandID)")
     actions = brand.add_subparsers(dest="action", required=True)
     create = actions.add_parser("create", help="create a brand")
-    create.add_argument("--account", type=int, required=True)
-    create.add_argument("name")
+    create.add_argument("--account", type=int, required=True, help="the account's id (account list)")
+    create.add_argument("name", help="the brand's name")
     create.add_argument("--department", type=int, help="its chatbot tickets go to this department")
     common(create)
     listing = actions.add_parser("list", help="list brands")
-    listing.add_argument("--account", type=int)
+    listing.add_argument("--account", type=int, help="only this account's (default: every account)")
     common(listing)
 
 
@@ -79,6 +109,7 @@ def chat_token_record(token: ChatToken) -> dict[str, Any]:
         "department_id": token.department_id,
         "prefix": token.prefix,
         "hide_when_offline": token.hide_when_offline,
+        "require_token": token.require_token,
         "active": token.active,
         "created_at": token.created_at,
     }
@@ -117,7 +148,11 @@ def _token_list(args: argparse.Namespace, store: Store) -> int:
 
 
 def _token_update(args: argparse.Namespace, store: Store) -> int:
-    token = store.write_sync(lambda uow: admin.update_chat_token(uow, args.id, args.hide))
+    if args.hide is None and args.require_token is None:
+        raise DomainError(
+            "nothing to change: give --hide-when-offline, --show-when-offline, --require-token or --no-require-token"
+        )
+    token = store.write_sync(lambda uow: admin.update_chat_token(uow, args.id, args.hide, args.require_token))
     emit(chat_token_record(token), args.json)
     return 0
 

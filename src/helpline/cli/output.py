@@ -32,6 +32,14 @@ def _short(value: Any) -> str:
     return str(value)
 
 
-def fail(message: str, code: int = 1) -> int:
-    sys.stderr.write(f"helpline: error: {message}\n")
+# Set by ``main`` when the command line has ``--json``: an error is then one JSON object too,
+# ``{"error": "..."}``, on stderr (stdout stays the result's alone; the exit status says which it was).
+json_errors = False
+
+
+def fail(message: str, code: int = 1, **more: Any) -> int:
+    if json_errors:
+        sys.stderr.write(json.dumps({"error": message, **more}, ensure_ascii=False) + "\n")
+    else:
+        sys.stderr.write(f"helpline: error: {message}\n")
     return code

@@ -57,7 +57,7 @@ def add_parsers(top: Any, common: Common) -> None:
     sdk = top.add_parser("sdk", help="departments open to SDK clients, and their push webhooks")
     actions = sdk.add_subparsers(dest="action", required=True)
     listing = actions.add_parser("list", help="departments open to SDK clients, with their identifiers")
-    listing.add_argument("--account", type=int)
+    listing.add_argument("--account", type=int, help="only this account's (default: every account)")
     common(listing)
     push = actions.add_parser(
         "push",
@@ -65,7 +65,7 @@ def add_parsers(top: Any, common: Common) -> None:
         description="The webhook gets {type, event_name, push_tokens, payload, additional_params} on an "
         "agent's or bot's new message and on a change of status, for contacts with registered devices.",
     )
-    push.add_argument("--department", type=int, required=True)
+    push.add_argument("--department", type=int, required=True, help="the department's id (sdk list)")
     target = push.add_mutually_exclusive_group(required=True)
     target.add_argument("--url", help="where push notifications are POSTed")
     target.add_argument("--clear", action="store_true", help="stop sending push notifications")

@@ -4,21 +4,30 @@ from __future__ import annotations
 
 import gc
 import logging
+import resource
 from typing import Any
 
 import uvicorn
 
+from helpline import logs
 from helpline.bootstrap import create_app
+from helpline.cli.checks import port_problem
 from helpline.cli.output import fail
 from helpline.config import Settings
 from helpline.store.open import open_store
+from helpline.web import connections
 
 
 def serve(settings: Settings, log_level: str = "info") -> int:
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logs.install_on_root(log_level)
+    connections.raise_file_limit()
+    busy = port_problem(settings.host, settings.port)
+    if busy:
+        return fail(busy)
     url = settings.resolved_database_url()
     try:
-        store = open_store(url)
+        store = open_store(url, data_dir=settings.data_dir)
     except Exception as problem:
         return fail(f"cannot open the database {url}: {problem}")
     app = create_app(settings, store)
@@ -34,15 +43,27 @@ def server_options(settings: Settings, log_level: str) -> dict[str, Any]:
         "host": settings.host,
         "port": settings.port,
         "log_level": log_level,
+        "log_config": logs.server_log_config(),
         # uvicorn builds every request's access line (client address, quoted path) before its logger
         # drops it; below the info level, don't have it built.
         "access_log": level <= logging.INFO,
         "ws_max_size": 1 << 20,
+        # Slow request heads and bodies time out, and connections stay below the open-file limit.
+        "http": connections.protocol_for(connection_limits(settings)),
         # Browsers ask for permessage-deflate; granting it gives every socket zlib streams of its own
         # (measured: 74 KB per idle socket with it, 36 KB without; python -m bench.sockets) and compresses
         # each frame once per socket, where the hub encodes it once for all. The frames are small JSON.
         "ws_per_message_deflate": False,
     }
+
+
+def connection_limits(settings: Settings) -> connections.ConnectionLimits:
+    soft, _hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    return connections.ConnectionLimits(
+        max_connections=settings.max_connections or connections.connection_limit(soft),
+        head_timeout=settings.head_timeout,
+        body_timeout=settings.body_timeout,
+    )
 
 
 def _settle_the_heap() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from helpline.core.credentials import (
     hash_password,
@@ -12,7 +13,7 @@ from helpline.core.credentials import (
     token_hash,
     verify_password,
 )
-from helpline.core.errors import Invalid, NotFound, Unauthorized
+from helpline.core.errors import Conflict, Invalid, NotFound, Unauthorized
 from helpline.core.model import Account, Agent, ApiToken, Department, Endpoint, Role
 from helpline.core.ports import UnitOfWork
 
@@ -34,7 +35,48 @@ def create_account(uow: UnitOfWork, name: str) -> Account:
 
 def create_department(uow: UnitOfWork, department: Department) -> Department:
     require_account(uow, department.account_id)
-    if not department.name.strip():
+    department.name = department.name.strip()
+    _check_department(uow, department)
+    department.created_at = department.updated_at = uow.now
+    return uow.departments.create(department)
+
+
+# What ``update_department`` may change, by field name.
+DEPARTMENT_SETTINGS = (
+    "name",
+    "active",
+    "queue_enabled",
+    "queued_max_time",
+    "ringing_max_time",
+    "capacity",
+    "auto_assign",
+)
+
+
+def update_department(
+    uow: UnitOfWork, account_id: int, department_id: int, changes: dict[str, Any]
+) -> Department:
+    """Change the given settings (names in ``DEPARTMENT_SETTINGS``); the others stay."""
+    department = uow.departments.get(account_id, department_id)
+    if department is None:
+        raise NotFound(f"department {department_id} does not exist")
+    unknown = sorted(set(changes) - set(DEPARTMENT_SETTINGS))
+    if unknown:
+        raise Invalid(f"a department has no setting {', '.join(unknown)}")
+    if not changes:
+        return department
+    if "name" in changes:
+        changes["name"] = str(changes["name"]).strip()
+    for name, value in changes.items():
+        setattr(department, name, value)
+    _check_department(uow, department)
+    department.updated_at = uow.now
+    uow.departments.update(department.id, {**changes, "updated_at": uow.now})
+    return department
+
+
+def _check_department(uow: UnitOfWork, department: Department) -> None:
+    if not department.name:
         raise Invalid("a department needs a name")
     for label, value in (
         ("queued_max_time", department.queued_max_time),
@@ -43,8 +85,11 @@ def create_department(uow: UnitOfWork, department: Department) -> Department:
     ):
         if value < 1:
             raise Invalid(f"{label} must be at least 1 (got {value})")
-    department.created_at = department.updated_at = uow.now
-    return uow.departments.create(department)
+    for other in uow.departments.list(department.account_id):
+        if other.id != department.id and other.name.casefold() == department.name.casefold():
+            raise Conflict(
+                f"account {department.account_id} already has a department named {other.name!r} (id {other.id})"
+            )
 
 
 @dataclass(slots=True)

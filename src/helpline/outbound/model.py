@@ -41,9 +41,9 @@ class Delivery:
 @dataclass(slots=True)
 class Attempt:
     delivery_id: int
-    attempted_at: float
+    attempted_at: float  # when the attempt started
     status_code: int | None
-    latency_ms: float
+    latency_ms: float | None  # None: no outcome recorded (being sent, or cut off by a crash or a stop)
     error: str | None
     response_excerpt: str | None
 

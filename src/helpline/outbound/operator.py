@@ -29,6 +29,8 @@ def _attempt(attempt: Attempt) -> dict[str, Any]:
         "latency_ms": attempt.latency_ms,
         "error": attempt.error,
         "response_excerpt": attempt.response_excerpt,
+        # Logged when it started and no outcome since: being sent now, or cut off by a crash or a stop.
+        "in_flight": attempt.latency_ms is None,
     }
 
 

@@ -141,6 +141,21 @@ class Deliveries:
         )
         return cursor.rowcount == 1
 
+    def start_attempt(self, delivery_id: int, now: float) -> int:
+        """Log an attempt before its request goes out (no outcome yet: ``latency_ms`` NULL), so one cut off
+        by a crash or a stop still shows in the log; :meth:`complete_attempt` fills in its outcome."""
+        attempt_id: int = _insert(
+            self.db, "delivery_attempts", {"delivery_id": delivery_id, "attempted_at": now}
+        )
+        return attempt_id
+
+    def complete_attempt(self, attempt_id: int, attempt: Attempt) -> None:
+        self.db.execute(
+            "UPDATE delivery_attempts SET status_code = ?, latency_ms = ?, error = ?, response_excerpt = ?"
+            " WHERE id = ?",
+            [attempt.status_code, attempt.latency_ms, attempt.error, attempt.response_excerpt, attempt_id],
+        )
+
     def record_attempt(self, attempt: Attempt) -> None:
         _insert(
             self.db,

@@ -214,19 +214,25 @@ class DeliveryWorker:
         if not candidates:
             return 0
 
-        def claim(uow: UnitOfWork) -> list[tuple[Delivery, Endpoint | None]]:
+        def claim(uow: UnitOfWork) -> list[tuple[Delivery, Endpoint | None, int]]:
+            deliveries = Deliveries.from_uow(uow)
             # The lock only takes a delivery still pending and unheld: another worker may have been first.
+            # The attempt is logged with the lock, before anything is sent (see Deliveries.start_attempt).
             return [
-                (delivery, uow.endpoints.get(delivery.endpoint_id))
+                (
+                    delivery,
+                    uow.endpoints.get(delivery.endpoint_id),
+                    deliveries.start_attempt(delivery.id, now),
+                )
                 for delivery in candidates
-                if Deliveries.from_uow(uow).lock(delivery.id, now, until)
+                if deliveries.lock(delivery.id, now, until)
             ]
 
         claimed = await self.store.write(claim)
-        for delivery, endpoint in claimed:
+        for delivery, endpoint, attempt_id in claimed:
             line = (delivery.endpoint_id, delivery.conversation_id)
             self._lines.add(line)
-            task = asyncio.ensure_future(self._send(delivery, endpoint))
+            task = asyncio.ensure_future(self._send(delivery, endpoint, attempt_id))
             self._in_flight[delivery.id] = task
             task.add_done_callback(functools.partial(self._sent, delivery.id, line))
         return len(claimed)
@@ -245,10 +251,10 @@ class DeliveryWorker:
             return None
         return schedule[attempts_done] * self.rng.uniform(*JITTER)
 
-    async def _send(self, delivery: Delivery, endpoint: Endpoint | None) -> None:
+    async def _send(self, delivery: Delivery, endpoint: Endpoint | None, attempt_id: int) -> None:
         try:
             outcome = await self._attempt(delivery, endpoint)
-            await self._record(delivery, outcome)
+            await self._record(delivery, outcome, attempt_id)
         except asyncio.CancelledError:
             raise
         except Exception:
@@ -304,11 +310,11 @@ class DeliveryWorker:
         }
         return await self.http.post(url, body.stream(), headers)
 
-    async def _record(self, delivery: Delivery, outcome: _Outcome) -> None:
+    async def _record(self, delivery: Delivery, outcome: _Outcome, attempt_id: int) -> None:
         now = self.clock.now()
         attempt = Attempt(
             delivery_id=delivery.id,
-            attempted_at=now,
+            attempted_at=now,  # not written: the attempt's row keeps its start time
             status_code=outcome.status,
             latency_ms=outcome.latency_ms,
             error=outcome.error,
@@ -324,7 +330,7 @@ class DeliveryWorker:
 
         def record(uow: UnitOfWork) -> None:
             deliveries = Deliveries.from_uow(uow)
-            deliveries.record_attempt(attempt)
+            deliveries.complete_attempt(attempt_id, attempt)
             if verdict == "ok":
                 deliveries.finish(delivery.id, DeliveryState.SUCCEEDED, outcome.status, None, now)
             elif verdict == "gone":

@@ -30,6 +30,7 @@ from helpline.core.model import (
     Role,
     StoredFile,
 )
+from helpline.store import secret_box
 
 Row = Mapping[str, Any]
 
@@ -105,11 +106,11 @@ def endpoint(row: Row) -> Endpoint:
         account_id=row["account_id"],
         kind=row["kind"],
         url=row["url"],
-        secret=row["secret"],
+        secret=secret_box.open_secret(row["secret"]),
         enabled=bool(row["enabled"]),
         disabled_reason=row["disabled_reason"],
         created_at=row["created_at"],
-        headers=loads(row["headers"]) if row["headers"] else {},
+        headers=secret_box.open_json(row["headers"]),
     )
 
 

@@ -31,9 +31,9 @@ from helpline.core import admin, inboxes
 from helpline.core.model import Department
 
 SCHEMA_FILE = Path(__file__).with_name("novatalks-sdk-openapi.json")
-SHARED_SCHEMA_FILE = (
-    Path(__file__).resolve().parents[4] / "shared" / "reference" / "novatalks-sdk-openapi.json"
-)
+# SHA-256 of the vendor's OpenAPI document as published (the project's shared reference copy, which
+# lives outside the repository): the copy beside this file must stay byte for byte the vendor's.
+VENDOR_SCHEMA_SHA256 = "31c6546bd6b701d449bcae925e4ab30bb907530110ece972538c3ad9d1d075e6"
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
 
 

@@ -43,10 +43,15 @@ def test_chat_tokens_config_and_brands_from_the_command_line(tmp_path: Path) -> 
         }
     ]
     database = b"".join(f.read_bytes() for f in tmp_path.glob("helpline.db*"))
-    assert issued["signing_secret"].encode() in database  # the check is real: what is kept is found
-    for secret in (issued["chatAccountToken"], issued["chatServerToken"]):  # only hashes are kept
+    assert issued["prefix"].encode() in database  # the check is real: what is kept is found
+    # only hashes of the tokens are kept, and the signing secret is sealed under the server key
+    for secret in (issued["chatAccountToken"], issued["chatServerToken"], issued["signing_secret"]):
         assert secret.encode() not in database
     assert as_json(tmp_path, "chat-token", "update", "1", "--show-when-offline")["hide_when_offline"] is False
+    required = as_json(tmp_path, "chat-token", "update", "1", "--require-token")
+    assert (required["require_token"], required["hide_when_offline"]) == (True, False)
+    assert as_json(tmp_path, "chat-token", "update", "1", "--no-require-token")["require_token"] is False
+    assert "nothing to change" in fails(tmp_path, "chat-token", "update", "1")
 
     shown = as_json(tmp_path, "chat-config", "show", "--account", "1")
     assert shown["config"] == DEFAULTS

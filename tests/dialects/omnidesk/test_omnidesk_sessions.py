@@ -311,3 +311,38 @@ def test_a_card_reaches_the_customer_as_numbered_text(server: RunningServer, cha
         "Explore the Mountains\nhttps://example.com/images/alps.jpg\n"
         "1. View Details: https://example.com/trips/alps\n2. Book Now",
     )
+
+
+def test_a_token_sent_with_events_and_end_chat_is_checked_and_can_be_required(
+    server: RunningServer, chat_server: ChatServer
+) -> None:
+    world = make_world(server)
+    # A second chat token of the same account (another department's widget): a real token, not this one's.
+    other = server.store.write_sync(
+        lambda uow: chat_admin.create_chat_token(uow, world.account_id, world.department_id)
+    )
+    ticket = ticket_of(world.message("guarded", chat_server.url, "hi", number=1))
+    session = {"chatSessionID": "guarded", "chatServer": chat_server.url}
+    typing = {**session, "event": "startedtyping"}
+
+    def post(path: str, fields: dict[str, str]) -> httpx.Response:
+        return server.client.post(path, data=fields)
+
+    event, end = "/api/v2/chat/notifyUserNewChatEvent", "/api/v2/message/notifyUserEndChat"
+    assert post(event, typing).status_code == 200  # the seed's call: no token
+    assert post(event, {**typing, "chatAccountToken": world.account_token}).status_code == 200
+    wrong = post(event, {**typing, "chatAccountToken": other.account_token})
+    assert wrong.status_code == 401, wrong.text
+    assert "not started with this chatAccountToken" in wrong.json()["message"]
+    assert post(end, {**session, "chatAccountToken": other.account_token}).status_code == 401
+    assert post(end, {**session, "chatAccountToken": "0123456789abcdef"}).status_code == 401
+
+    server.store.write_sync(lambda uow: chat_admin.update_chat_token(uow, world.token_id, None, True))
+    refused = post(end, session)
+    assert refused.status_code == 401, refused.text
+    assert "requires it" in refused.json()["message"]
+    assert post(event, typing).status_code == 401
+    assert world.conversation(ticket)["state"] != "finished"
+    ended = post(end, {**session, "chatAccountToken": world.account_token})
+    assert ended.status_code == 200, ended.text
+    assert world.conversation(ticket)["state"] == "finished"

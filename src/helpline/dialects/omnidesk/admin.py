@@ -54,10 +54,17 @@ def existing_token(uow: UnitOfWork, token_id: int) -> ChatToken:
     return found
 
 
-def update_chat_token(uow: UnitOfWork, token_id: int, hide_when_offline: bool) -> ChatToken:
+def update_chat_token(
+    uow: UnitOfWork, token_id: int, hide_when_offline: bool | None, require_token: bool | None = None
+) -> ChatToken:
+    """Change what is given (None: leave it)."""
     token = existing_token(uow, token_id)
-    OmnideskRepository.from_uow(uow).set_hide_when_offline(token.id, hide_when_offline)
-    token.hide_when_offline = hide_when_offline
+    if hide_when_offline is not None:
+        OmnideskRepository.from_uow(uow).set_hide_when_offline(token.id, hide_when_offline)
+        token.hide_when_offline = hide_when_offline
+    if require_token is not None:
+        OmnideskRepository.from_uow(uow).set_require_token(token.id, require_token)
+        token.require_token = require_token
     return token
 
 

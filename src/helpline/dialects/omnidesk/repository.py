@@ -11,6 +11,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from helpline.store import secret_box
 from helpline.store.rows import Row, dumps
 from helpline.store.statements import Db
 from helpline.store.statements import every as _all
@@ -32,6 +33,7 @@ class ChatToken:
     hide_when_offline: bool
     active: bool
     created_at: float
+    require_token: bool = False  # notifyUserNewChatEvent / notifyUserEndChat must present this token
 
 
 @dataclass(slots=True)
@@ -64,10 +66,11 @@ def _token(row: Row) -> ChatToken:
         department_id=row["department_id"],
         prefix=row["prefix"],
         server_token_hash=row["server_token_hash"],
-        signing_secret=row["signing_secret"],
+        signing_secret=secret_box.open_secret(row["signing_secret"]),
         hide_when_offline=bool(row["hide_when_offline"]),
         active=bool(row["active"]),
         created_at=row["created_at"],
+        require_token=bool(row["require_token"]),
     )
 
 
@@ -124,7 +127,7 @@ class OmnideskRepository:
                 "account_token_hash": account_token_hash,
                 "server_token_hash": server_token_hash,
                 "prefix": prefix,
-                "signing_secret": signing_secret,
+                "signing_secret": secret_box.seal(signing_secret),
                 "hide_when_offline": hide_when_offline,
                 "active": True,
                 "created_at": now,
@@ -164,6 +167,11 @@ class OmnideskRepository:
     def set_hide_when_offline(self, token_id: int, hide: bool) -> None:
         self.db.execute(
             "UPDATE omnidesk_chat_tokens SET hide_when_offline = ? WHERE id = ?", [hide, token_id]
+        )
+
+    def set_require_token(self, token_id: int, required: bool) -> None:
+        self.db.execute(
+            "UPDATE omnidesk_chat_tokens SET require_token = ? WHERE id = ?", [required, token_id]
         )
 
     def revoke_token(self, token_id: int, now: float) -> None:

@@ -44,7 +44,7 @@ from helpline.dialects.omnidesk.sessions import (
     check_token_format,
     conversation_of,
     ended,
-    find_session,
+    session_for_call,
     session_key,
 )
 from helpline.outbound.guard import OutboundGuard, OutboundRefused
@@ -276,8 +276,7 @@ class Omnidesk(ApiSurface):
         secret = body.chatAccountToken
 
         def work(uow: UnitOfWork) -> None:
-            account_id = chat_token(uow, secret).account_id if secret else None
-            conversation = conversation_of(uow, find_session(uow, key, base, account_id))
+            conversation = conversation_of(uow, session_for_call(uow, key, base, secret))
             if not conversation.is_open:
                 raise ended(key, conversation)
             if event in ("startedtyping", "stoppedtyping"):
@@ -298,8 +297,7 @@ class Omnidesk(ApiSurface):
         secret = body.chatAccountToken
 
         def work(uow: UnitOfWork) -> None:
-            account_id = chat_token(uow, secret).account_id if secret else None
-            conversation = conversation_of(uow, find_session(uow, key, base, account_id))
+            conversation = conversation_of(uow, session_for_call(uow, key, base, secret))
             if conversation.is_open:  # ending an ended session again is a retry: same answer
                 conversations.contact_finish(uow, conversation)
 

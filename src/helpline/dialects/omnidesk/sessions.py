@@ -96,3 +96,31 @@ def find_session(uow: UnitOfWork, key: str, base: str, account_id: int | None) -
     raise Conflict(
         f"more than one chat session {key!r} was started from chatServer {base}; send chatAccountToken to say which"
     )
+
+
+def session_for_call(uow: UnitOfWork, key: str, base: str, secret: str | None) -> ChatSession:
+    """The session a token-optional call (``notifyUserNewChatEvent``, ``notifyUserEndChat``) is about.
+
+    The seed sends no token there, so by default the session id and its ``chatServer`` find it. A token
+    that is sent must be the one the session was started with; and a chat token set to ``require_token``
+    accepts these calls only with it (see docs/omnidesk.md for the trade-off).
+    """
+    repository = OmnideskRepository.from_uow(uow)
+    if secret:
+        token = chat_token(uow, secret)
+        found = repository.sessions_by_key(key)
+        # Another account's sessions are not there at all for this token (404, as for every lookup).
+        started = [s for s in found if s.chat_server == base and s.account_id == token.account_id]
+        mine = [s for s in started if s.chat_token_id == token.id]  # newest first: its latest ticket
+        if mine:
+            return mine[0]
+        if started:
+            raise Unauthorized(f"chat session {key!r} was not started with this chatAccountToken")
+        raise NotFound(f"no chat session {key!r} was started from chatServer {base}")
+    session = find_session(uow, key, base, None)
+    token_found = repository.token(session.chat_token_id)
+    if token_found is not None and token_found.require_token:
+        raise Unauthorized(
+            f"send the chatAccountToken chat session {key!r} was started with: its chat token requires it"
+        )
+    return session

@@ -15,7 +15,7 @@ from typing import Any
 from helpline.core.channel import ContactToken, Reaction
 from helpline.core.inboxes import Inbox
 from helpline.core.model import Actor, ActorType, Conversation, Event, JsonObject, Message
-from helpline.store import rows
+from helpline.store import rows, secret_box
 from helpline.store.rows import Row, dumps
 from helpline.store.statements import Db
 from helpline.store.statements import every as _all
@@ -313,7 +313,7 @@ class EndpointHeaders:
     def set(self, endpoint_id: int, headers: dict[str, str]) -> None:
         self.db.execute(
             "UPDATE endpoints SET headers = ? WHERE id = ?",
-            [dumps(headers) if headers else None, endpoint_id],
+            [secret_box.seal_json(headers), endpoint_id],
         )
 
 

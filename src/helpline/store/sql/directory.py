@@ -16,7 +16,7 @@ from helpline.core.model import (
     Endpoint,
     Presence,
 )
-from helpline.store import rows
+from helpline.store import rows, secret_box
 from helpline.store.rows import Row
 from helpline.store.sql.token_cache import ACTIVE_TOKENS
 from helpline.store.statements import Db
@@ -256,7 +256,7 @@ class Endpoints:
                 "account_id": account_id,
                 "kind": kind,
                 "url": url,
-                "secret": secret,
+                "secret": secret_box.seal(secret),
                 "enabled": True,
                 "created_at": now,
             },
