@@ -13,15 +13,17 @@ from typing import Any, TypeVar
 import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute
 
 from helpline.admin_api.schema import CreateAgent, CreateDepartment, CreateToken
 from helpline.agent_api import session
 from helpline.core import admin
 from helpline.core.errors import Forbidden, Invalid, NotFound
 from helpline.core.model import Agent, ApiToken, Department, Endpoint, Role
+from helpline.core.values import parse_id, parse_number
 from helpline.outbound import operator
 from helpline.store.sql import SqlUnitOfWork
+from helpline.web.endpoints import surface_routes
 from helpline.web.http import (
     Handler,
     decode_json,
@@ -79,9 +81,7 @@ def token_view(t: ApiToken, endpoint: Endpoint | None) -> dict[str, Any]:
 
 
 def _number(raw: str, what: str) -> int:
-    if not raw.isdigit():
-        raise Invalid(f"{what} must be a number (got {raw!r})")
-    return int(raw)
+    return parse_id(raw, what)
 
 
 class AdminApi:
@@ -209,9 +209,7 @@ class AdminApi:
 
     async def deliveries(self, request: Request) -> Response:
         state = request.query_params.get("state") or None
-        limit = _number(request.query_params.get("limit", "50"), "limit")
-        if not 1 <= limit <= 500:
-            raise Invalid(f"limit must be from 1 to 500 (got {limit})")
+        limit = parse_number(request.query_params.get("limit", "50"), "limit", 1, 500)
         me = await self._as_admin(request, lambda uow, me: me)
         found = await self.store.read(operator.list_work(me.account_id, state, limit))
         return json_response({"deliveries": found})
@@ -235,6 +233,11 @@ def routes(services: Services) -> list[BaseRoute]:
         ("/deliveries", api.deliveries, "GET"),
         ("/deliveries/{id}/replay", api.replay, "POST"),
     ]
-    return [
-        Route(PREFIX + path, guarded(handler, error), methods=[method]) for path, handler, method in table
-    ]
+
+    async def authenticate(request: Request) -> None:
+        await api._as_admin(request, lambda uow, me: me)
+
+    return surface_routes(
+        ((PREFIX + path, method, guarded(handler, error, authenticate)) for path, handler, method in table),
+        error,
+    )

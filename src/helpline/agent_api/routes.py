@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Route, WebSocketRoute
+from starlette.routing import BaseRoute, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from helpline.agent_api import session, views
@@ -23,8 +23,10 @@ from helpline.core.credentials import verify_password
 from helpline.core.errors import Invalid, Unauthorized
 from helpline.core.files import kind_for, public_path, record_file
 from helpline.core.model import Agent, ConversationState, MessageKind, Presence, Role
+from helpline.core.values import is_id, parse_number, parse_url
 from helpline.realtime.hub import Overflowed, Subscriber, encode_event
 from helpline.store.sql import SqlUnitOfWork
+from helpline.web.endpoints import surface_routes
 from helpline.web.http import (
     Handler,
     decode_json,
@@ -99,9 +101,7 @@ class AgentApi:
         states = {s.value: s for s in ConversationState}
         if status is not None and status not in states:
             raise Invalid(f"status must be one of {', '.join(states)} (got {status!r})")
-        raw_limit = request.query_params.get("limit", "100")
-        if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= 1000:
-            raise Invalid("limit must be a number from 1 to 1000")
+        limit = parse_number(request.query_params.get("limit", "100"), "limit", 1, 1000)
         text = request.query_params.get("q", "").strip()
         if len(text) > 200:
             raise Invalid("q must be at most 200 characters")
@@ -111,11 +111,11 @@ class AgentApi:
             include_all = agent.role is Role.ADMIN
             if text:
                 found = uow.conversation_search.search(
-                    agent.account_id, agent.department_ids, agent.id, state, include_all, text, int(raw_limit)
+                    agent.account_id, agent.department_ids, agent.id, state, include_all, text, limit
                 )
             else:
                 found = uow.conversations.list_for_agent(
-                    agent.account_id, agent.department_ids, agent.id, state, include_all, int(raw_limit)
+                    agent.account_id, agent.department_ids, agent.id, state, include_all, limit
                 )
             listed = []
             # A queued listing is in queue order and holds every queued conversation of each department
@@ -182,8 +182,8 @@ class AgentApi:
         body = await self._decode(request, PostMessage)
         if body.content_type == "text" and not body.content.strip():
             raise Invalid("content is required for a text message")
-        if body.url is not None and not body.url.startswith(("http://", "https://")):
-            raise Invalid(f"url must be an http(s) URL (got {body.url!r})")
+        if body.url is not None:
+            parse_url(body.url, "url")
         reference = request.path_params["id"]
         idempotency_key = request.headers.get("idempotency-key")
 
@@ -348,7 +348,7 @@ class AgentApi:
         except Unauthorized:
             await websocket.close(code=4401, reason="invalid API key or session")
             return
-        if raw_after is not None and not raw_after.isdigit():
+        if raw_after is not None and not is_id(raw_after):
             await websocket.close(code=4400, reason="after must be a sequence number")
             return
         await websocket.accept()
@@ -456,8 +456,17 @@ def routes(services: Services) -> list[BaseRoute]:
         ("/conversations/{id}/finish", api.finish, "POST"),
         ("/conversations/{id}/transfer", api.transfer, "POST"),
     ]
-    built: list[BaseRoute] = [
-        Route(PREFIX + path, guarded(handler, error), methods=[method]) for path, handler, method in table
-    ]
+    public = {api.login, sessions.sign_in}
+
+    async def authenticate(request: Request) -> None:
+        await api._act(request, lambda uow, agent: agent, write=False)
+
+    built = surface_routes(
+        (
+            (PREFIX + path, method, guarded(handler, error, None if handler in public else authenticate))
+            for path, handler, method in table
+        ),
+        error,
+    )
     built.append(WebSocketRoute(PREFIX + "/ws", api.websocket))
     return built

@@ -30,7 +30,7 @@ async def parse_multipart(request: Request, max_file_bytes: int, max_files: int 
         raise Invalid("send the file as multipart/form-data")
     limit = max_file_bytes * max_files + FRAMING_ALLOWANCE
     declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
+    if declared is not None and declared.isascii() and declared.isdigit() and int(declared) > limit:
         raise FileTooLarge(max_file_bytes)
     parser = MultiPartParser(
         request.headers,

@@ -15,7 +15,7 @@ import msgspec
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute
 
 from helpline.core import channel, conversations, inboxes, message_actions, receipts
 from helpline.core.channel import ContactToken
@@ -24,6 +24,7 @@ from helpline.core.errors import Invalid, NotFound, Unauthorized
 from helpline.core.files import Blob, kind_for, public_path, record_file
 from helpline.core.interactive import INTERACTIVE
 from helpline.core.model import Actor, ActorType, Conversation, Direction, MessageKind
+from helpline.core.values import MAX_ID, is_id, parse_number
 from helpline.dialects.novatalks import DIALECT, replies, views
 from helpline.dialects.novatalks.schema import (
     CreateConversation,
@@ -34,7 +35,8 @@ from helpline.dialects.novatalks.schema import (
     UpdateStatus,
 )
 from helpline.store.sql import SqlUnitOfWork
-from helpline.web.http import Handler, describe_validation_error, guarded, json_response, read_body
+from helpline.web.endpoints import surface_routes
+from helpline.web.http import Handler, describe_validation_error, guarded, json_response, loads, read_body
 from helpline.web.services import Services
 from helpline.web.uploads import parse_multipart, store_upload
 
@@ -105,19 +107,15 @@ def _number(request: Request, name: str, low: int = 0, high: int | None = None) 
     raw = request.query_params.get(name)
     if raw is None or raw == "":
         return None
-    try:
-        value = int(float(raw)) if "." in raw else int(raw)
-    except ValueError:
-        raise Invalid(f"{name} must be a number (got {raw!r})") from None
-    if value < low or (high is not None and value > high):
-        limits = f"from {low} to {high}" if high is not None else f"at least {low}"
-        raise Invalid(f"{name} must be {limits} (got {value})")
-    return value
+    whole, dot, fraction = raw.partition(".")
+    if dot and fraction.isascii() and fraction.isdigit():  # the vendor's clients send 20.0 at times
+        raw = whole
+    return parse_number(raw, name, low, MAX_ID if high is None else high)
 
 
 def _path_id(request: Request) -> int:
     raw = request.path_params["id"]
-    if not raw.isdigit():
+    if not is_id(raw):
         raise NotFound(f"message {raw} not found")
     return int(raw)
 
@@ -151,7 +149,8 @@ class SdkApi:
         if not raw.strip():
             raise Invalid("a JSON body is required")
         try:
-            return msgspec.json.decode(raw, type=schema)
+            decoded: S = loads(raw, schema)
+            return decoded
         except msgspec.ValidationError as bad:
             raise Invalid(describe_validation_error(bad)) from None
         except msgspec.DecodeError as bad:
@@ -160,7 +159,8 @@ class SdkApi:
             if forgiven is None:
                 raise Invalid(describe_validation_error(bad)) from None
             try:
-                return msgspec.json.decode(forgiven, type=schema)
+                forgiven_decoded: S = loads(forgiven, schema)
+                return forgiven_decoded
             except msgspec.ValidationError as wrong:
                 raise Invalid(describe_validation_error(wrong)) from None
             except msgspec.DecodeError:
@@ -500,6 +500,13 @@ class SdkApi:
 
 def routes(services: Services) -> list[BaseRoute]:
     api = SdkApi(services)
+
+    async def authenticate(request: Request) -> None:
+        secret = _secret(request)
+        if request.url.path.endswith("/settings") and not secret:
+            return  # the settings are public without a token
+        await api.store.read(lambda uow: authorised(uow, secret))
+
     table: list[tuple[str, Handler, str]] = [
         ("/conversations", api.create_conversation, "POST"),
         ("/conversations", api.get_conversation, "GET"),
@@ -513,6 +520,11 @@ def routes(services: Services) -> list[BaseRoute]:
         ("/notifications/{push_token}", api.remove_push_token, "DELETE"),
         ("/settings", api.settings, "GET"),
     ]
-    return [
-        Route(PREFIX + path, guarded(handler, error), methods=[method]) for path, handler, method in table
-    ]
+    public = {api.create_conversation}
+    return surface_routes(
+        (
+            (PREFIX + path, method, guarded(handler, error, None if handler in public else authenticate))
+            for path, handler, method in table
+        ),
+        error,
+    )

@@ -40,6 +40,7 @@ from helpline.core import events as ev
 from helpline.core.channel import ContactToken
 from helpline.core.errors import DomainError, Unauthorized
 from helpline.core.model import ConversationState, Event
+from helpline.core.values import MAX_ID, MIN_INT
 from helpline.dialects.novatalks import DIALECT, views
 from helpline.dialects.novatalks.routes import authorised
 from helpline.realtime.hub import ContactSubscriber, Overflowed
@@ -141,9 +142,12 @@ def _number(value: Any, name: str) -> int | None:
     if isinstance(value, bool) or not isinstance(value, int | float | str):
         raise Closed(4400, f"{name} must be a number")
     try:
-        return int(float(value))
-    except ValueError:
+        number = value if isinstance(value, int) else int(float(value))
+    except (ValueError, OverflowError):
         raise Closed(4400, f"{name} must be a number") from None
+    if not MIN_INT <= number <= MAX_ID:
+        raise Closed(4400, f"{name} must be a number from {MIN_INT} to {MAX_ID}")
+    return number
 
 
 class SdkSocket:
@@ -178,7 +182,7 @@ class SdkSocket:
             raise Closed(4408, f"no subscribe frame within {self.idle_timeout:g} s") from None
         try:
             frame = json.loads(raw)
-        except ValueError:
+        except (ValueError, RecursionError):
             raise Closed(4400, "frames are JSON objects; subscribe first") from None
         if (
             not isinstance(frame, dict)
@@ -353,7 +357,7 @@ class SdkSocket:
                 continue
             try:
                 frame = json.loads(raw)
-            except ValueError:
+            except (ValueError, RecursionError):
                 await send(_error("frames are JSON objects"))
                 continue
             if not isinstance(frame, dict):
