@@ -12,7 +12,7 @@ from http import HTTPStatus
 from typing import Any, TypeVar
 
 import msgspec
-from starlette.datastructures import UploadFile
+from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute
@@ -30,13 +30,22 @@ from helpline.dialects.novatalks.schema import (
     CreateConversation,
     CreateMessage,
     InteractiveAttribute,
+    MessageIn,
     PushTokenIn,
     ReactionIn,
     UpdateStatus,
 )
 from helpline.store.sql import SqlUnitOfWork
 from helpline.web.endpoints import surface_routes
-from helpline.web.http import Handler, describe_validation_error, guarded, json_response, loads, read_body
+from helpline.web.http import (
+    Handler,
+    decode_json,
+    describe_validation_error,
+    guarded,
+    json_response,
+    loads,
+    read_body,
+)
 from helpline.web.services import Services
 from helpline.web.uploads import parse_multipart, store_upload
 
@@ -120,6 +129,51 @@ def _path_id(request: Request) -> int:
     return int(raw)
 
 
+def multipart_files(form: FormData) -> list[UploadFile]:
+    uploads: list[UploadFile] = []
+    for field in ("attachments[]", "attachments"):
+        for item in form.getlist(field):
+            if not isinstance(item, UploadFile):
+                raise Invalid(f"{field} must carry files, not text")
+            uploads.append(item)
+    return uploads
+
+
+def multipart_message(form: FormData) -> tuple[str | None, str | int | None]:
+    """``content`` and ``echo_id`` of a multipart message, in either encoding clients use.
+
+    SDKs written by hand send bracket fields (``message[content]``, ``message[echo_id]``, as the seed
+    shows); a client generated from the vendor's OpenAPI sends ``message`` as one JSON part (OpenAPI's
+    default for an object property in ``multipart/form-data``). Bracket fields win where both are sent.
+    """
+    content: str | int | None = None
+    echo: str | int | None = None
+    packed = form.get("message")
+    if isinstance(packed, UploadFile):
+        raise Invalid("message must be a text part holding a JSON object, not a file")
+    if packed is not None and packed.strip():
+        try:
+            inner = decode_json(packed.encode(), MessageIn)
+        except Invalid as bad:
+            raise Invalid(f"message (a JSON part): {bad.message}") from None
+        content, echo = inner.content, inner.echo_id
+    for name in ("message[content]", "content"):
+        found = form.get(name)
+        if isinstance(found, UploadFile):
+            raise Invalid(f"{name} must be a text field")
+        if found is not None:
+            content = found
+            break
+    for name in ("message[echo_id]", "echo_id"):
+        found = form.get(name)
+        if isinstance(found, UploadFile):
+            raise Invalid(f"{name} must be a text field")
+        if found is not None:
+            echo = found
+            break
+    return (str(content) if content is not None else None), echo
+
+
 def authorised(uow: SqlUnitOfWork, secret: str | None) -> ContactToken:
     """The contact behind a pubsub token, while its inbox is still open to SDK clients."""
     token = channel.token_by_secret(uow, secret)
@@ -129,9 +183,10 @@ def authorised(uow: SqlUnitOfWork, secret: str | None) -> ContactToken:
     return token
 
 
-def _echo_id(raw: str | int | None) -> str:
+def _echo_id(raw: str | int | None) -> str | None:
+    """The client's ``echo_id``, optional as in the vendor's schema: with it, a resend adds nothing."""
     if raw is None or (isinstance(raw, str) and not raw.strip()):
-        raise Invalid("message.echo_id is required")
+        return None
     echo = str(raw).strip()
     if len(echo) > MAX_ECHO_ID:
         raise Invalid(f"message.echo_id must be at most {MAX_ECHO_ID} characters")
@@ -183,10 +238,9 @@ class SdkApi:
             raise Invalid(f"phone_number must be at most {MAX_PHONE} characters")
         if body.push_token is not None and not 0 < len(body.push_token) <= MAX_PUSH_TOKEN:
             raise Invalid(f"push_token must have 1 to {MAX_PUSH_TOKEN} characters")
-        first = body.message
+        # The vendor's schema lets a first message come without content: the conversation opens without it.
+        first = body.message if body.message is not None and (body.message.content or "").strip() else None
         first_echo = _echo_id(first.echo_id) if first is not None else None
-        if first is not None and not (first.content or "").strip():
-            raise Invalid("message.content is required when a first message is sent")
         details = ContactDetails(
             name=name,
             email=email,
@@ -201,7 +255,6 @@ class SdkApi:
 
             def opening(conversation: Conversation) -> None:
                 assert first is not None
-                assert first_echo is not None
                 conversations.add_message(
                     uow,
                     conversation,
@@ -209,7 +262,7 @@ class SdkApi:
                     sender=Actor(ActorType.CONTACT, conversation.contact_id),
                     content=first.content or "",
                     kind=MessageKind.TEXT,
-                    idempotency_key=views.echo_key(first_echo),
+                    idempotency_key=views.echo_key(first_echo) if first_echo else None,
                     sender_name=name,
                 )
 
@@ -275,32 +328,26 @@ class SdkApi:
         blobs: list[Blob] = []
         content: str | None
         echo: str | int | None
+        form: FormData | None = None
         if request.headers.get("content-type", "").startswith("multipart/form-data"):
             # Who first, so nobody can fill the disk with uploads they may not send.
             await self.store.read(lambda uow: authorised(uow, secret))
             limit = self.services.settings.max_upload_bytes
             form = await parse_multipart(request, limit, max_files=MAX_FILES)
-            for field in ("attachments[]", "attachments"):
-                for item in form.getlist(field):
-                    if not isinstance(item, UploadFile):
-                        raise Invalid(f"{field} must carry files, not text")
-                    uploads.append(item)
-            raw_content = form.get("message[content]", form.get("content"))
-            raw_echo = form.get("message[echo_id]", form.get("echo_id"))
-            if isinstance(raw_content, UploadFile) or isinstance(raw_echo, UploadFile):
-                raise Invalid("message[content] and message[echo_id] must be text fields")
-            content, echo = raw_content, raw_echo
-        else:
-            body = await self._decode(request, CreateMessage)
-            content, echo = body.message.content, body.message.echo_id
-        echo_id = _echo_id(echo)
-        if not uploads and not (content or "").strip():
-            raise Invalid("message.content is required (or send files in attachments[])")
-        reply = replies.parse(content) if content else None
-        text = reply.content if reply is not None else (content or "")
-        if not uploads and not text.strip():
-            raise Invalid("the reply has no [Content:] text")
         try:
+            if form is not None:
+                uploads = multipart_files(form)
+                content, echo = multipart_message(form)
+            else:
+                body = await self._decode(request, CreateMessage)
+                content, echo = body.message.content, body.message.echo_id
+            echo_id = _echo_id(echo)
+            if not uploads and not (content or "").strip():
+                raise Invalid("message.content is required (or send files in attachments[])")
+            reply = replies.parse(content) if content else None
+            text = reply.content if reply is not None else (content or "")
+            if not uploads and not text.strip():
+                raise Invalid("the reply has no [Content:] text")
             for upload in uploads:
                 blobs.append(
                     await store_upload(self.services.files, upload, self.services.settings.max_upload_bytes)
@@ -309,12 +356,15 @@ class SdkApi:
             for blob in blobs:
                 await self.services.files.delete(blob.key)
             raise
+        finally:
+            if form is not None:
+                await form.close()
 
         def work(uow: SqlUnitOfWork) -> bool:
             token = authorised(uow, secret)
-            key = views.echo_key(echo_id)
+            key = views.echo_key(echo_id) if echo_id else None
             current = channel.current_conversation(uow, token)
-            if uow.messages.by_idempotency_key(current.id, key) is not None:
+            if key is not None and uow.messages.by_idempotency_key(current.id, key) is not None:
                 return False  # a retry: the first send stands
             reply_to_id = None
             if reply is not None:
@@ -351,7 +401,7 @@ class SdkApi:
                         content=text if index == 0 else "",
                         kind=kind_for(blob.content_type),
                         file_url=self.services.public_url(public_path(stored)),
-                        idempotency_key=key if index == 0 else f"{key}#{index + 1}",
+                        idempotency_key=key if index == 0 or key is None else f"{key}#{index + 1}",
                         sender_name=contact.name if contact else None,
                         file_id=stored.id,
                         reply_to_id=reply_to_id if index == 0 else None,
