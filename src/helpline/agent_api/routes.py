@@ -348,10 +348,11 @@ class AgentApi:
         except Unauthorized:
             await websocket.close(code=4401, reason="invalid API key or session")
             return
+        await websocket.accept()
         if raw_after is not None and not is_id(raw_after):
+            # Accepted first, so the client reads the close code and why, not a bare refused handshake.
             await websocket.close(code=4400, reason="after must be a sequence number")
             return
-        await websocket.accept()
         hub = self.services.hub
         subscriber = Subscriber(
             account_id=agent.account_id,
