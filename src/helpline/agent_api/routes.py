@@ -22,7 +22,7 @@ from helpline.core import admin, agents, receipts, routing
 from helpline.core.credentials import verify_password
 from helpline.core.errors import Invalid, Unauthorized
 from helpline.core.files import kind_for, public_path, record_file
-from helpline.core.model import Agent, ConversationState, MessageKind, Presence, Role
+from helpline.core.model import Agent, Contact, Conversation, ConversationState, MessageKind, Presence, Role
 from helpline.core.values import is_id, parse_number, parse_url
 from helpline.realtime.hub import Overflowed, Subscriber, encode_event
 from helpline.store.sql import SqlUnitOfWork
@@ -40,6 +40,10 @@ from helpline.web.uploads import parse_multipart, single_file, store_upload
 PREFIX = "/api/agent/v1"
 S = TypeVar("S", bound=msgspec.Struct)
 BACKLOG_LIMIT = 50_000
+
+
+def _contact(uow: SqlUnitOfWork, conversation: Conversation) -> Contact | None:
+    return uow.contacts.get(conversation.contact_id) if conversation.contact_id else None
 
 
 def error(status: int, message: str) -> Response:
@@ -174,7 +178,7 @@ class AgentApi:
 
         def act(uow: SqlUnitOfWork, agent: Agent) -> dict[str, Any]:
             conversation = agents.accept(uow, agent, agents.visible_conversation(uow, agent, reference))
-            return views.conversation_with_contact(conversation, None, 0)
+            return views.conversation_with_contact(conversation, _contact(uow, conversation), 0)
 
         return json_response(await self._act(request, act))
 
@@ -280,7 +284,7 @@ class AgentApi:
 
         def act(uow: SqlUnitOfWork, agent: Agent) -> dict[str, Any]:
             conversation = agents.finish(uow, agent, agents.visible_conversation(uow, agent, reference))
-            return views.conversation_with_contact(conversation, None, 0)
+            return views.conversation_with_contact(conversation, _contact(uow, conversation), 0)
 
         return json_response(await self._act(request, act))
 
@@ -296,7 +300,7 @@ class AgentApi:
                 if conversation.state is ConversationState.QUEUED
                 else 0
             )
-            return views.conversation_with_contact(conversation, None, position)
+            return views.conversation_with_contact(conversation, _contact(uow, conversation), position)
 
         return json_response(await self._act(request, act))
 
