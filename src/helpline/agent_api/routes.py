@@ -19,6 +19,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from helpline.agent_api import session, views
 from helpline.agent_api.schema import Login, MarkSeen, PostMessage, SetPresence, Transfer, Typing
 from helpline.core import admin, agents, receipts, routing
+from helpline.core.channel import sender_name
 from helpline.core.credentials import verify_password
 from helpline.core.errors import Invalid, Unauthorized
 from helpline.core.files import kind_for, public_path, record_file
@@ -160,7 +161,12 @@ class AgentApi:
         def act(uow: SqlUnitOfWork, agent: Agent) -> dict[str, Any]:
             conversation = agents.visible_conversation(uow, agent, reference)
             items = [views.history_item(e) for e in uow.history.list(conversation.id)]
-            items += [views.message_item(m) for m in uow.messages.list(conversation.id)]
+            names: dict[tuple[str, int | None], str | None] = {}
+            for m in uow.messages.list(conversation.id):
+                who = (m.sender_type.value, m.sender_id)
+                if who not in names:  # a conversation has few senders: one lookup each
+                    names[who] = sender_name(uow, m)
+                items.append(views.message_item(m, names[who]))
             return {
                 "conversation_id": conversation.id,
                 "external_history": {
@@ -204,7 +210,7 @@ class AgentApi:
                 content_attributes=body.content_attributes,
                 reply_to_id=body.reply_to,
             )
-            return views.message_item(message)
+            return views.message_item(message, agent.name)
 
         return json_response(await self._act(request, act), status=201)
 
@@ -250,7 +256,7 @@ class AgentApi:
                 idempotency_key,
                 file_id=stored.id,
             )
-            return views.message_item(message) | {
+            return views.message_item(message, agent.name) | {
                 "file": {
                     "name": stored.original_name,
                     "size": stored.size,

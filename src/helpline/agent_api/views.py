@@ -43,9 +43,9 @@ def conversation_with_contact(
     return view
 
 
-def message_item(message: Message) -> dict[str, Any]:
+def message_item(message: Message, sender_name: str | None = None) -> dict[str, Any]:
     """The same shape the websocket's message events carry (:func:`helpline.core.serialize.agent_message`)."""
-    return agent_message(message_view(message))
+    return agent_message(message_view(message, sender_name))
 
 
 def history_item(entry: HistoryEntry) -> dict[str, Any]:
