@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import select
 import socket
 import time
@@ -13,6 +14,8 @@ import httpx
 import pytest
 from helpline_testing import RunningServer, start_server
 from novatalks_kit import SdkWorld, make_world
+from websockets.exceptions import ConnectionClosed
+from websockets.sync.client import connect
 
 HUGE = "99999999999999999999999"
 MESSAGES = "/api/v1/sdk/conversations/messages"
@@ -131,3 +134,26 @@ def _stream_upload(server: RunningServer, token: str, total: int) -> tuple[int, 
                     break
                 answer += part
     return sent, answer
+
+
+@pytest.mark.parametrize(
+    ("resume", "frame"),
+    [
+        ({"after": int(HUGE)}, None),
+        ({"after": "1e400"}, None),
+        ({"after": "¹"}, None),
+        ({"updated_at": HUGE}, None),
+        ({}, "[" * 100_000 + "]" * 100_000),
+    ],
+)
+def test_websocket_values_past_what_helpline_holds_close_4400(
+    world: SdkWorld, resume: dict[str, object], frame: str | None
+) -> None:
+    contact = world.open()
+    subscribe = {"event": "subscribe", "data": {"pubsub_token": contact.token, **resume}}
+    with connect(f"{world.server.ws_url}/ws", open_timeout=5) as connection:
+        connection.send(frame if frame is not None else json.dumps(subscribe))
+        with pytest.raises(ConnectionClosed) as closed:
+            connection.recv(timeout=5)
+    assert closed.value.rcvd is not None
+    assert closed.value.rcvd.code == 4400
