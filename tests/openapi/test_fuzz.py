@@ -34,7 +34,7 @@ from helpline.openapi.documents import (
 )
 
 VENDOR_NOVATALKS = Path(__file__).parents[1] / "dialects/novatalks/novatalks-sdk-openapi.json"
-EXAMPLES = 25
+EXAMPLES = 50
 
 
 class Fuzzed:

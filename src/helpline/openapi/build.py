@@ -77,11 +77,9 @@ def document(
                 "required": True,
                 "content": {"multipart/form-data": {"schema": {"type": "object", "properties": fields}}},
             }
-        if op.request is not None:
-            entry["requestBody"] = {
-                "required": True,
-                "content": {"application/json": {"schema": by_struct[op.request]}},
-            }
+        if op.request is not None:  # beside a multipart form, when the operation takes both
+            body = entry.setdefault("requestBody", {"required": True, "content": {}})
+            body["content"]["application/json"] = {"schema": by_struct[op.request]}
         if security and op.security:
             entry["security"] = [{name: []} for name in security]
         paths.setdefault(op.path, {})[op.method.lower()] = entry
