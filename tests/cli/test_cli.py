@@ -72,7 +72,7 @@ def test_department_options(tmp_path: Path) -> None:
         ),
         (
             ("token", "create", "--account", "1", "--webhook-url", "ftp://x"),
-            "webhook URL must start with http",
+            "webhook URL must be an http(s) URL",
         ),
         (("department", "create", "--account", "1", "X", "--capacity", "0"), "capacity must be at least 1"),
     ],

@@ -212,7 +212,7 @@ def test_an_upload_with_the_session_cookie_is_sent_as_the_signed_in_agent(server
         headers=cookie,
     )
     assert sent.status_code == 201, sent.text
-    assert sent.json()["sender"] == {"type": "agent", "id": setup["agent_id"]}
+    assert sent.json()["sender"] == {"type": "agent", "id": setup["agent_id"], "name": "Ana"}
     assert sent.json()["file"]["name"] == "notes.txt"
 
 

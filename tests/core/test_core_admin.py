@@ -59,7 +59,7 @@ def test_token_without_webhook(world: World) -> None:
 
 
 def test_token_webhook_must_be_http(world: World) -> None:
-    with pytest.raises(Invalid, match="must start with http"):
+    with pytest.raises(Invalid, match=r"must be an http\(s\) URL"):
         world.store.write(lambda uow: admin.create_token(uow, world.account.id, "ftp://x"))
     assert world.store.db.endpoints == {}
 

@@ -409,8 +409,8 @@ def test_configuring_a_bot_makes_its_endpoint_once_and_repoints_it_later(world: 
 @pytest.mark.parametrize(
     ("url", "timeout", "message"),
     [
-        ("ftp://bot.example.org", None, "bot URL must be an http(s) URL with a host"),
-        ("https://", None, "bot URL must be an http(s) URL with a host"),
+        ("ftp://bot.example.org", None, "bot URL must be an http(s) URL"),
+        ("https://", None, "bot URL must be an http(s) URL"),
         (None, 0, "bot_accept_timeout must be at least 1 second"),
     ],
 )

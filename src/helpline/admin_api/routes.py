@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute
 
 from helpline.admin_api.schema import CreateAgent, CreateDepartment, CreateToken
 from helpline.agent_api import session
@@ -20,8 +20,10 @@ from helpline.core import admin
 from helpline.core.errors import Forbidden, Invalid, NotFound
 from helpline.core.model import Agent, ApiToken, Department, Endpoint, Role
 from helpline.core.serialize import agent_record, department_record, token_record, without
+from helpline.core.values import parse_id, parse_number
 from helpline.outbound import operator
 from helpline.store.unit_of_work import UnitOfWork
+from helpline.web.endpoints import surface_routes
 from helpline.web.http import (
     Handler,
     guarded,
@@ -51,9 +53,7 @@ def token_view(t: ApiToken, endpoint: Endpoint | None) -> dict[str, Any]:
 
 
 def _number(raw: str, what: str) -> int:
-    if not raw.isdigit():
-        raise Invalid(f"{what} must be a number (got {raw!r})")
-    return int(raw)
+    return parse_id(raw, what)
 
 
 class AdminApi(ApiSurface):
@@ -173,9 +173,7 @@ class AdminApi(ApiSurface):
 
     async def deliveries(self, request: Request) -> Response:
         state = request.query_params.get("state") or None
-        limit = _number(request.query_params.get("limit", "50"), "limit")
-        if not 1 <= limit <= 500:
-            raise Invalid(f"limit must be from 1 to 500 (got {limit})")
+        limit = parse_number(request.query_params.get("limit", "50"), "limit", 1, 500)
         me = await self._as_admin(request, lambda uow, me: me)
         found = await self.store.read(operator.list_work(me.account_id, state, limit))
         return json_response({"deliveries": found})
@@ -199,6 +197,11 @@ def routes(services: Services) -> list[BaseRoute]:
         ("/deliveries", api.deliveries, "GET"),
         ("/deliveries/{id}/replay", api.replay, "POST"),
     ]
-    return [
-        Route(PREFIX + path, guarded(handler, error), methods=[method]) for path, handler, method in table
-    ]
+
+    async def authenticate(request: Request) -> None:
+        await api._as_admin(request, lambda uow, me: me)
+
+    return surface_routes(
+        ((PREFIX + path, method, guarded(handler, error, authenticate)) for path, handler, method in table),
+        error,
+    )

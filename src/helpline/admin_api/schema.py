@@ -6,14 +6,16 @@ from typing import Literal
 
 import msgspec
 
+from helpline.web.params import Id, Int64
+
 
 class CreateDepartment(msgspec.Struct, forbid_unknown_fields=True):
     name: str
     active: bool = True
     queue_enabled: bool = True
-    queued_max_time: int = 900
-    ringing_max_time: int = 60
-    capacity: int = 5
+    queued_max_time: Int64 = 900
+    ringing_max_time: Int64 = 60
+    capacity: Int64 = 5
     auto_assign: bool = False
 
 
@@ -21,7 +23,7 @@ class CreateAgent(msgspec.Struct, forbid_unknown_fields=True):
     name: str
     email: str
     password: str
-    department_ids: list[int] = msgspec.field(default_factory=list)
+    department_ids: list[Id] = msgspec.field(default_factory=list)
     role: Literal["agent", "admin"] = "agent"
     photo_url: str | None = None
 

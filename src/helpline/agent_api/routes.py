@@ -12,17 +12,20 @@ from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Route, WebSocketRoute
+from starlette.routing import BaseRoute, WebSocketRoute
 
 from helpline.agent_api import session, views
 from helpline.agent_api.schema import Login, MarkSeen, PostMessage, SetPresence, Transfer, Typing
 from helpline.agent_api.socket import AgentSocket
 from helpline.core import admin, agents, receipts, routing
+from helpline.core.channel import sender_name
 from helpline.core.credentials import verify_password
 from helpline.core.errors import Invalid, Unauthorized
 from helpline.core.files import kind_for, public_path, record_file
-from helpline.core.model import Agent, ConversationState, MessageKind, Presence, Role
+from helpline.core.model import Agent, Contact, Conversation, ConversationState, MessageKind, Presence, Role
+from helpline.core.values import parse_number, parse_url
 from helpline.store.unit_of_work import UnitOfWork
+from helpline.web.endpoints import surface_routes
 from helpline.web.http import (
     Handler,
     guarded,
@@ -33,6 +36,10 @@ from helpline.web.surface import ApiSurface
 from helpline.web.uploads import parse_multipart, single_file, store_upload, write_or_discard
 
 PREFIX = "/api/agent/v1"
+
+
+def _contact(uow: UnitOfWork, conversation: Conversation) -> Contact | None:
+    return uow.contacts.get(conversation.contact_id) if conversation.contact_id else None
 
 
 def error(status: int, message: str) -> Response:
@@ -85,9 +92,7 @@ class AgentApi(ApiSurface):
         states = {s.value: s for s in ConversationState}
         if status is not None and status not in states:
             raise Invalid(f"status must be one of {', '.join(states)} (got {status!r})")
-        raw_limit = request.query_params.get("limit", "100")
-        if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= 1000:
-            raise Invalid("limit must be a number from 1 to 1000")
+        limit = parse_number(request.query_params.get("limit", "100"), "limit", 1, 1000)
         text = request.query_params.get("q", "").strip()
         if len(text) > 200:
             raise Invalid("q must be at most 200 characters")
@@ -97,11 +102,11 @@ class AgentApi(ApiSurface):
             include_all = agent.role is Role.ADMIN
             if text:
                 found = uow.conversation_search.search(
-                    agent.account_id, agent.department_ids, agent.id, state, include_all, text, int(raw_limit)
+                    agent.account_id, agent.department_ids, agent.id, state, include_all, text, limit
                 )
             else:
                 found = uow.conversations.list_for_agent(
-                    agent.account_id, agent.department_ids, agent.id, state, include_all, int(raw_limit)
+                    agent.account_id, agent.department_ids, agent.id, state, include_all, limit
                 )
             listed = []
             # A queued listing is in queue order and holds every queued conversation of each department
@@ -142,7 +147,12 @@ class AgentApi(ApiSurface):
         def act(uow: UnitOfWork, agent: Agent) -> dict[str, Any]:
             conversation = agents.visible_conversation(uow, agent, reference)
             items = [views.history_item(e) for e in uow.history.list(conversation.id)]
-            items += [views.message_item(m) for m in uow.messages.list(conversation.id)]
+            names: dict[tuple[str, int | None], str | None] = {}
+            for m in uow.messages.list(conversation.id):
+                who = (m.sender_type.value, m.sender_id)
+                if who not in names:  # a conversation has few senders: one lookup each
+                    names[who] = sender_name(uow, m)
+                items.append(views.message_item(m, names[who]))
             return {
                 "conversation_id": conversation.id,
                 "external_history": {
@@ -160,7 +170,7 @@ class AgentApi(ApiSurface):
 
         def act(uow: UnitOfWork, agent: Agent) -> dict[str, Any]:
             conversation = agents.accept(uow, agent, agents.visible_conversation(uow, agent, reference))
-            return views.conversation_with_contact(conversation, None, 0)
+            return views.conversation_with_contact(conversation, _contact(uow, conversation), 0)
 
         return json_response(await self._act(request, act))
 
@@ -168,8 +178,8 @@ class AgentApi(ApiSurface):
         body = await self._decode(request, PostMessage)
         if body.content_type == "text" and not body.content.strip():
             raise Invalid("content is required for a text message")
-        if body.url is not None and not body.url.startswith(("http://", "https://")):
-            raise Invalid(f"url must be an http(s) URL (got {body.url!r})")
+        if body.url is not None:
+            parse_url(body.url, "url")
         reference = request.path_params["id"]
         idempotency_key = request.headers.get("idempotency-key")
 
@@ -186,7 +196,7 @@ class AgentApi(ApiSurface):
                 content_attributes=body.content_attributes,
                 reply_to_id=body.reply_to,
             )
-            return views.message_item(message)
+            return views.message_item(message, agent.name)
 
         return json_response(await self._act(request, act), status=201)
 
@@ -232,7 +242,7 @@ class AgentApi(ApiSurface):
                 idempotency_key,
                 file_id=stored.id,
             )
-            return views.message_item(message) | {
+            return views.message_item(message, agent.name) | {
                 "file": {
                     "name": stored.original_name,
                     "size": stored.size,
@@ -262,7 +272,7 @@ class AgentApi(ApiSurface):
 
         def act(uow: UnitOfWork, agent: Agent) -> dict[str, Any]:
             conversation = agents.finish(uow, agent, agents.visible_conversation(uow, agent, reference))
-            return views.conversation_with_contact(conversation, None, 0)
+            return views.conversation_with_contact(conversation, _contact(uow, conversation), 0)
 
         return json_response(await self._act(request, act))
 
@@ -278,7 +288,7 @@ class AgentApi(ApiSurface):
                 if conversation.state is ConversationState.QUEUED
                 else 0
             )
-            return views.conversation_with_contact(conversation, None, position)
+            return views.conversation_with_contact(conversation, _contact(uow, conversation), position)
 
         return json_response(await self._act(request, act))
 
@@ -332,8 +342,17 @@ def routes(services: Services) -> list[BaseRoute]:
         ("/conversations/{id}/finish", api.finish, "POST"),
         ("/conversations/{id}/transfer", api.transfer, "POST"),
     ]
-    built: list[BaseRoute] = [
-        Route(PREFIX + path, guarded(handler, error), methods=[method]) for path, handler, method in table
-    ]
+    public = {api.login, sessions.sign_in}
+
+    async def authenticate(request: Request) -> None:
+        await api._act(request, lambda uow, agent: agent, write=False)
+
+    built = surface_routes(
+        (
+            (PREFIX + path, method, guarded(handler, error, None if handler in public else authenticate))
+            for path, handler, method in table
+        ),
+        error,
+    )
     built.append(WebSocketRoute(PREFIX + "/ws", AgentSocket(services).websocket))
     return built

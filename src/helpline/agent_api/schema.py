@@ -6,6 +6,8 @@ from typing import Any, Literal
 
 import msgspec
 
+from helpline.web.params import Id
+
 
 class Login(msgspec.Struct, forbid_unknown_fields=True):
     email: str
@@ -23,11 +25,11 @@ class PostMessage(msgspec.Struct, forbid_unknown_fields=True):
     )
     url: str | None = None
     content_attributes: dict[str, Any] | None = None  # the options of a card or quick reply
-    reply_to: int | None = None  # the id of a message of the conversation this one answers
+    reply_to: Id | None = None  # the id of a message of the conversation this one answers
 
 
 class MarkSeen(msgspec.Struct, forbid_unknown_fields=True):
-    up_to: int | None = None  # the last message read (default: all of them)
+    up_to: Id | None = None  # the last message read (default: all of them)
 
 
 class Typing(msgspec.Struct, forbid_unknown_fields=True):
@@ -35,5 +37,5 @@ class Typing(msgspec.Struct, forbid_unknown_fields=True):
 
 
 class Transfer(msgspec.Struct, forbid_unknown_fields=True):
-    department_id: int | None = None
-    agent_id: int | None = None
+    department_id: Id | None = None
+    agent_id: Id | None = None

@@ -148,7 +148,11 @@ class Sessions:
         return response
 
     async def sign_out(self, request: Request) -> Response:
+        """Ends the cookie's session; a caller with no credential at all is refused like anywhere else."""
+        found = request_credential(request, self.settings)
         token = request.cookies.get(COOKIE)
+        if found.kind == "api_key" and not token:
+            await self.store.read(lambda uow: agent_for(uow, found))  # a bad key is 401, not a sign-out
         if token:
             if "origin" in request.headers and not same_origin(request.headers, self.settings):
                 raise Forbidden("refused: this sign-out came from another site's page")

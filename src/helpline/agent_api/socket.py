@@ -12,6 +12,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from helpline.agent_api import session
 from helpline.core.errors import Unauthorized
 from helpline.core.model import Role
+from helpline.core.values import is_id
 from helpline.realtime.hub import Overflowed, Subscriber, encode_event
 from helpline.web.surface import ApiSurface
 
@@ -39,10 +40,11 @@ class AgentSocket(ApiSurface):
         except Unauthorized:
             await websocket.close(code=4401, reason="invalid API key or session")
             return
-        if raw_after is not None and not raw_after.isdigit():
+        await websocket.accept()
+        if raw_after is not None and not is_id(raw_after):
+            # Accepted first, so the client reads the close code and why, not a bare refused handshake.
             await websocket.close(code=4400, reason="after must be a sequence number")
             return
-        await websocket.accept()
         hub = self.services.hub
         subscriber = Subscriber(
             account_id=agent.account_id,

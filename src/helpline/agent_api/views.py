@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from helpline.core.model import Agent, Contact, Conversation, HistoryEntry, Message
-from helpline.core.serialize import agent_record, conversation_view, without
+from helpline.core.serialize import agent_message, agent_record, conversation_view, message_view, without
 
 
 def agent_view(agent: Agent) -> dict[str, Any]:
@@ -34,26 +34,9 @@ def conversation_with_contact(
     return view
 
 
-def message_item(message: Message) -> dict[str, Any]:
-    return {
-        "history": False,
-        "id": message.id,
-        "hash": message.hash,
-        "seq": message.seq,
-        "direction": message.direction.value,
-        "sender": {"type": message.sender_type.value, "id": message.sender_id},
-        "content": message.content,
-        "content_type": message.kind.value,
-        "url": message.file_url,
-        "file_id": message.file_id,
-        "status": message.status,
-        "created_at": message.created_at,
-        "updated_at": message.updated_at or message.created_at,
-        "content_attributes": message.content_attributes,
-        "selected_value": message.selected_value,
-        "reply_to": message.reply_to_id,
-        "deleted": message.deleted_at is not None,
-    }
+def message_item(message: Message, sender_name: str | None = None) -> dict[str, Any]:
+    """The same shape the websocket's message events carry (:func:`helpline.core.serialize.agent_message`)."""
+    return agent_message(message_view(message, sender_name))
 
 
 def history_item(entry: HistoryEntry) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from helpline.core.credentials import (
 from helpline.core.errors import Conflict, Invalid, NotFound, Unauthorized
 from helpline.core.model import Account, Agent, ApiToken, Department, Endpoint, Role
 from helpline.core.ports import UnitOfWork
+from helpline.core.values import parse_url
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
 
@@ -104,8 +105,7 @@ def create_token(uow: UnitOfWork, account_id: int, webhook_url: str | None) -> I
     require_account(uow, account_id)
     endpoint = None
     if webhook_url:
-        if not webhook_url.startswith(("http://", "https://")):
-            raise Invalid(f"webhook URL must start with http:// or https:// (got {webhook_url!r})")
+        parse_url(webhook_url, "webhook URL")
         endpoint = uow.endpoints.create(account_id, "webhook", webhook_url, new_signing_secret(), uow.now)
     secret = new_token()
     token = uow.tokens.create(

@@ -31,6 +31,7 @@ from helpline.core.model import (
 )
 from helpline.core.ports import UnitOfWork
 from helpline.core.serialize import agent_brief
+from helpline.core.values import is_id
 
 
 def actor_of(agent: Agent) -> Actor:
@@ -58,7 +59,7 @@ def visible_conversation(uow: UnitOfWork, agent: Agent, reference: str) -> Conve
     """Find a conversation by numeric id or UUID hash, as the agent may see it; anything else is 404."""
     conversation = (
         uow.conversations.get(agent.account_id, int(reference))
-        if reference.isdigit()
+        if is_id(reference)
         else uow.conversations.by_hash(agent.account_id, reference)
     )
     if conversation is None or not can_see(agent, conversation):

@@ -15,7 +15,6 @@ shown once) or take it away (the conversations it holds go to the department's h
 from __future__ import annotations
 
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 from helpline.core import events as ev
 from helpline.core import routing
@@ -36,6 +35,7 @@ from helpline.core.model import (
     MessageKind,
 )
 from helpline.core.ports import UnitOfWork
+from helpline.core.values import parse_url
 
 ENDPOINT_KIND = "bot"
 
@@ -221,11 +221,8 @@ class BotSetup:
 
 
 def _bot_url(value: str) -> str:
-    url = value.strip()
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise Invalid(f"bot URL must be an http(s) URL with a host (got {value!r})")
-    return url
+    parse_url(value, "bot URL")
+    return value.strip()
 
 
 def _department(uow: UnitOfWork, account_id: int, department_id: int) -> Department:

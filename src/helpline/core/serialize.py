@@ -27,6 +27,31 @@ def message_view(message: Message, sender_name: str | None = None) -> JsonObject
     }
 
 
+def agent_message(view: JsonObject) -> JsonObject:
+    """A message as agents read it, on the agent API and its websocket alike: the names the agent API's
+    requests use (``content_type``, ``reply_to``); the client's idempotency key stays inside. Events
+    stored by older versions may lack newer keys: those read as null."""
+    return {
+        "history": False,
+        "id": view.get("id"),
+        "hash": view.get("hash"),
+        "seq": view.get("seq"),
+        "direction": view.get("direction"),
+        "sender": view.get("sender"),
+        "content": view.get("content"),
+        "content_type": view.get("type"),
+        "url": view.get("url"),
+        "file_id": view.get("file_id"),
+        "status": view.get("status"),
+        "created_at": view.get("created_at"),
+        "updated_at": view.get("updated_at"),
+        "content_attributes": view.get("content_attributes"),
+        "selected_value": view.get("selected_value"),
+        "reply_to": view.get("reply_to_id"),
+        "deleted": bool(view.get("deleted")),
+    }
+
+
 def agent_brief(agent: Agent) -> JsonObject:
     return {"id": agent.id, "name": agent.name, "photo": agent.photo_url}
 

@@ -9,7 +9,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from helpline.admin_api import responses as admin_out
 from helpline.admin_api import schema as admin
+from helpline.agent_api import responses as agent_out
 from helpline.agent_api import schema as agent
 from helpline.dialects.novatalks.openapi import novatalks_document
 from helpline.dialects.omnidesk.openapi import omnidesk_document
@@ -50,6 +52,7 @@ def agent_document() -> dict[str, Any]:
             "Exchange email and password for an API key",
             agent.Login,
             security=False,
+            returns=agent_out.LoggedIn,
         ),
         Operation(
             "POST",
@@ -57,38 +60,67 @@ def agent_document() -> dict[str, Any]:
             "Sign in for the browser console: sets an HttpOnly, SameSite=Strict session cookie",
             agent.Login,
             security=False,
+            returns=agent_out.SignedIn,
         ),
-        Operation("DELETE", "/api/agent/v1/session", "Sign out: the session ends on the server too"),
-        Operation("GET", "/api/agent/v1/me", "The agent the key belongs to"),
-        Operation("GET", "/api/agent/v1/departments", "Departments of your account (transfer targets)"),
         Operation(
-            "GET", "/api/agent/v1/agents", "Agents of your account with their presence (transfer targets)"
+            "DELETE",
+            "/api/agent/v1/session",
+            "Sign out: the session ends on the server too",
+            returns=agent_out.SignedOut,
         ),
-        Operation("GET", "/api/agent/v1/limits", "Limits that apply to you, such as max_upload_bytes"),
+        Operation("GET", "/api/agent/v1/me", "The agent the key belongs to", returns=agent_out.AgentView),
+        Operation(
+            "GET",
+            "/api/agent/v1/departments",
+            "Departments of your account (transfer targets)",
+            returns=agent_out.Departments,
+        ),
+        Operation(
+            "GET",
+            "/api/agent/v1/agents",
+            "Agents of your account with their presence (transfer targets)",
+            returns=agent_out.Directory,
+        ),
+        Operation(
+            "GET",
+            "/api/agent/v1/limits",
+            "Limits that apply to you, such as max_upload_bytes",
+            returns=agent_out.Limits,
+        ),
         Operation(
             "PUT",
             "/api/agent/v1/presence",
             "Set presence (online routes conversations to you)",
             agent.SetPresence,
+            returns=agent_out.AgentView,
         ),
         Operation(
             "GET",
             "/api/agent/v1/conversations",
             "Conversations of your departments and your own; q searches customer and message text",
             query=[("status", "string", False), ("limit", "integer", False), ("q", "string", False)],
+            returns=agent_out.Conversations,
         ),
-        Operation("GET", c, "One conversation (numeric id or UUID hash)", path_params=["id"]),
+        Operation(
+            "GET",
+            c,
+            "One conversation (numeric id or UUID hash)",
+            path_params=["id"],
+            returns=agent_out.Conversation,
+        ),
         Operation(
             "GET",
             c + "/messages",
             "External history first (history: true), then messages",
             path_params=["id"],
+            returns=agent_out.Messages,
         ),
         Operation(
             "POST",
             c + "/accept",
             "Take a waiting conversation (409 if another agent was faster)",
             path_params=["id"],
+            returns=agent_out.Conversation,
         ),
         Operation(
             "POST",
@@ -97,9 +129,16 @@ def agent_document() -> dict[str, Any]:
             " (Idempotency-Key header makes retries safe)",
             agent.PostMessage,
             path_params=["id"],
+            returns=agent_out.Message,
+            status=201,
         ),
         Operation(
-            "POST", c + "/typing", "Typing on/off, relayed to the customer", agent.Typing, path_params=["id"]
+            "POST",
+            c + "/typing",
+            "Typing on/off, relayed to the customer",
+            agent.Typing,
+            path_params=["id"],
+            returns=agent_out.TypingAnswer,
         ),
         Operation(
             "POST",
@@ -107,6 +146,7 @@ def agent_document() -> dict[str, Any]:
             "You read the contact's messages (up to up_to): they become seen, and the contact is told",
             agent.MarkSeen,
             path_params=["id"],
+            returns=agent_out.Seen,
         ),
         Operation(
             "POST",
@@ -114,14 +154,19 @@ def agent_document() -> dict[str, Any]:
             "Send a file (multipart `file`, optional `content` caption); typed by its bytes; 413 over the limit",
             path_params=["id"],
             multipart=[("file", True), ("content", False)],
+            returns=agent_out.SentFile,
+            status=201,
         ),
-        Operation("POST", c + "/finish", "End the conversation", path_params=["id"]),
+        Operation(
+            "POST", c + "/finish", "End the conversation", path_params=["id"], returns=agent_out.Conversation
+        ),
         Operation(
             "POST",
             c + "/transfer",
             "Move to a department's queue or to an agent",
             agent.Transfer,
             path_params=["id"],
+            returns=agent_out.Conversation,
         ),
     ]
     doc = document(
@@ -131,7 +176,12 @@ def agent_document() -> dict[str, Any]:
         ops,
         _AGENT_ERROR,
         {"bearer": {"type": "http", "scheme": "bearer"}},
+        extra_types=(agent_out.Message, agent_out.HistoryItem),
     )
+    schemas = doc["components"]["schemas"]
+    schemas["Messages"]["properties"]["messages"]["items"] = {
+        "oneOf": [{"$ref": "#/components/schemas/Message"}, {"$ref": "#/components/schemas/HistoryItem"}]
+    }
     return doc
 
 
@@ -163,24 +213,49 @@ async def _novatalks(request: Request) -> Response:
 def admin_document() -> dict[str, Any]:
     a = "/api/admin/v1"
     ops = [
-        Operation("GET", a + "/departments", "Departments of your account"),
-        Operation("POST", a + "/departments", "Create a department", admin.CreateDepartment),
-        Operation("GET", a + "/agents", "Agents of your account"),
-        Operation("POST", a + "/agents", "Create an agent (its API key is shown once)", admin.CreateAgent),
-        Operation("GET", a + "/tokens", "API tokens (never their secrets)"),
-        Operation("POST", a + "/tokens", "Issue a token, with a webhook URL (shown once)", admin.CreateToken),
-        Operation("POST", a + "/tokens/{id}/revoke", "Revoke a token", path_params=["id"]),
+        Operation("GET", a + "/departments", "Departments of your account", returns=admin_out.Departments),
+        Operation(
+            "POST",
+            a + "/departments",
+            "Create a department",
+            admin.CreateDepartment,
+            returns=admin_out.Department,
+            status=201,
+        ),
+        Operation("GET", a + "/agents", "Agents of your account", returns=admin_out.Agents),
+        Operation(
+            "POST",
+            a + "/agents",
+            "Create an agent (its API key is shown once)",
+            admin.CreateAgent,
+            returns=admin_out.CreatedAgent,
+            status=201,
+        ),
+        Operation("GET", a + "/tokens", "API tokens (never their secrets)", returns=admin_out.Tokens),
+        Operation(
+            "POST",
+            a + "/tokens",
+            "Issue a token, with a webhook URL (shown once)",
+            admin.CreateToken,
+            returns=admin_out.CreatedToken,
+            status=201,
+        ),
+        Operation(
+            "POST", a + "/tokens/{id}/revoke", "Revoke a token", path_params=["id"], returns=admin_out.Token
+        ),
         Operation(
             "GET",
             a + "/deliveries",
             "The outbound delivery log, newest first, with every attempt",
             query=[("state", "string", False), ("limit", "integer", False)],
+            returns=admin_out.Deliveries,
         ),
         Operation(
             "POST",
             a + "/deliveries/{id}/replay",
             "Send a delivery again (same webhook-id)",
             path_params=["id"],
+            returns=admin_out.Delivery,
         ),
     ]
     return document(

@@ -20,6 +20,7 @@ import msgspec
 
 from helpline.core import events as ev
 from helpline.core.model import ActorType, Event
+from helpline.core.serialize import agent_message
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +51,8 @@ def event_keys(event: Event) -> tuple[Key, ...]:
 
 def encode_event(event: Event) -> str:
     data = dict(event.data)
+    if isinstance(data.get("message"), dict):  # the agent API's shape, as its REST answers have it
+        data["message"] = agent_message(data["message"])
     data.setdefault("conversation_id", event.conversation_id)
     data.setdefault("department_id", event.department_id)
     data["actor"] = event.actor.as_json()

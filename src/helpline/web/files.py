@@ -10,8 +10,9 @@ from urllib.parse import quote
 
 from starlette.requests import Request
 from starlette.responses import FileResponse, Response
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute
 
+from helpline.web.endpoints import surface_routes
 from helpline.web.http import json_response
 from helpline.web.services import Services
 
@@ -40,4 +41,8 @@ def routes(services: Services) -> list[BaseRoute]:
             },
         )
 
-    return [Route("/files/{key}/{name}", serve_file, methods=["GET"])]
+    return surface_routes([("/files/{key}/{name}", "GET", serve_file)], _error)
+
+
+def _error(status: int, message: str) -> Response:
+    return json_response({"error": {"status": status, "message": message}}, status)

@@ -32,6 +32,8 @@ class Operation:
     path_params: Sequence[str] = ()
     security: bool = True
     multipart: Sequence[tuple[str, bool]] = ()  # form fields (name, is a file) of a multipart upload
+    returns: type[msgspec.Struct] | None = None  # the answer's type: its schema replaces ``response``
+    status: int = 200  # of a success
 
 
 def document(
@@ -40,8 +42,15 @@ def document(
     operations: Sequence[Operation],
     error: dict[str, Any],
     security: dict[str, Any] | None,
+    extra_types: Sequence[type[msgspec.Struct]] = (),
 ) -> dict[str, Any]:
-    structs = tuple(op.request for op in operations if op.request is not None)
+    structs = tuple(
+        dict.fromkeys(
+            [op.request for op in operations if op.request is not None]
+            + [op.returns for op in operations if op.returns is not None]
+            + list(extra_types)
+        )
+    )
     schemas, components = msgspec.json.schema_components(structs, ref_template="#/components/schemas/{name}")
     by_struct = dict(zip(structs, schemas, strict=True))
     paths: dict[str, dict[str, Any]] = {}
@@ -56,7 +65,14 @@ def document(
         entry: dict[str, Any] = {
             "summary": op.summary,
             "responses": {
-                "200": {"description": "OK", "content": {"application/json": {"schema": op.response}}},
+                str(op.status): {
+                    "description": "OK" if op.status == 200 else "Created",
+                    "content": {
+                        "application/json": {
+                            "schema": by_struct[op.returns] if op.returns is not None else op.response
+                        }
+                    },
+                },
                 "4XX": {"description": "Refused", "content": {"application/json": {"schema": error}}},
             },
         }
@@ -71,11 +87,9 @@ def document(
                 "required": True,
                 "content": {"multipart/form-data": {"schema": {"type": "object", "properties": fields}}},
             }
-        if op.request is not None:
-            entry["requestBody"] = {
-                "required": True,
-                "content": {"application/json": {"schema": by_struct[op.request]}},
-            }
+        if op.request is not None:  # beside a multipart form, when the operation takes both
+            body = entry.setdefault("requestBody", {"required": True, "content": {}})
+            body["content"]["application/json"] = {"schema": by_struct[op.request]}
         if security and op.security:
             entry["security"] = [{name: []} for name in security]
         paths.setdefault(op.path, {})[op.method.lower()] = entry

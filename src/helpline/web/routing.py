@@ -10,6 +10,8 @@ from collections.abc import Sequence
 
 from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 
+from helpline.web.endpoints import SurfaceRoute
+
 MIN_GROUP = 3
 
 
@@ -24,6 +26,8 @@ def _prefix(path: str) -> str | None:
 
 
 def _relative(route: BaseRoute, prefix: str) -> BaseRoute:
+    if isinstance(route, SurfaceRoute):
+        return route.with_path(route.path[len(prefix) :])
     if isinstance(route, Route):
         return Route(route.path[len(prefix) :], route.endpoint, methods=route.methods, name=route.name)
     assert isinstance(route, WebSocketRoute)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator, AsyncIterator, Sequence
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from starlette.datastructures import FormData, UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
@@ -28,20 +28,42 @@ async def _capped(stream: AsyncIterator[bytes], limit: int) -> AsyncGenerator[by
         yield chunk
 
 
+class _PartCappedParser(MultiPartParser):
+    """Starlette's parser caps text fields but spools a file part of any size to disk; this one stops
+    at the first file part past ``max_file_bytes``, while the body streams in."""
+
+    def __init__(self, *args: Any, max_file_bytes: int, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.max_file_bytes = max_file_bytes
+        self._file_bytes = 0
+
+    def on_part_begin(self) -> None:
+        super().on_part_begin()
+        self._file_bytes = 0
+
+    def on_part_data(self, data: bytes, start: int, end: int) -> None:
+        if self._current_part.file is not None:
+            self._file_bytes += end - start
+            if self._file_bytes > self.max_file_bytes:
+                raise FileTooLarge(self.max_file_bytes)
+        super().on_part_data(data, start, end)
+
+
 async def parse_multipart(request: Request, max_file_bytes: int, max_files: int = 10) -> FormData:
-    """Parse ``multipart/form-data``; over the limit raises FileTooLarge before the rest is read."""
+    """Parse ``multipart/form-data``; a file over the limit raises FileTooLarge before the rest is read."""
     if not request.headers.get("content-type", "").startswith("multipart/form-data"):
         raise Invalid("send the file as multipart/form-data")
     limit = max_file_bytes * max_files + FRAMING_ALLOWANCE
     declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
+    if declared is not None and declared.isascii() and declared.isdigit() and int(declared) > limit:
         raise FileTooLarge(max_file_bytes)
-    parser = MultiPartParser(
+    parser = _PartCappedParser(
         request.headers,
         _capped(request.stream(), limit),
         max_files=max_files,
         max_fields=50,
         max_part_size=1 << 20,
+        max_file_bytes=max_file_bytes,
     )
     try:
         return await parser.parse()

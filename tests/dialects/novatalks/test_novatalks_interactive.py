@@ -80,7 +80,7 @@ def test_a_postback_click_answers_the_card(world: SdkWorld) -> None:
         seen = agent_events(agent, {"message.updated", "message.created"}, 2)
         assert seen[0]["data"]["message"]["selected_value"] == "BOOK_ALPS_TRIP"
         assert seen[1]["data"]["message"]["content"] == "Book Now"
-        assert seen[1]["data"]["message"]["reply_to_id"] == card["id"]
+        assert seen[1]["data"]["message"]["reply_to"] == card["id"]
     listed = world.server.client.get(
         f"/api/agent/v1/conversations/{contact.conversation_id}/messages", headers=world.agent
     ).json()["messages"]

@@ -87,8 +87,6 @@ def test_bad_bodies_are_refused_and_nothing_is_written(world: SdkWorld) -> None:
         ({"name": "  "}, "name is required"),
         ({"name": "x", "email": "not-an-email"}, "email must be an email address"),
         ({"name": "x", "email": "a" * 70 + "@b.com"}, "at most 74 characters"),
-        ({"name": "x", "message": {"content": "hi"}}, "message.echo_id is required"),
-        ({"name": "x", "message": {"echo_id": "1"}}, "message.content is required"),
         ({"name": 5}, "Expected str, got int"),
     ):
         answer = world.api.post("/api/v1/sdk/conversations", json=body)
@@ -101,7 +99,6 @@ def test_bad_bodies_are_refused_and_nothing_is_written(world: SdkWorld) -> None:
     assert "malformed JSON" in broken.json()["message"]
     contact = world.open()
     for body, fragment in (
-        ({"message": {"content": "hi"}}, "message.echo_id is required"),
         ({"message": {"content": " ", "echo_id": "1"}}, "message.content is required"),
         (
             {"message": {"content": "[RepliedMessageDialogId:]x[RepliedMessageId:]1", "echo_id": "2"}},
@@ -126,6 +123,27 @@ def test_bad_bodies_are_refused_and_nothing_is_written(world: SdkWorld) -> None:
     assert (
         world.api.delete("/api/v1/sdk/conversations/messages/abc", headers=contact.headers).status_code == 404
     )
+
+
+def test_echo_id_and_a_first_content_are_optional_as_in_the_vendor_schema(world: SdkWorld) -> None:
+    """The vendor's schema requires neither: a first message without content opens the conversation
+    without a message, and a message without echo_id is kept (each send its own message)."""
+    quiet = world.api.post("/api/v1/sdk/conversations", json={"name": "x", "message": {"echo_id": "1"}})
+    assert quiet.status_code == 200
+    token = quiet.json()["payload"]["contactInbox"]["pubsubToken"]
+    headers = {"access_token": token}
+    assert world.api.get("/api/v1/sdk/conversations/messages", headers=headers).json() == []
+    for _ in range(2):
+        sent = world.api.post(
+            "/api/v1/sdk/conversations/messages", json={"message": {"content": "hi"}}, headers=headers
+        )
+        assert sent.status_code == 200
+    listed = world.api.get("/api/v1/sdk/conversations/messages", headers=headers).json()
+    assert [m["content"] for m in listed] == ["hi", "hi"]
+    assert listed[0]["echo_id"] != listed[1]["echo_id"]
+    first = world.api.post("/api/v1/sdk/conversations", json={"name": "y", "message": {"content": "hey"}})
+    assert first.status_code == 200
+    assert first.json()["payload"]["conversation"]["id"] != quiet.json()["payload"]["conversation"]["id"]
 
 
 def test_several_files_and_the_size_cap(tmp_path: Path) -> None:

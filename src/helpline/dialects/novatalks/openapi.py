@@ -189,10 +189,16 @@ def novatalks_document() -> dict[str, Any]:
         Operation(
             "POST",
             base + "/conversations/messages",
-            "Send a message (JSON, or multipart with attachments[], message[content], message[echo_id]);"
-            " a repeated echo_id is not sent twice",
+            "Send a message (JSON, or multipart with attachments[] and message[content], message[echo_id]"
+            " or message as one JSON part); echo_id is optional, a repeated one is not sent twice",
             schema.CreateMessage,
             response=_NO_BODY,
+            multipart=[
+                ("attachments[]", True),
+                ("message[content]", False),
+                ("message[echo_id]", False),
+                ("message", False),
+            ],
         ),
         Operation(
             "PATCH",

@@ -7,6 +7,7 @@ from http import HTTPStatus
 from typing import TypeVar
 
 import msgspec
+from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -14,8 +15,10 @@ from helpline.core import channel
 from helpline.core.channel import ContactToken
 from helpline.core.errors import Invalid, NotFound, Unauthorized
 from helpline.core.model import JsonObject
+from helpline.core.values import MAX_ID, is_id, parse_number
+from helpline.dialects.novatalks.schema import MessageIn
 from helpline.store.unit_of_work import UnitOfWork
-from helpline.web.http import describe_validation_error, json_response, read_body
+from helpline.web.http import decode_json, describe_validation_error, json_response, loads, read_body
 from helpline.web.surface import ApiSurface
 
 MAX_ECHO_ID = 255
@@ -76,19 +79,15 @@ def query_number(request: Request, name: str, low: int = 0, high: int | None = N
     raw = request.query_params.get(name)
     if raw is None or raw == "":
         return None
-    try:
-        value = int(float(raw)) if "." in raw else int(raw)
-    except ValueError:
-        raise Invalid(f"{name} must be a number (got {raw!r})") from None
-    if value < low or (high is not None and value > high):
-        limits = f"from {low} to {high}" if high is not None else f"at least {low}"
-        raise Invalid(f"{name} must be {limits} (got {value})")
-    return value
+    whole, dot, fraction = raw.partition(".")
+    if dot and fraction.isascii() and fraction.isdigit():  # the vendor's clients send 20.0 at times
+        raw = whole
+    return parse_number(raw, name, low, MAX_ID if high is None else high)
 
 
 def path_id(request: Request) -> int:
     raw = request.path_params["id"]
-    if not raw.isdigit():
+    if not is_id(raw):
         raise NotFound(f"message {raw} not found")
     return int(raw)
 
@@ -113,13 +112,59 @@ def contact_attributes(custom: JsonObject | None, additional: JsonObject | None)
     return {"custom_attributes": custom or {}, "additional_attributes": additional or {}}
 
 
-def parse_echo_id(raw: str | int | None) -> str:
+def parse_echo_id(raw: str | int | None) -> str | None:
+    """The client's ``echo_id``, optional as in the vendor's schema: with it, a resend adds nothing."""
     if raw is None or (isinstance(raw, str) and not raw.strip()):
-        raise Invalid("message.echo_id is required")
+        return None
     echo = str(raw).strip()
     if len(echo) > MAX_ECHO_ID:
         raise Invalid(f"message.echo_id must be at most {MAX_ECHO_ID} characters")
     return echo
+
+
+def multipart_files(form: FormData) -> list[UploadFile]:
+    uploads: list[UploadFile] = []
+    for field in ("attachments[]", "attachments"):
+        for item in form.getlist(field):
+            if not isinstance(item, UploadFile):
+                raise Invalid(f"{field} must carry files, not text")
+            uploads.append(item)
+    return uploads
+
+
+def multipart_message(form: FormData) -> tuple[str | None, str | int | None]:
+    """``content`` and ``echo_id`` of a multipart message, in either encoding clients use.
+
+    SDKs written by hand send bracket fields (``message[content]``, ``message[echo_id]``, as the seed
+    shows); a client generated from the vendor's OpenAPI sends ``message`` as one JSON part (OpenAPI's
+    default for an object property in ``multipart/form-data``). Bracket fields win where both are sent.
+    """
+    content: str | int | None = None
+    echo: str | int | None = None
+    packed = form.get("message")
+    if isinstance(packed, UploadFile):
+        raise Invalid("message must be a text part holding a JSON object, not a file")
+    if packed is not None and packed.strip():
+        try:
+            inner = decode_json(packed.encode(), MessageIn)
+        except Invalid as bad:
+            raise Invalid(f"message (a JSON part): {bad.message}") from None
+        content, echo = inner.content, inner.echo_id
+    for name in ("message[content]", "content"):
+        found = form.get(name)
+        if isinstance(found, UploadFile):
+            raise Invalid(f"{name} must be a text field")
+        if found is not None:
+            content = found
+            break
+    for name in ("message[echo_id]", "echo_id"):
+        found = form.get(name)
+        if isinstance(found, UploadFile):
+            raise Invalid(f"{name} must be a text field")
+        if found is not None:
+            echo = found
+            break
+    return (str(content) if content is not None else None), echo
 
 
 class SdkSurface(ApiSurface):
@@ -130,7 +175,8 @@ class SdkSurface(ApiSurface):
         if not raw.strip():
             raise Invalid("a JSON body is required")
         try:
-            return msgspec.json.decode(raw, type=schema)
+            decoded: S = loads(raw, schema)
+            return decoded
         except msgspec.ValidationError as bad:
             raise Invalid(describe_validation_error(bad)) from None
         except msgspec.DecodeError as bad:
@@ -139,7 +185,8 @@ class SdkSurface(ApiSurface):
             if forgiven is None:
                 raise Invalid(describe_validation_error(bad)) from None
             try:
-                return msgspec.json.decode(forgiven, type=schema)
+                forgiven_decoded: S = loads(forgiven, schema)
+                return forgiven_decoded
             except msgspec.ValidationError as wrong:
                 raise Invalid(describe_validation_error(wrong)) from None
             except msgspec.DecodeError:

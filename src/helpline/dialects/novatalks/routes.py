@@ -11,10 +11,10 @@ import re
 from typing import Any, TypeVar
 
 import msgspec
-from starlette.datastructures import UploadFile
+from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute
 
 from helpline.core import channel, conversations, inboxes, message_actions, receipts
 from helpline.core.conversations import ContactDetails
@@ -29,6 +29,8 @@ from helpline.dialects.novatalks.requests import (
     contact_attributes,
     done,
     error,
+    multipart_files,
+    multipart_message,
     parse_echo_id,
     path_id,
     query_number,
@@ -43,6 +45,7 @@ from helpline.dialects.novatalks.schema import (
     UpdateStatus,
 )
 from helpline.store.unit_of_work import UnitOfWork
+from helpline.web.endpoints import surface_routes
 from helpline.web.http import Handler, guarded, json_response
 from helpline.web.services import Services
 from helpline.web.uploads import parse_multipart, store_upload, write_or_discard
@@ -77,10 +80,9 @@ class SdkApi(SdkSurface):
             raise Invalid(f"phone_number must be at most {MAX_PHONE} characters")
         if body.push_token is not None and not 0 < len(body.push_token) <= MAX_PUSH_TOKEN:
             raise Invalid(f"push_token must have 1 to {MAX_PUSH_TOKEN} characters")
-        first = body.message
+        # The vendor's schema lets a first message come without content: the conversation opens without it.
+        first = body.message if body.message is not None and (body.message.content or "").strip() else None
         first_echo = parse_echo_id(first.echo_id) if first is not None else None
-        if first is not None and not (first.content or "").strip():
-            raise Invalid("message.content is required when a first message is sent")
         details = ContactDetails(
             name=name,
             email=email,
@@ -95,7 +97,6 @@ class SdkApi(SdkSurface):
 
             def opening(conversation: Conversation) -> None:
                 assert first is not None
-                assert first_echo is not None
                 conversations.add_message(
                     uow,
                     conversation,
@@ -103,7 +104,7 @@ class SdkApi(SdkSurface):
                     sender=Actor(ActorType.CONTACT, conversation.contact_id),
                     content=first.content or "",
                     kind=MessageKind.TEXT,
-                    idempotency_key=views.echo_key(first_echo),
+                    idempotency_key=views.echo_key(first_echo) if first_echo else None,
                     sender_name=name,
                 )
 
@@ -169,32 +170,26 @@ class SdkApi(SdkSurface):
         blobs: list[Blob] = []
         content: str | None
         echo: str | int | None
+        form: FormData | None = None
         if request.headers.get("content-type", "").startswith("multipart/form-data"):
             # Who first, so nobody can fill the disk with uploads they may not send.
             await self.store.read(lambda uow: authorised(uow, secret))
             limit = self.services.settings.max_upload_bytes
             form = await parse_multipart(request, limit, max_files=MAX_FILES)
-            for field in ("attachments[]", "attachments"):
-                for item in form.getlist(field):
-                    if not isinstance(item, UploadFile):
-                        raise Invalid(f"{field} must carry files, not text")
-                    uploads.append(item)
-            raw_content = form.get("message[content]", form.get("content"))
-            raw_echo = form.get("message[echo_id]", form.get("echo_id"))
-            if isinstance(raw_content, UploadFile) or isinstance(raw_echo, UploadFile):
-                raise Invalid("message[content] and message[echo_id] must be text fields")
-            content, echo = raw_content, raw_echo
-        else:
-            body = await self._decode(request, CreateMessage)
-            content, echo = body.message.content, body.message.echo_id
-        echo_id = parse_echo_id(echo)
-        if not uploads and not (content or "").strip():
-            raise Invalid("message.content is required (or send files in attachments[])")
-        reply = replies.parse(content) if content else None
-        text = reply.content if reply is not None else (content or "")
-        if not uploads and not text.strip():
-            raise Invalid("the reply has no [Content:] text")
         try:
+            if form is not None:
+                uploads = multipart_files(form)
+                content, echo = multipart_message(form)
+            else:
+                body = await self._decode(request, CreateMessage)
+                content, echo = body.message.content, body.message.echo_id
+            echo_id = parse_echo_id(echo)
+            if not uploads and not (content or "").strip():
+                raise Invalid("message.content is required (or send files in attachments[])")
+            reply = replies.parse(content) if content else None
+            text = reply.content if reply is not None else (content or "")
+            if not uploads and not text.strip():
+                raise Invalid("the reply has no [Content:] text")
             for upload in uploads:
                 blobs.append(
                     await store_upload(self.services.files, upload, self.services.settings.max_upload_bytes)
@@ -203,12 +198,15 @@ class SdkApi(SdkSurface):
             for blob in blobs:
                 await self.services.files.delete(blob.key)
             raise
+        finally:
+            if form is not None:
+                await form.close()
 
         def work(uow: UnitOfWork) -> bool:
             token = authorised(uow, secret)
-            key = views.echo_key(echo_id)
+            key = views.echo_key(echo_id) if echo_id else None
             current = channel.current_conversation(uow, token)
-            if uow.messages.by_idempotency_key(current.id, key) is not None:
+            if key is not None and uow.messages.by_idempotency_key(current.id, key) is not None:
                 return False  # a retry: the first send stands
             reply_to_id = None
             if reply is not None:
@@ -245,7 +243,7 @@ class SdkApi(SdkSurface):
                         content=text if index == 0 else "",
                         kind=kind_for(blob.content_type),
                         file_url=self.services.public_url(public_path(stored)),
-                        idempotency_key=key if index == 0 else f"{key}#{index + 1}",
+                        idempotency_key=key if index == 0 or key is None else f"{key}#{index + 1}",
                         sender_name=contact.name if contact else None,
                         file_id=stored.id,
                         reply_to_id=reply_to_id if index == 0 else None,
@@ -389,6 +387,13 @@ class SdkApi(SdkSurface):
 
 def routes(services: Services) -> list[BaseRoute]:
     api = SdkApi(services)
+
+    async def authenticate(request: Request) -> None:
+        secret = secret_of(request)
+        if request.url.path.endswith("/settings") and not secret:
+            return  # the settings are public without a token
+        await api.store.read(lambda uow: authorised(uow, secret))
+
     table: list[tuple[str, Handler, str]] = [
         ("/conversations", api.create_conversation, "POST"),
         ("/conversations", api.get_conversation, "GET"),
@@ -402,6 +407,11 @@ def routes(services: Services) -> list[BaseRoute]:
         ("/notifications/{push_token}", api.remove_push_token, "DELETE"),
         ("/settings", api.settings, "GET"),
     ]
-    return [
-        Route(PREFIX + path, guarded(handler, error), methods=[method]) for path, handler, method in table
-    ]
+    public = {api.create_conversation}
+    return surface_routes(
+        (
+            (PREFIX + path, method, guarded(handler, error, None if handler in public else authenticate))
+            for path, handler, method in table
+        ),
+        error,
+    )

@@ -7,6 +7,8 @@ from typing import Any
 
 import msgspec
 
+from helpline.web.params import Id
+
 
 class MessageIn(msgspec.Struct):
     content: str | None = None
@@ -29,7 +31,7 @@ class CreateMessage(msgspec.Struct):
 
 class UpdateStatus(msgspec.Struct):
     status: str
-    messageIds: list[int]
+    messageIds: list[Id]
 
 
 class InteractiveAttribute(msgspec.Struct):

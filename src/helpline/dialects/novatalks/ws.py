@@ -38,6 +38,7 @@ from helpline.core import channel, conversations
 from helpline.core.channel import ContactToken
 from helpline.core.errors import DomainError, Unauthorized
 from helpline.core.model import Event
+from helpline.core.values import MAX_ID, MIN_INT
 from helpline.dialects.novatalks import DIALECT
 from helpline.dialects.novatalks.frames import DeferredFrame, dumps, frame_for, may_render
 from helpline.dialects.novatalks.requests import authorised
@@ -65,9 +66,12 @@ def _number(value: Any, name: str) -> int | None:
     if isinstance(value, bool) or not isinstance(value, int | float | str):
         raise Closed(4400, f"{name} must be a number")
     try:
-        return int(float(value))
-    except ValueError:
+        number = value if isinstance(value, int) else int(float(value))
+    except (ValueError, OverflowError):
         raise Closed(4400, f"{name} must be a number") from None
+    if not MIN_INT <= number <= MAX_ID:
+        raise Closed(4400, f"{name} must be a number from {MIN_INT} to {MAX_ID}")
+    return number
 
 
 class SdkSocket:
@@ -102,7 +106,7 @@ class SdkSocket:
             raise Closed(4408, f"no subscribe frame within {self.idle_timeout:g} s") from None
         try:
             frame = json.loads(raw)
-        except ValueError:
+        except (ValueError, RecursionError):
             raise Closed(4400, "frames are JSON objects; subscribe first") from None
         if (
             not isinstance(frame, dict)
@@ -277,7 +281,7 @@ class SdkSocket:
                 continue
             try:
                 frame = json.loads(raw)
-            except ValueError:
+            except (ValueError, RecursionError):
                 await send(_error("frames are JSON objects"))
                 continue
             if not isinstance(frame, dict):

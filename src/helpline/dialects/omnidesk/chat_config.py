@@ -11,10 +11,10 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any
-from urllib.parse import urlsplit
 
 from helpline.core.errors import Invalid
 from helpline.core.model import Agent
+from helpline.core.values import parse_url
 
 DEFAULTS: dict[str, str | None] = {
     "chat_logo": "",
@@ -68,8 +68,8 @@ def _value(key: str, raw: str) -> str | bool | None:
         return raw.strip()
     if key == "chat_logo":
         logo = raw.strip()
-        if logo and (urlsplit(logo).scheme not in ("http", "https") or not urlsplit(logo).hostname):
-            raise Invalid(f"chat_logo must be an http(s) URL of an image, or empty (got {raw!r})")
+        if logo:
+            parse_url(logo, "chat_logo")
         return logo
     if key == "show_survey_after_chat":
         survey = raw.strip()

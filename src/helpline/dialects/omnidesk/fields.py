@@ -16,7 +16,7 @@ from starlette.formparsers import MultiPartException, MultiPartParser
 from starlette.requests import Request
 
 from helpline.core.errors import Invalid
-from helpline.web.http import describe_validation_error, read_body
+from helpline.web.http import describe_validation_error, loads, read_body
 
 S = TypeVar("S", bound=msgspec.Struct)
 TOKEN_HEADER = "apikey"  # noqa: S105 -- a header's name: the vendor's apiKey, here a chatAccountToken
@@ -73,7 +73,7 @@ async def read_fields(request: Request, limit: int) -> dict[str, Any]:
             raise Invalid(f"malformed form body: {bad}") from None
     elif raw.strip():
         try:
-            decoded = msgspec.json.decode(raw)
+            decoded = loads(raw)
         except msgspec.DecodeError:
             raise Invalid(
                 "send the fields as JSON, application/x-www-form-urlencoded or multipart/form-data"

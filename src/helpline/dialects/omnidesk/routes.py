@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute
 
 from helpline.core import conversations
 from helpline.core.conversations import ContactDetails, StartConversation
@@ -49,6 +49,7 @@ from helpline.dialects.omnidesk.sessions import (
 )
 from helpline.outbound.guard import OutboundGuard, OutboundRefused
 from helpline.store.unit_of_work import UnitOfWork
+from helpline.web.endpoints import surface_routes
 from helpline.web.http import Handler, guarded, json_response
 from helpline.web.services import Services
 from helpline.web.surface import ApiSurface
@@ -386,8 +387,8 @@ def routes(services: Services) -> list[BaseRoute]:
         ("/requestChatConfig", api.request_chat_config, "GET"),
         ("/api/v2/chat/requestChatConfig", api.request_chat_config, "POST"),
     ]
-    built: list[BaseRoute] = [
-        Route(path, guarded(handler, error), methods=[method]) for path, handler, method in table
-    ]
-    built.append(Route("/api/v2/message/chatbot", guarded(api.chatbot, chatbot_error), methods=["POST"]))
-    return built
+    built = surface_routes(
+        ((path, method, guarded(handler, error)) for path, handler, method in table), error
+    )
+    chatbot = guarded(api.chatbot, chatbot_error)
+    return built + surface_routes([("/api/v2/message/chatbot", "POST", chatbot)], chatbot_error)

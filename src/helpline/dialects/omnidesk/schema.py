@@ -7,11 +7,11 @@ are text, so ``"8"`` is read as the number 8). Fields not named here are ignored
 
 from __future__ import annotations
 
-from typing import Annotated
-
 import msgspec
 
-PositiveInt = Annotated[int, msgspec.Meta(ge=1)]
+from helpline.web.params import Int64, PositiveId
+
+PositiveInt = PositiveId
 SessionId = str | int
 
 
@@ -21,7 +21,7 @@ class NewChatMessage(msgspec.Struct):
     chatServer: str
     message: str
     url: str
-    channelID: int
+    channelID: Int64
     messageNumber: PositiveInt | None = None
 
 

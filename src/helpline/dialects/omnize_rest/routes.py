@@ -13,15 +13,17 @@ from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute
 
 from helpline.core import admin, conversations
 from helpline.core.conversations import ContactDetails, StartConversation
 from helpline.core.errors import Invalid, NotFound, Unauthorized
 from helpline.core.model import ApiToken, Conversation
+from helpline.core.values import parse_id
 from helpline.dialects.omnize_rest import DIALECT
 from helpline.dialects.omnize_rest.schema import INFO_CONTENTS, TYPES, RestRequest
 from helpline.store.unit_of_work import UnitOfWork
+from helpline.web.endpoints import surface_routes
 from helpline.web.http import guarded, json_response
 from helpline.web.services import Services
 from helpline.web.surface import ApiSurface
@@ -48,11 +50,7 @@ def client_key(body: RestRequest) -> str:
 def _department_id(value: int | str | None) -> int:
     if value is None:
         raise Invalid("departmentId is required to start an interaction")
-    if isinstance(value, int):
-        return value
-    if not value.strip().isdigit():
-        raise Invalid(f"departmentId must be a number (got {value!r})")
-    return int(value)
+    return parse_id(value, "departmentId")
 
 
 class OmnizeRest(ApiSurface):
@@ -175,4 +173,4 @@ def open_conversation(uow: UnitOfWork, token: ApiToken, key: str) -> Conversatio
 
 def routes(services: Services) -> list[BaseRoute]:
     api = OmnizeRest(services)
-    return [Route(path, guarded(api.handle, error), methods=["POST"]) for path in PATHS]
+    return surface_routes(((path, "POST", guarded(api.handle, error)) for path in PATHS), error)

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import msgspec
 
+from helpline.web.params import Id
+
 
 class RestRequest(msgspec.Struct, forbid_unknown_fields=True):
     token: str | None = None
     type: str | None = None
     content: str | None = None
-    departmentId: int | str | None = None  # the vendor's field names
+    departmentId: Id | str | None = None  # the vendor's field names
     clientId: int | str | None = None
     customerName: str | None = None
     customerEmail: str | None = None

@@ -10,16 +10,16 @@ import random
 import time
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import urlsplit
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute
 
 from helpline.core import admin, conversations
 from helpline.core.conversations import ContactDetails, StartConversation
 from helpline.core.errors import Invalid, Unauthorized
 from helpline.core.model import Actor, ActorType, Agent, Conversation, Department
+from helpline.core.values import parse_id, parse_url
 from helpline.dialects.omnize_v1 import DIALECT
 from helpline.dialects.omnize_v1.schema import (
     MEDIA_TYPES,
@@ -31,6 +31,7 @@ from helpline.dialects.omnize_v1.schema import (
     message_kind,
 )
 from helpline.store.unit_of_work import UnitOfWork
+from helpline.web.endpoints import surface_routes
 from helpline.web.http import (
     Handler,
     decode_json,
@@ -65,9 +66,7 @@ def _url(value: str, field: str) -> str:
     candidate = value.strip()
     if "://" not in candidate:
         candidate = "https://" + candidate
-    parts = urlsplit(candidate)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise Invalid(f"{field} must be an http(s) URL (got {value!r})")
+    parse_url(candidate, field)
     return candidate
 
 
@@ -103,12 +102,7 @@ class OmnizeV1(ApiSurface):
         secret = self._token(request, body.token)
         if body.department_id is None:
             raise Invalid("department_id is required")
-        if isinstance(body.department_id, str):
-            if not body.department_id.strip().isdigit():
-                raise Invalid(f"department_id must be a number (got {body.department_id!r})")
-            department_id = int(body.department_id)
-        else:
-            department_id = body.department_id
+        department_id = parse_id(body.department_id, "department_id")
         media_type = (body.media_type or "TEXT").upper()
         if media_type not in MEDIA_TYPES:
             raise Invalid(f"media_type must be one of {', '.join(MEDIA_TYPES)} (got {body.media_type!r})")
@@ -245,9 +239,7 @@ class OmnizeV1(ApiSurface):
     async def agents_online(self, request: Request) -> Response:
         secret = self._token(request, None)
         raw_department = request.query_params.get("department_id")
-        if raw_department is not None and not raw_department.isdigit():
-            raise Invalid(f"department_id must be a number (got {raw_department!r})")
-        department_id = int(raw_department) if raw_department else None
+        department_id = parse_id(raw_department, "department_id") if raw_department else None
 
         def work(uow: UnitOfWork) -> dict[str, Any]:
             token = admin.token_by_secret(uow, secret)
@@ -295,8 +287,11 @@ def routes(services: Services) -> list[BaseRoute]:
         ("/interactions/{hash}", api.update, "PUT"),
         ("/agents/online", api.agents_online, "GET"),
     ]
-    return [
-        Route(prefix + path, guarded(handler, error), methods=[method])
-        for prefix in PREFIXES
-        for path, handler, method in table
-    ]
+    return surface_routes(
+        (
+            (prefix + path, method, guarded(handler, error))
+            for prefix in PREFIXES
+            for path, handler, method in table
+        ),
+        error,
+    )

@@ -7,6 +7,7 @@ from typing import Any
 import msgspec
 
 from helpline.core.model import MessageKind
+from helpline.web.params import Id
 
 
 class Customer(msgspec.Struct, forbid_unknown_fields=True):
@@ -18,7 +19,7 @@ class Customer(msgspec.Struct, forbid_unknown_fields=True):
 
 class StartInteraction(msgspec.Struct, forbid_unknown_fields=True):
     token: str | None = None
-    department_id: int | str | None = None
+    department_id: Id | str | None = None
     media_type: str | None = None
     customer: Customer | None = None
     extra: dict[str, Any] | None = None
@@ -39,7 +40,7 @@ class TokenOnly(msgspec.Struct, forbid_unknown_fields=True):
 class UpdateInteraction(msgspec.Struct, forbid_unknown_fields=True):
     token: str | None = None
     mood: str | None = None
-    tag_ids: list[int | str] | None = None
+    tag_ids: list[Id | str] | None = None
     customer_key: str | None = None
     note: str | None = None
 

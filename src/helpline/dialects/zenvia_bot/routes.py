@@ -10,15 +10,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import urlsplit
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute
 
 from helpline.core import admin, bots
 from helpline.core.errors import Invalid, Unauthorized
 from helpline.core.model import Conversation, MessageKind
+from helpline.core.values import parse_id, parse_url
 from helpline.dialects.zenvia_bot.schema import (
     CONTENT_TYPES,
     INTERACTIVE_TYPES,
@@ -27,6 +27,7 @@ from helpline.dialects.zenvia_bot.schema import (
     Transfer,
 )
 from helpline.store.unit_of_work import UnitOfWork
+from helpline.web.endpoints import surface_routes
 from helpline.web.http import (
     Handler,
     guarded,
@@ -45,7 +46,7 @@ WORDS = {"conversation": "interaction"}
 
 
 def error(status: int, message: str) -> Response:
-    code = 413 if status == 413 else 422
+    code = status if status in (405, 413) else 422
     return json_response({"message": reword(message, WORDS), "status": code}, code)
 
 
@@ -54,19 +55,12 @@ def ok() -> Response:
 
 
 def _url(value: str) -> str:
-    url = value.strip()
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise Invalid(f"attachment.url must be an http(s) URL (got {value!r})")
-    return url
+    parse_url(value, "attachment.url")
+    return value.strip()
 
 
 def _department_id(value: int | str | None) -> int | None:
-    if value is None or isinstance(value, int):
-        return value
-    if not value.strip().isdigit():
-        raise Invalid(f"department_id must be a number or null (got {value!r})")
-    return int(value)
+    return None if value is None else parse_id(value, "department_id", "a number or null")
 
 
 class ZenviaBot(ApiSurface):
@@ -152,6 +146,6 @@ def routes(services: Services) -> list[BaseRoute]:
         ("/{hash}/transfer", api.transfer, "PUT"),
         ("/{hash}/finish", api.finish, "PUT"),
     ]
-    return [
-        Route(PREFIX + path, guarded(handler, error), methods=[method]) for path, handler, method in table
-    ]
+    return surface_routes(
+        ((PREFIX + path, method, guarded(handler, error)) for path, handler, method in table), error
+    )

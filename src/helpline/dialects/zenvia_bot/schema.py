@@ -6,6 +6,8 @@ from typing import Any
 
 import msgspec
 
+from helpline.web.params import Id
+
 
 class TokenOnly(msgspec.Struct, forbid_unknown_fields=True):
     token: str | None = None
@@ -13,7 +15,7 @@ class TokenOnly(msgspec.Struct, forbid_unknown_fields=True):
 
 class Transfer(msgspec.Struct, forbid_unknown_fields=True):
     token: str | None = None
-    department_id: int | str | None = None
+    department_id: Id | str | None = None
 
 
 class Attachment(msgspec.Struct, forbid_unknown_fields=True):
