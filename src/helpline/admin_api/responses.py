@@ -71,6 +71,7 @@ class Attempt(Strict):
     latency_ms: float | None
     error: str | None
     response_excerpt: str | None
+    in_flight: bool  # started, no outcome yet: being sent now, or cut off by a crash or a stop
 
 
 class Delivery(Strict):
