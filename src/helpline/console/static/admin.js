@@ -363,7 +363,9 @@ export class Admin {
             h(
               'li',
               {},
-              `${formatTime(a.attempted_at)}: ${a.status ? `HTTP ${a.status}` : a.error || 'no answer'} in ${Math.round(a.latency_ms)} ms`,
+              a.in_flight
+                ? `${formatTime(a.attempted_at)}: sending, or cut off before an answer`
+                : `${formatTime(a.attempted_at)}: ${a.status ? `HTTP ${a.status}` : a.error || 'no answer'} in ${Math.round(a.latency_ms)} ms`,
             ),
           ),
         ),
