@@ -49,6 +49,11 @@ class Settings:
     tick_seconds: float = 1.0
     sdk_keepalive_seconds: float = 30.0  # SDK websocket: how often the server sends presence.update
     sdk_idle_timeout_seconds: float = 90.0  # ...and how long a silent client is kept
+    # Abuse limits of the SDK API (the web widget's), per server process: token buckets refilled per minute.
+    sdk_conversations_per_address: float = 20.0  # new conversations a minute from one client address
+    sdk_conversations_per_inbox: float = 600.0  # ...and into one inbox from everyone
+    sdk_messages_per_contact: float = 120.0  # messages a minute from one contact
+    sdk_max_message_chars: int = 10_000
     extra: dict[str, str] = field(default_factory=dict)
 
     def resolved_database_url(self) -> str:
@@ -83,5 +88,12 @@ def from_env(environ: dict[str, str] | None = None) -> Settings:
     )
     settings.sdk_idle_timeout_seconds = float(
         env.get("HELPLINE_SDK_IDLE_TIMEOUT_SECONDS", settings.sdk_idle_timeout_seconds)
+    )
+    for name in ("conversations_per_address", "conversations_per_inbox", "messages_per_contact"):
+        key = f"HELPLINE_SDK_{name.upper()}"
+        if key in env:
+            setattr(settings, f"sdk_{name}", float(env[key]))
+    settings.sdk_max_message_chars = int(
+        env.get("HELPLINE_SDK_MAX_MESSAGE_CHARS", settings.sdk_max_message_chars)
     )
     return settings

@@ -14,6 +14,7 @@ from helpline import __version__
 from helpline.cli import omnidesk as omnidesk_cli
 from helpline.cli import records
 from helpline.cli import sdk as sdk_cli
+from helpline.cli import widget as widget_cli
 from helpline.cli.output import emit, fail
 from helpline.config import Settings, from_env
 from helpline.core import admin, bots
@@ -137,6 +138,7 @@ def build_parser() -> argparse.ArgumentParser:
     _common(replay)
     omnidesk_cli.add_parsers(top, _common)
     sdk_cli.add_parsers(top, _common)
+    widget_cli.add_parsers(top, _common)
     return parser
 
 
@@ -306,6 +308,7 @@ COMMANDS: dict[tuple[str, str | None], Command] = {
     ("deliveries", "replay"): _deliveries_replay,
     **omnidesk_cli.COMMANDS,
     **sdk_cli.COMMANDS,
+    **widget_cli.COMMANDS,
 }
 
 

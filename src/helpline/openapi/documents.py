@@ -10,6 +10,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from helpline.admin_api import schema as admin
+from helpline.admin_api import widget as admin_widget
 from helpline.agent_api import schema as agent
 from helpline.dialects.novatalks.openapi import novatalks_document
 from helpline.dialects.omnidesk.openapi import omnidesk_document
@@ -308,6 +309,14 @@ def admin_document() -> dict[str, Any]:
             "POST",
             a + "/deliveries/{id}/replay",
             "Send a delivery again (same webhook-id)",
+            path_params=["id"],
+        ),
+        Operation("GET", a + "/departments/{id}/widget", "A department's web widget", path_params=["id"]),
+        Operation(
+            "PUT",
+            a + "/departments/{id}/widget",
+            "Set the web widget's allowed origins (replaced), greeting, colour, pre-chat form",
+            admin_widget.WidgetChange,
             path_params=["id"],
         ),
     ]

@@ -36,6 +36,7 @@ from helpline.store import rows
 from helpline.store.rows import Row, dumps
 from helpline.store.sql_omnidesk import OmnideskRepository
 from helpline.store.sql_sdk import SdkRepositories
+from helpline.store.sql_widget import WidgetRepository
 from helpline.store.statements import Db
 from helpline.store.statements import every as _all
 from helpline.store.statements import insert as _insert
@@ -1099,6 +1100,7 @@ class SqlUnitOfWork:
     conversation_search = _Lazy(ConversationSearch)
     omnidesk = _Lazy(OmnideskRepository)
     sdk = _Lazy(SdkRepositories)
+    widget = _Lazy(WidgetRepository)
 
     def __init__(self, db: Db, now: float) -> None:
         self.db = db

@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from helpline.core import channel, conversations, inboxes, message_actions, receipts
+from helpline.core import channel, conversations, inboxes, message_actions, receipts, widget
 from helpline.core.channel import ContactToken
 from helpline.core.conversations import ContactDetails
 from helpline.core.errors import Invalid, NotFound, Unauthorized
@@ -166,6 +166,11 @@ class SdkApi:
             except msgspec.DecodeError:
                 raise Invalid(describe_validation_error(bad)) from None
 
+    def _check_length(self, content: str | None) -> None:
+        limit = self.services.settings.sdk_max_message_chars
+        if content is not None and len(content) > limit:
+            raise Invalid(f"message.content must be at most {limit} characters (got {len(content)})")
+
     # -- POST /conversations -------------------------------------------------------------------------
 
     async def create_conversation(self, request: Request) -> Response:
@@ -187,6 +192,7 @@ class SdkApi:
         first_echo = _echo_id(first.echo_id) if first is not None else None
         if first is not None and not (first.content or "").strip():
             raise Invalid("message.content is required when a first message is sent")
+        self._check_length(first.content if first is not None else None)
         details = ContactDetails(
             name=name,
             email=email,
@@ -294,6 +300,7 @@ class SdkApi:
             body = await self._decode(request, CreateMessage)
             content, echo = body.message.content, body.message.echo_id
         echo_id = _echo_id(echo)
+        self._check_length(content)
         if not uploads and not (content or "").strip():
             raise Invalid("message.content is required (or send files in attachments[])")
         reply = replies.parse(content) if content else None
@@ -489,6 +496,8 @@ class SdkApi:
                     "timeout_seconds": settings.sdk_idle_timeout_seconds,
                 },
                 "attachments": {"max_bytes": settings.max_upload_bytes, "max_files": MAX_FILES},
+                "max_message_chars": settings.sdk_max_message_chars,
+                "widget": widget.public_view(uow.widget.get(inbox.department_id)),
                 "push_notifications": inbox.push_endpoint_id is not None,
                 "interactive_content_types": sorted(k.value for k in INTERACTIVE),
                 "reactions": True,
