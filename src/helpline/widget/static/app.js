@@ -5,6 +5,7 @@ import * as S from "./state.js";
 import { CSS } from "./styles.js";
 
 const ICON = '<svg viewBox="0 0 24 24" aria-hidden="true"><path d="M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H8l-4 4V6a2 2 0 0 1 2-2z"/></svg>';
+const CLIP = '<svg viewBox="0 0 24 24" aria-hidden="true"><path d="M16.5 6.5v10a4.5 4.5 0 0 1-9 0V5a3 3 0 0 1 6 0v10.5a1.5 1.5 0 0 1-3 0V6.5H9v9a3 3 0 0 0 6 0V5a4.5 4.5 0 0 0-9 0v11.5a6 6 0 0 0 12 0v-10z"/></svg>';
 const TYPING_SEND_MS = 2000;
 const TYPING_SHOW_MS = 6000;
 
@@ -122,7 +123,8 @@ class Widget {
       this.sendFiles([...this.picker.files]);
       this.picker.value = "";
     });
-    const attach = el("button", { class: "attach", type: "button", "aria-label": t("attach"), onclick: () => this.picker.click() }, "📎");
+    const attach = el("button", { class: "attach", type: "button", "aria-label": t("attach"), onclick: () => this.picker.click() });
+    attach.innerHTML = CLIP;
     const send = el("button", { class: "send", type: "button", text: t("send"), onclick: () => this.sendText() });
     this.progress = el("progress", { max: "100", value: "0", hidden: true });
     this.hint = el("span");
@@ -567,12 +569,12 @@ class Widget {
     const attrs = m.content_attributes || {};
     if (attrs.deleted) bubble.textContent = "—";
     else if (m.content) bubble.textContent = m.content;
-    if (m.file) bubble.textContent = `📎 ${m.file}`;
+    if (m.file) bubble.textContent = m.file;
     for (const a of m.attachments || []) {
       const url = safeUrl(a.data_url);
       if (!url) continue;
       const name = url.split("/").pop();
-      bubble.append(a.file_type === "image" ? el("a", { href: url, target: "_blank", rel: "noopener noreferrer" }, el("img", { class: "file", src: url, alt: decodeURIComponent(name) })) : el("a", { href: url, target: "_blank", rel: "noopener noreferrer", text: `📎 ${decodeURIComponent(name)}` }));
+      bubble.append(a.file_type === "image" ? el("a", { href: url, target: "_blank", rel: "noopener noreferrer" }, el("img", { class: "file", src: url, alt: decodeURIComponent(name) })) : el("a", { href: url, target: "_blank", rel: "noopener noreferrer", text: decodeURIComponent(name) }));
     }
     if (bubble.childNodes.length) item.append(bubble);
     if (m.content_type === "card" && attrs.image_url && safeUrl(attrs.image_url)) {

@@ -4,9 +4,9 @@ export const CSS = `
 :host { all: initial !important; }
 .hl { all: initial; font: 400 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #1d232b;
   --accent: #2463eb; --bg: #ffffff; --soft: #f1f4f8; --line: #d6dce4; --muted: #5c6673; --mine: var(--accent); --mine-text: #fff; }
-.hl * { box-sizing: border-box; font: inherit; color: inherit; letter-spacing: normal; text-transform: none; }
+.hl * { box-sizing: border-box; letter-spacing: normal; text-transform: none; }
 .hl [hidden] { display: none !important; }
-.hl button, .hl textarea, .hl input { all: unset; box-sizing: border-box; font: inherit; }
+.hl :where(button, textarea, input) { all: unset; box-sizing: border-box; font: inherit; }
 .hl :focus-visible { outline: 3px solid #f5a623 !important; outline-offset: 2px; }
 .launcher { position: fixed; inset-block-end: 20px; inset-inline-end: 20px; z-index: 2147483000; width: 56px; height: 56px;
   border-radius: 50%; background: var(--accent); color: #fff; display: flex; align-items: center; justify-content: center;
@@ -47,7 +47,7 @@ ol.log { list-style: none; margin: 0; padding: 0; display: flex; flex-direction:
 .msg a { color: inherit; text-decoration: underline; }
 .choices { display: flex; flex-wrap: wrap; gap: 6px; }
 .choices button, .choices a, .primary, .stars button { border: 1px solid var(--accent); color: var(--accent); border-radius: 16px; padding: 5px 12px; cursor: pointer; background: var(--bg); text-decoration: none; }
-.choices button[aria-pressed="true"] { background: var(--accent); color: #fff; }
+.choices button[aria-pressed="true"], .stars button[aria-pressed="true"] { background: var(--accent); color: #fff; }
 .choices button:disabled { cursor: default; opacity: .6; }
 .choices button[aria-pressed="true"]:disabled { opacity: 1; }
 .card img { max-width: 100%; border-radius: 10px; display: block; }
@@ -62,7 +62,8 @@ label.field { display: flex; flex-direction: column; gap: 3px; font-size: 13px; 
 .row { display: flex; gap: 6px; align-items: flex-end; }
 textarea.compose { flex: 1; min-height: 38px; max-height: 120px; resize: none; overflow-y: auto; white-space: pre-wrap; }
 .send { background: var(--accent); color: #fff; border-radius: 10px; padding: 9px 12px; cursor: pointer; font-weight: 600; }
-.attach { border: 1px solid var(--line); border-radius: 10px; padding: 8px 10px; cursor: pointer; color: var(--muted); }
+.attach { border: 1px solid var(--line); border-radius: 10px; padding: 8px 9px; cursor: pointer; color: var(--muted); display: inline-flex; }
+.attach svg { width: 20px; height: 20px; fill: currentColor; }
 .hint { font-size: 11px; color: var(--muted); display: flex; gap: 8px; align-items: center; }
 .hint progress { flex: 1; height: 6px; }
 .dropping .body { outline: 3px dashed var(--accent); outline-offset: -6px; }
