@@ -22,7 +22,7 @@ from helpline.console import routes as console_routes
 from helpline.core import events as ev
 from helpline.core.model import Event
 from helpline.dialects.novatalks import DIALECT as NOVATALKS
-from helpline.dialects.novatalks import ending as novatalks_ending
+from helpline.dialects.novatalks import additions as novatalks_additions
 from helpline.dialects.novatalks import guard as novatalks_guard
 from helpline.dialects.novatalks import push as novatalks_push
 from helpline.dialects.novatalks import routes as novatalks_routes
@@ -140,7 +140,7 @@ def create_app(settings: Settings, store: AnyStore | None = None) -> Starlette:
         *novatalks_guard.wrap(
             [
                 *novatalks_routes.routes(services),
-                *novatalks_ending.routes(services),
+                *novatalks_additions.routes(services),
                 *novatalks_ws.routes(services),
             ],
             services,

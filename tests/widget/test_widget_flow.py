@@ -86,3 +86,38 @@ def _frame(socket: Any, matches: Any) -> dict[str, Any]:
         if matches(frame):
             return frame  # type: ignore[no-any-return]
     raise AssertionError("no matching frame")
+
+
+def test_queue_position_unread_count_and_title_while_the_panel_is_closed(
+    browser: Any, shop: Widgetised
+) -> None:
+    ahead = shop.server.client.post(
+        f"/api/v1/sdk/conversations?inbox={shop.identifier}",
+        json={"name": "Early", "message": {"content": "first in line", "echo_id": "x1"}},
+    )
+    assert ahead.status_code == 200, ahead.text
+    context, page = open_site(browser, shop.site.page("/", shop.snippet()))
+    page.get_by_role("button", name="Open chat").click()
+    send(page, "Am I next?")
+    expect(panel(page)).to_contain_text("You are number 2 in the queue.")
+    mine = shop.wait_for_conversation("Visitor")
+    assert mine["queue_position"] == 2
+    shop.go_online()
+    shop.post(mine["id"], "accept")
+    expect(panel(page)).to_contain_text("Ana joined the chat")
+
+    page.get_by_role("button", name="Minimise chat").click()
+    expect(panel(page)).to_be_hidden()
+    shop.say(mine["id"], "Hello! Sorry for the wait.")
+    shop.say(mine["id"], "How can I help?")
+    expect(page.get_by_role("button", name="Open chat (2 unread)")).to_be_visible()
+    expect(page).to_have_title("(2) Shop")
+    shoot(page, "11-unread")
+    reply = next(m for m in shop.messages(mine["id"]) if m["content"] == "How can I help?")
+    wait_until(lambda: _status(shop, mine["id"], reply["id"]) == "delivered")
+    assert _status(shop, mine["id"], reply["id"]) == "delivered"  # it arrived, nobody has seen it yet
+    page.get_by_role("button", name="Open chat (2 unread)").click()
+    expect(page).to_have_title("Shop")
+    wait_until(lambda: _status(shop, mine["id"], reply["id"]) == "seen")
+    assert _status(shop, mine["id"], reply["id"]) == "seen"
+    context.close()

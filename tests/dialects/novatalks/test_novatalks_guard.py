@@ -192,3 +192,17 @@ def test_rate_limits_answer_429_with_retry_after(tmp_path: Path) -> None:
             for i in range(5)
         ]
         assert sent == [200, 200, 200, 200, 429]
+
+
+def test_the_place_in_the_queue_while_waiting(sdk_server: RunningServer, world: SdkWorld) -> None:
+    first = create(sdk_server, world, None).json()["payload"]["contactInbox"]["pubsubToken"]
+    second = create(sdk_server, world, None).json()["payload"]["contactInbox"]["pubsubToken"]
+    place = sdk_server.client.get(f"{SDK}/conversations/queue", headers={"access_token": second}).json()
+    assert place["queue_position"] == 2
+    assert (place["status"], place["substatus"]) == ("open", "inqueue")
+    sdk_server.client.post(f"{SDK}/conversations/resolve", headers={"access_token": first})
+    place = sdk_server.client.get(f"{SDK}/conversations/queue", headers={"access_token": second}).json()
+    assert place["queue_position"] == 1
+    ended = sdk_server.client.get(f"{SDK}/conversations/queue", headers={"access_token": first}).json()
+    assert ended["queue_position"] is None
+    assert ended["status"] == "resolved"

@@ -45,6 +45,7 @@ export class Api {
   settings() { return this.call("GET", "/settings"); }
   create(body) { return this.call("POST", "/conversations", { body }); }
   current() { return this.call("GET", "/conversations"); }
+  queue() { return this.call("GET", "/conversations/queue"); }
   after(id) { return this.call("GET", "/conversations/messages", { query: { after: id, limit: 100 } }); }
   send(content, echoId) { return this.call("POST", "/conversations/messages", { body: { message: { content, echo_id: echoId } } }); }
   status(ids, status) { return this.call("PATCH", "/conversations/messages/status", { body: { status, messageIds: ids } }); }

@@ -7,6 +7,7 @@ import { CSS } from "./styles.js";
 const ICON = '<svg viewBox="0 0 24 24" aria-hidden="true"><path d="M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H8l-4 4V6a2 2 0 0 1 2-2z"/></svg>';
 const CLIP = '<svg viewBox="0 0 24 24" aria-hidden="true"><path d="M16.5 6.5v10a4.5 4.5 0 0 1-9 0V5a3 3 0 0 1 6 0v10.5a1.5 1.5 0 0 1-3 0V6.5H9v9a3 3 0 0 0 6 0V5a4.5 4.5 0 0 0-9 0v11.5a6 6 0 0 0 12 0v-10z"/></svg>';
 const TYPING_SEND_MS = 2000;
+const QUEUE_POLL_MS = 8000;
 const TYPING_SHOW_MS = 6000;
 
 function el(tag, attrs = {}, ...children) {
@@ -209,6 +210,7 @@ class Widget {
       this.state.unread = record.unread || 0;
       this.live.start(record.token, record.accountId, () => this.state.lastId);
       this.report();
+      this.watchQueue(true);
     } catch (problem) {
       if (problem instanceof Failed && (problem.status === 401 || problem.status === 404)) this.reset(false);
       else if (problem instanceof Refused) this.settings = { refused: true };
@@ -228,6 +230,7 @@ class Widget {
 
   reset(clearStorage = true) {
     this.live.stop();
+    clearTimeout(this.queueTimer);
     if (clearStorage) this.forget();
     this.api.token = null;
     this.state = S.initial();
@@ -316,6 +319,7 @@ class Widget {
     this.state.conversation = found.conversation;
     S.merge(this.state, found.messages, { open: true });
     this.live.start(this.api.token, this.accountId, () => this.state.lastId);
+    this.watchQueue(true);
     return true;
   }
 
@@ -427,7 +431,8 @@ class Widget {
       this.saveUnread();
       this.report();
     } else if (frame.event === "conversation.status_changed") {
-      this.state.conversation = data;
+      this.state.conversation = { ...data, queue_position: this.state.conversation?.queue_position };
+      this.watchQueue(true);
       const assignee = data.meta?.assignee;
       if (assignee) this.agent = assignee;
       if (data.status === "resolved") this.typing.textContent = "";
@@ -437,6 +442,26 @@ class Widget {
       this.typingTimer = setTimeout(() => (this.typing.textContent = ""), TYPING_SHOW_MS);
     }
     this.render();
+  }
+
+  // The place in the queue is not pushed to SDK clients: while waiting, ask for it now and then.
+  watchQueue(now = false) {
+    clearTimeout(this.queueTimer);
+    const c = this.state.conversation;
+    if (!this.api.token || !c || c.status === "resolved" || c.substatus === "interacting") return;
+    this.queueTimer = setTimeout(async () => {
+      try {
+        const found = await this.api.queue();
+        const c = this.state.conversation;
+        if (c && found.conversation_id === c.id) {
+          this.state.conversation = { ...c, status: found.status, substatus: found.substatus, queue_position: found.queue_position };
+          this.render();
+        }
+      } catch {
+        /* the next status change or tick tries again */
+      }
+      this.watchQueue();
+    }, now ? 0 : QUEUE_POLL_MS);
   }
 
   onLiveState(state) {
@@ -530,7 +555,7 @@ class Widget {
     this.hint.textContent = settings.attachments ? t("maxSize", { size: size(settings.attachments.max_bytes) }) : "";
     const notices = {
       refused: t("refused"),
-      waiting: t("waiting"),
+      waiting: this.state.conversation?.queue_position ? `${t("waiting")} ${t("position", { n: this.state.conversation.queue_position })}` : t("waiting"),
       ended: t("ended"),
       bot: t("bot"),
       assigned: this.agent ? t("assigned", { name: this.agent.name }) : "",
