@@ -76,8 +76,9 @@ class Link:
     """A TCP relay to Helpline that can be cut (every connection dropped, new ones refused) and restored:
     a real network drop for the browser."""
 
-    def __init__(self, target_port: int) -> None:
+    def __init__(self, target_port: int, rate: int | None = None) -> None:
         self.target_port = target_port
+        self.rate = rate  # bytes a second from the browser to Helpline (None: as fast as it goes)
         probe = socket.socket()
         probe.bind(("127.0.0.1", 0))
         self.port = probe.getsockname()[1]
@@ -120,14 +121,16 @@ class Link:
                 return
             upstream = socket.create_connection(("127.0.0.1", self.target_port))
             self.sockets += [client, upstream]
-            for source, sink in ((client, upstream), (upstream, client)):
-                threading.Thread(target=self._pump, args=(source, sink), daemon=True).start()
+            for source, sink, rate in ((client, upstream, self.rate), (upstream, client, None)):
+                threading.Thread(target=self._pump, args=(source, sink, rate), daemon=True).start()
 
     @staticmethod
-    def _pump(source: socket.socket, sink: socket.socket) -> None:
+    def _pump(source: socket.socket, sink: socket.socket, rate: int | None) -> None:
         try:
-            while data := source.recv(65536):
+            while data := source.recv(8192 if rate else 65536):
                 sink.sendall(data)
+                if rate:
+                    time.sleep(len(data) / rate)
         except OSError:
             pass
         finally:
