@@ -54,6 +54,10 @@ def test_a_customer_chats_from_the_site_and_the_agent_answers(browser: Any, shop
     expect(mine.locator(".receipt")).to_have_text("Sent")
     shop.post(conversation_id, "seen")
     expect(mine.locator(".receipt")).to_have_text("Seen")
+    page.get_by_role("textbox", name="Message").fill("")
+    page.get_by_role(
+        "heading", name="Shop"
+    ).click()  # the page's focus, for a clean picture (docs/widget.png)
     shoot(page, "02-conversation")
 
     # Reload: the same conversation, nothing twice.

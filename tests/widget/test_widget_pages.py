@@ -58,6 +58,7 @@ def test_a_site_the_inbox_does_not_allow_gets_a_clear_refusal(
         chat = panel(page)
         expect(chat).to_contain_text("This chat is not enabled for this site")
         expect(chat.get_by_role("textbox", name="Message")).to_be_hidden()
+        settle(page)
         shoot(page, "07-refused")
         context.close()
     assert shop.conversations() == []
