@@ -28,6 +28,9 @@ test("the server's copy replaces the pending message with the same echo_id", () 
   S.addPending(state, "e2", "lost");
   S.failPending(state, "e2");
   assert.equal(state.messages.at(-1).status, "failed");
+  S.addPending(state, "e3", "taken");
+  S.sentPending(state, "e3");
+  assert.equal(state.messages.at(-1).status, "sent");
 });
 
 test("statuses only move forward, and updates merge into the known message", () => {

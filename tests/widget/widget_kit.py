@@ -237,6 +237,18 @@ def open_site(browser: Any, url: str, **options: Any) -> tuple[BrowserContext, P
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
     page.errors = errors  # type: ignore[attr-defined]
+    sockets: list[str] = []  # the websockets and console lines of the page, to print when a test fails
+    page.sockets = sockets  # type: ignore[attr-defined]
+
+    def watch(ws: Any) -> None:
+        sockets.append(f"open {ws.url}")
+        ws.on("close", lambda _: sockets.append("close"))
+        ws.on("socketerror", lambda e: sockets.append(f"error {e}"))
+        ws.on("framereceived", lambda f: sockets.append(f"recv {str(f)[:300]}"))
+        ws.on("framesent", lambda f: sockets.append(f"sent {str(f)[:200]}"))
+
+    page.on("websocket", watch)
+    page.on("console", lambda m: sockets.append(f"console {m.text}"))
     page.goto(url)
     return context, page
 

@@ -103,7 +103,8 @@ export class Live {
     this.socket = socket;
     socket.onopen = () => {
       const data = { pubsub_token: this.token, account_id: this.accountId };
-      const last = this.lastId();
+      const last = this.fresh ? 0 : this.lastId();
+      this.fresh = false;
       if (last) data.after = last;
       socket.send(JSON.stringify({ event: "subscribe", data }));
     };
@@ -119,7 +120,13 @@ export class Live {
       this.socket = null;
       if (this.stopped) return;
       if (e.code === 4401 || e.code === 4403) { this.stopped = true; this.handlers.state(e.code === 4403 ? "refused" : "gone"); return; }
-      this.handlers.state("reconnecting");
+      if (e.code === 4404) {
+        // "cannot resume": subscribe afresh, and the widget reads the conversation again.
+        this.fresh = true;
+        this.handlers.state("resync");
+      } else {
+        this.handlers.state("reconnecting");
+      }
       this.timer = setTimeout(() => this.connect(), backoff(this.attempt++));
     };
   }

@@ -44,6 +44,7 @@ class Widget {
     this.isOpen = sessionStorage.getItem(`${this.key}:open`) === "1";
     this.sound = localStorage.getItem("helpline:sound") !== "off";
     this.baseTitle = document.title;
+    this.titled = null;
     this.typingTimer = null;
     this.lastTypingSent = 0;
     this.notice = "";
@@ -300,8 +301,24 @@ class Widget {
 
   // -- sending -----------------------------------------------------------------------------------
 
+  // A new conversation, once: a second send (a file dropped while the first message is on its way) waits
+  // for it instead of opening another. After the end of one, the API itself starts the next.
   async ensureConversation(firstMessage) {
-    if (this.api.token) return false; // even after the end: the API starts a new conversation with the next message
+    if (this.creating) {
+      await this.creating;
+      return false;
+    }
+    if (this.api.token) return false;
+    this.creating = this.createConversation(firstMessage);
+    try {
+      await this.creating;
+      return true;
+    } finally {
+      this.creating = null;
+    }
+  }
+
+  async createConversation(firstMessage) {
     const body = {
       name: this.identity.name || this.t("visitor"),
       email: this.identity.email,
@@ -320,7 +337,6 @@ class Widget {
     S.merge(this.state, found.messages, { open: true });
     this.live.start(this.api.token, this.accountId, () => this.state.lastId);
     this.watchQueue(true);
-    return true;
   }
 
   async sendText() {
@@ -334,6 +350,7 @@ class Widget {
     try {
       const created = await this.ensureConversation({ content, echo_id: echo });
       if (!created) await this.api.send(content, echo);
+      S.sentPending(this.state, echo);
       this.notice = "";
       if (created) this.render();
     } catch (problem) {
@@ -361,6 +378,7 @@ class Widget {
           this.progress.value = percent;
           this.hint.textContent = this.t("uploading", { percent });
         });
+        S.sentPending(this.state, echo);
         this.notice = "";
       } catch (problem) {
         S.failPending(this.state, echo);
@@ -465,6 +483,17 @@ class Widget {
   }
 
   onLiveState(state) {
+    if (state === "resync") this.resync = true;
+    if (state === "live" && this.resync && this.api.token) {
+      // The server could not resume from our last message: read the conversation over again.
+      this.resync = false;
+      this.api.current().then((found) => {
+        this.state.conversation = { ...found.conversation, queue_position: this.state.conversation?.queue_position };
+        S.merge(this.state, found.messages, { open: this.isOpen && !document.hidden });
+        this.report();
+        this.render();
+      }).catch(() => {});
+    }
     this.connection = state;
     if (state === "gone") this.reset(true);
     if (state === "refused") this.settings = { refused: true };
@@ -498,9 +527,18 @@ class Widget {
     if (record && record.token === this.api.token) this.remember({ ...record, unread: this.state.unread });
   }
 
+  // The count goes in front of the page's own title, and the page's title comes back without it; a
+  // title the page sets meanwhile is kept.
   updateTitle() {
     const n = this.state.unread;
-    document.title = n ? `(${n}) ${this.baseTitle}` : this.baseTitle;
+    if (n) {
+      if (!this.titled || document.title !== this.titled) this.baseTitle = document.title;
+      this.titled = `(${n}) ${this.baseTitle}`;
+      document.title = this.titled;
+    } else if (this.titled) {
+      if (document.title === this.titled) document.title = this.baseTitle;
+      this.titled = null;
+    }
   }
 
   ding() {

@@ -34,6 +34,12 @@ export function addPending(state, echoId, content, file) {
   state.messages.push({ pending: true, echo_id: echoId, content, file, message_type: "incoming", status: "sending" });
 }
 
+// The server took it (200): shown as sent until its own copy arrives and takes the pending one's place.
+export function sentPending(state, echoId) {
+  const found = state.messages.find((m) => m.pending && m.echo_id === echoId);
+  if (found && found.status === "sending") found.status = "sent";
+}
+
 export function failPending(state, echoId) {
   const found = state.messages.find((m) => m.pending && m.echo_id === echoId);
   if (found) found.status = "failed";
