@@ -2,6 +2,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
+import * as I from "../../src/helpline/widget/static/i18n.js";
 import * as S from "../../src/helpline/widget/static/state.js";
 
 const team = (id, extra = {}) => ({ id, message_type: "outgoing", sender_type: "User", status: "sent", updated_at: id, ...extra });
@@ -83,4 +84,17 @@ test("interactive options and feedback answers", () => {
   ]);
   assert.equal(S.feedbackValue(5, "  "), "5");
   assert.equal(S.feedbackValue(3, "slow"), "3: slow");
+});
+
+test("every text in every locale, and the locale from the attribute or the browser", () => {
+  assert.deepEqual(I.LOCALES, ["en", "pt-BR", "uk"]);
+  assert.deepEqual(I.KEYS["pt-BR"], I.KEYS.en);
+  assert.deepEqual(I.KEYS.uk, I.KEYS.en);
+  assert.equal(I.pickLocale("", ["uk-UA", "en"]), "uk");
+  assert.equal(I.pickLocale("", ["pt-PT"]), "pt-BR");
+  assert.equal(I.pickLocale("pt-BR", ["uk"]), "pt-BR");
+  assert.equal(I.pickLocale("", ["de-DE"]), "en");
+  assert.equal(I.translator("uk")("typing", { name: "Ana" }), "Ana друкує…");
+  assert.equal(I.size(600 * 1024), "600 KB");
+  assert.equal(I.size(25 * 1024 * 1024), "25 MB");
 });

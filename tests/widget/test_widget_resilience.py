@@ -118,6 +118,19 @@ def test_the_widget_talks_to_nobody_but_helpline(browser: Any, server: RunningSe
     shop.post(conversation_id, "accept")
     shop.say(conversation_id, "Hi there")
     expect(log(page)).to_contain_text("Hi there")
+    # A picture hosted elsewhere is not loaded: the customer gets a link to open if they choose.
+    shop.say(
+        conversation_id,
+        "This one?",
+        content_type="card",
+        content_attributes={
+            "image_url": "http://127.0.0.2:9/shoe.png",
+            "buttons": [{"type": "postback", "title": "Yes", "value": "Y"}],
+        },
+    )
+    card = log(page).get_by_role("listitem").filter(has_text="This one?")
+    expect(card.get_by_role("link", name="Picture")).to_have_attribute("href", "http://127.0.0.2:9/shoe.png")
+    expect(card.get_by_role("img")).to_have_count(0)
     origins = {f"{urlsplit(u).scheme}://{urlsplit(u).netloc}" for u in requested}
     pages = [u for u in requested if u.startswith(site.url)]
     assert pages == [site.url + "/"]  # the host page itself, and nothing else from its origin

@@ -28,4 +28,4 @@ def test_the_state_machine_passes_its_node_tests() -> None:
         check=False,
     )
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "# pass 7" in done.stdout, done.stdout
+    assert "# pass 8" in done.stdout, done.stdout

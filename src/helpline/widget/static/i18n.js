@@ -12,7 +12,7 @@ const TEXTS = {
     sent: "Sent", delivered: "Delivered", seen: "Seen", failed: "Not sent", sending: "Sending…",
     chosen: "You chose: {value}", rate: "Rate {n} of 5", comment: "Comment (optional)", submit: "Send rating",
     thanks: "Thanks for your rating: {value}", sound: "Sound", reconnecting: "Reconnecting…", unread: "{n} unread",
-    drop: "Drop files to send", visitor: "Visitor", tooMany: "Too many messages; wait a moment.", error: "Something went wrong: {message}",
+    drop: "Drop files to send", picture: "Picture", visitor: "Visitor", tooMany: "Too many messages; wait a moment.", error: "Something went wrong: {message}",
   },
   "pt-BR": {
     open: "Abrir chat", chat: "Chat", close: "Encerrar chat", minimise: "Minimizar chat", messages: "Mensagens",
@@ -26,7 +26,7 @@ const TEXTS = {
     sent: "Enviada", delivered: "Entregue", seen: "Vista", failed: "Não enviada", sending: "Enviando…",
     chosen: "Você escolheu: {value}", rate: "Nota {n} de 5", comment: "Comentário (opcional)", submit: "Enviar avaliação",
     thanks: "Obrigado pela avaliação: {value}", sound: "Som", reconnecting: "Reconectando…", unread: "{n} não lidas",
-    drop: "Solte arquivos para enviar", visitor: "Visitante", tooMany: "Mensagens demais; aguarde um pouco.", error: "Algo deu errado: {message}",
+    drop: "Solte arquivos para enviar", picture: "Imagem", visitor: "Visitante", tooMany: "Mensagens demais; aguarde um pouco.", error: "Algo deu errado: {message}",
   },
   uk: {
     open: "Відкрити чат", chat: "Чат", close: "Завершити чат", minimise: "Згорнути чат", messages: "Повідомлення",
@@ -40,11 +40,12 @@ const TEXTS = {
     sent: "Надіслано", delivered: "Доставлено", seen: "Переглянуто", failed: "Не надіслано", sending: "Надсилання…",
     chosen: "Ваш вибір: {value}", rate: "Оцінка {n} з 5", comment: "Коментар (необов'язково)", submit: "Надіслати оцінку",
     thanks: "Дякуємо за оцінку: {value}", sound: "Звук", reconnecting: "Перепідключення…", unread: "{n} непрочитаних",
-    drop: "Перетягніть файли сюди", visitor: "Відвідувач", tooMany: "Забагато повідомлень; зачекайте трохи.", error: "Щось пішло не так: {message}",
+    drop: "Перетягніть файли сюди", picture: "Зображення", visitor: "Відвідувач", tooMany: "Забагато повідомлень; зачекайте трохи.", error: "Щось пішло не так: {message}",
   },
 };
 
 export const LOCALES = Object.keys(TEXTS);
+export const KEYS = Object.fromEntries(LOCALES.map((l) => [l, Object.keys(TEXTS[l]).sort()]));
 
 export function pickLocale(wanted, languages) {
   for (const tag of [wanted, ...(languages || [])].filter(Boolean)) {
