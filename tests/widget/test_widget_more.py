@@ -148,4 +148,11 @@ def test_nothing_but_the_snippet_is_needed_on_an_allowed_page(browser: Any, serv
         expect(page.get_by_role("button", name="Open chat")).to_be_visible()
         assert page.evaluate("document.querySelectorAll('[data-helpline]').length") == 1
         assert page.evaluate("document.styleSheets.length") == 0  # nothing added to the page's own CSS
+        # The tag in <head>, where the script may run before <body> exists, works the same.
+        page.goto(
+            site.page("/head", "", head=shop.snippet(), body="<p>" + "Lots of content. " * 2000 + "</p>")
+        )
+        page.get_by_role("button", name="Open chat").click()
+        expect(panel(page)).to_be_visible()
+        assert page.evaluate("document.querySelectorAll('[data-helpline]').length") == 1
         context.close()

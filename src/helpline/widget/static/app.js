@@ -154,7 +154,9 @@ class Widget {
       this.sendFiles([...(e.dataTransfer?.files || [])]);
     });
     this.frame.append(this.launcher, this.panel);
-    document.body.append(this.host);
+    // An async script in <head> may run before <body> exists.
+    if (document.body) document.body.append(this.host);
+    else document.addEventListener("DOMContentLoaded", () => document.body.append(this.host), { once: true });
   }
 
   buildPrechat() {
