@@ -124,4 +124,23 @@ def test_queue_position_unread_count_and_title_while_the_panel_is_closed(
     expect(page).to_have_title("Shop")
     wait_until(lambda: _status(shop, mine["id"], reply["id"]) == "seen")
     assert _status(shop, mine["id"], reply["id"]) == "seen"
+
+    # The panel open in a tab the customer is not looking at: counted, not seen, until they come back.
+    page.evaluate(VISIBILITY, True)
+    later = shop.say(mine["id"], "Are you still there?")
+    expect(page).to_have_title("(1) Shop")
+    wait_until(lambda: _status(shop, mine["id"], later["id"]) == "delivered")
+    assert _status(shop, mine["id"], later["id"]) == "delivered"
+    page.evaluate(VISIBILITY, False)
+    expect(page).to_have_title("Shop")
+    wait_until(lambda: _status(shop, mine["id"], later["id"]) == "seen")
+    assert _status(shop, mine["id"], later["id"]) == "seen"
     context.close()
+
+
+# Chromium keeps a headless page visible; the test tells the page it is hidden or shown, as a browser does.
+VISIBILITY = """(hidden) => {
+  Object.defineProperty(document, "hidden", {value: hidden, configurable: true});
+  Object.defineProperty(document, "visibilityState", {value: hidden ? "hidden" : "visible", configurable: true});
+  document.dispatchEvent(new Event("visibilitychange"));
+}"""

@@ -156,3 +156,22 @@ def test_nothing_but_the_snippet_is_needed_on_an_allowed_page(browser: Any, serv
         expect(panel(page)).to_be_visible()
         assert page.evaluate("document.querySelectorAll('[data-helpline]').length") == 1
         context.close()
+
+
+def test_past_the_message_rate_the_customer_is_told_to_wait(browser: Any, tmp_path: Path) -> None:
+    with start_server(tmp_path / "server", sdk_messages_per_contact=2) as server, Site() as site:
+        shop = make_widgetised(server, site)
+        context, page = open_site(browser, site.page("/", shop.snippet()))
+        page.get_by_role("button", name="Open chat").click()
+        for text in ("one", "two", "three"):  # the first opens the conversation; two more messages pass
+            send(page, text)
+            receipt = log(page).get_by_role("listitem").filter(has_text=text).locator(".receipt")
+            expect(receipt).to_have_text("Sent")
+        send(page, "four")
+        expect(panel(page)).to_contain_text("Too many messages; wait a moment.")
+        expect(log(page).get_by_role("listitem").filter(has_text="four").locator(".receipt")).to_have_text(
+            "Not sent"
+        )
+        conversation_id = shop.wait_for_conversation("Visitor")["id"]
+        assert [m["content"] for m in shop.messages(conversation_id)] == ["one", "two", "three"]
+        context.close()
