@@ -149,6 +149,7 @@ def test_settings_carry_the_widget_and_long_messages_are_refused(
     settings = sdk_server.client.get(f"{SDK}/settings?inbox={world.identifier}").json()
     assert settings["widget"] == {"greeting": "Hello from Acme", "color": "#aa3300", "prechat": "email"}
     assert settings["max_message_chars"] == sdk_server.settings.sdk_max_message_chars
+    assert settings["public_url"] == sdk_server.url
     assert settings["attachments"]["max_bytes"] == sdk_server.settings.max_upload_bytes
     token = create(sdk_server, world, None).json()["payload"]["contactInbox"]["pubsubToken"]
     too_long = "x" * (sdk_server.settings.sdk_max_message_chars + 1)

@@ -497,6 +497,7 @@ class SdkApi:
                 },
                 "attachments": {"max_bytes": settings.max_upload_bytes, "max_files": MAX_FILES},
                 "max_message_chars": settings.sdk_max_message_chars,
+                "public_url": settings.resolved_public_url(),
                 "widget": widget.public_view(uow.widget.get(inbox.department_id)),
                 "push_notifications": inbox.push_endpoint_id is not None,
                 "interactive_content_types": sorted(k.value for k in INTERACTIVE),

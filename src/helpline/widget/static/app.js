@@ -33,9 +33,11 @@ function safeUrl(raw) {
 
 // Pictures are loaded only from Helpline itself (files, agents' photos it serves): a URL elsewhere would
 // tell a third party who is reading. Others show as a link the customer may choose to open.
-function ownUrl(raw, base) {
+function ownUrl(raw, ...bases) {
   const url = safeUrl(raw);
-  return url && new URL(url).origin === new URL(base).origin ? url : null;
+  if (!url) return null;
+  const origin = new URL(url).origin;
+  return bases.some((b) => b && new URL(b).origin === origin) ? url : null;
 }
 
 class Widget {
@@ -586,7 +588,7 @@ class Widget {
     this.availability.textContent = refused ? "" : settings.agents_online ? t("online") : t("away");
     if (this.agent && phase === "assigned") {
       this.titleNode.textContent = this.agent.name;
-      const photo = this.agent.avatar_url && ownUrl(this.agent.avatar_url, this.config.base);
+      const photo = this.agent.avatar_url && ownUrl(this.agent.avatar_url, this.config.base, this.settings?.public_url);
       this.avatar.hidden = !photo;
       if (photo) this.avatar.src = photo;
     } else {
@@ -646,12 +648,12 @@ class Widget {
       const url = safeUrl(a.data_url);
       if (!url) continue;
       const name = url.split("/").pop();
-      const inline = a.file_type === "image" && ownUrl(url, this.config.base);
+      const inline = a.file_type === "image" && ownUrl(url, this.config.base, this.settings?.public_url);
       bubble.append(inline ? el("a", { href: url, target: "_blank", rel: "noopener noreferrer" }, el("img", { class: "file", src: url, alt: decodeURIComponent(name) })) : el("a", { href: url, target: "_blank", rel: "noopener noreferrer", text: decodeURIComponent(name) }));
     }
     if (bubble.childNodes.length) item.append(bubble);
     if (m.content_type === "card" && attrs.image_url) {
-      const own = ownUrl(attrs.image_url, this.config.base);
+      const own = ownUrl(attrs.image_url, this.config.base, this.settings?.public_url);
       const elsewhere = !own && safeUrl(attrs.image_url);
       if (own) item.prepend(el("div", { class: "card" }, el("img", { src: own, alt: "" })));
       else if (elsewhere) item.append(el("a", { href: elsewhere, target: "_blank", rel: "noopener noreferrer", text: this.t("picture") }));
