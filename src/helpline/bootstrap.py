@@ -15,12 +15,15 @@ from starlette.routing import BaseRoute, Route
 
 from helpline import __version__
 from helpline.admin_api import routes as admin_routes
+from helpline.admin_api import widget as admin_widget
 from helpline.agent_api import routes as agent_routes
 from helpline.config import Settings
 from helpline.console import routes as console_routes
 from helpline.core import events as ev
 from helpline.core.model import Event
 from helpline.dialects.novatalks import DIALECT as NOVATALKS
+from helpline.dialects.novatalks import additions as novatalks_additions
+from helpline.dialects.novatalks import guard as novatalks_guard
 from helpline.dialects.novatalks import push as novatalks_push
 from helpline.dialects.novatalks import routes as novatalks_routes
 from helpline.dialects.novatalks import ws as novatalks_ws
@@ -55,6 +58,7 @@ from helpline.web.http import json_response
 from helpline.web.index import index_page
 from helpline.web.routing import by_prefix
 from helpline.web.services import Services
+from helpline.widget import routes as widget_routes
 
 log = logging.getLogger("helpline")
 
@@ -134,11 +138,19 @@ def create_app(settings: Settings, store: AnyStore | None = None) -> Starlette:
         *omnize_rest_routes.routes(services),
         *zenvia_bot_routes.routes(services),
         *omnidesk_routes.routes(services),
-        *novatalks_routes.routes(services),
-        *novatalks_ws.routes(services),
+        *novatalks_guard.wrap(
+            [
+                *novatalks_routes.routes(services),
+                *novatalks_additions.routes(services),
+                *novatalks_ws.routes(services),
+            ],
+            services,
+        ),
         *agent_routes.routes(services),
         *admin_routes.routes(services),
+        *admin_widget.routes(services),
         *console_routes.routes(),
+        *widget_routes.routes(),
     ]
     app = Starlette(
         routes=by_prefix(routes), lifespan=lifespan, exception_handlers={ClientDisconnect: _client_gone}

@@ -52,6 +52,11 @@ class Settings:
     max_connections: int = 0  # 0: as many as the open-file limit leaves room for (web.connections)
     head_timeout: float = 10.0  # seconds a request's head may take to arrive
     body_timeout: float = 30.0  # seconds a request's body may stall between chunks
+    # Abuse limits of the SDK API (the web widget's), per server process: token buckets refilled per minute.
+    sdk_conversations_per_address: float = 20.0  # new conversations a minute from one client address
+    sdk_conversations_per_inbox: float = 600.0  # ...and into one inbox from everyone
+    sdk_messages_per_contact: float = 120.0  # messages a minute from one contact
+    sdk_max_message_chars: int = 10_000
     extra: dict[str, str] = field(default_factory=dict)
 
     def resolved_database_url(self) -> str:
@@ -90,4 +95,11 @@ def from_env(environ: dict[str, str] | None = None) -> Settings:
     settings.max_connections = int(env.get("HELPLINE_MAX_CONNECTIONS", settings.max_connections))
     settings.head_timeout = float(env.get("HELPLINE_HEAD_TIMEOUT", settings.head_timeout))
     settings.body_timeout = float(env.get("HELPLINE_BODY_TIMEOUT", settings.body_timeout))
+    for name in ("conversations_per_address", "conversations_per_inbox", "messages_per_contact"):
+        key = f"HELPLINE_SDK_{name.upper()}"
+        if key in env:
+            setattr(settings, f"sdk_{name}", float(env[key]))
+    settings.sdk_max_message_chars = int(
+        env.get("HELPLINE_SDK_MAX_MESSAGE_CHARS", settings.sdk_max_message_chars)
+    )
     return settings

@@ -15,6 +15,7 @@ from helpline.cli import keys as keys_cli
 from helpline.cli import omnidesk as omnidesk_cli
 from helpline.cli import output, records
 from helpline.cli import sdk as sdk_cli
+from helpline.cli import widget as widget_cli
 from helpline.cli.checks import guard_warning
 from helpline.cli.output import emit, fail
 from helpline.config import Settings, from_env
@@ -201,6 +202,7 @@ def build_parser() -> argparse.ArgumentParser:
     omnidesk_cli.add_parsers(top, _common)
     sdk_cli.add_parsers(top, _common)
     keys_cli.add_parsers(top, _common)
+    widget_cli.add_parsers(top, _common)
     return parser
 
 
@@ -396,6 +398,7 @@ COMMANDS: dict[tuple[str, str | None], Command] = {
     **omnidesk_cli.COMMANDS,
     **sdk_cli.COMMANDS,
     **keys_cli.COMMANDS,
+    **widget_cli.COMMANDS,
 }
 
 

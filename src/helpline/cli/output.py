@@ -17,7 +17,9 @@ def emit(payload: dict[str, Any], as_json: bool, human: str | None = None) -> No
 def _pretty(payload: dict[str, Any]) -> str:
     lines = []
     for key, value in payload.items():
-        if isinstance(value, list):
+        if isinstance(value, list) and not all(isinstance(item, dict) for item in value):
+            lines.append(f"{key}: {', '.join(str(item) for item in value)}")
+        elif isinstance(value, list):
             lines.append(f"{key}: {len(value)}")
             for item in value:
                 lines.append("  " + "  ".join(f"{k}={_short(v)}" for k, v in item.items()))

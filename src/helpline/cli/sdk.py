@@ -11,6 +11,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from helpline.cli import widget as widget_cli
 from helpline.cli.output import emit
 from helpline.core import inboxes
 from helpline.core.errors import Invalid
@@ -34,19 +35,22 @@ def add_department_flags(create: argparse.ArgumentParser, update: argparse.Argum
     switch.add_argument(
         "--no-sdk", dest="sdk", action="store_const", const=False, help="close it to SDK clients"
     )
+    widget_cli.add_department_flags(create, update)
 
 
 def requested(args: argparse.Namespace) -> bool:
     """Whether ``department update`` was asked to open or close the department to SDK clients."""
-    return getattr(args, "sdk", None) is not None
+    return getattr(args, "sdk", None) is not None or widget_cli.requested(args)
 
 
 def apply(uow: UnitOfWork, args: argparse.Namespace, department_id: int) -> dict[str, Any]:
     """Open or close the department as ``--sdk``/``--no-sdk`` say; the fields to add to its record."""
     wanted = getattr(args, "sdk", None)
     if wanted is None or (wanted is False and args.action == "create"):
-        return {}
-    return inbox_record(inboxes.set_open(uow, department_id, bool(wanted)))
+        return widget_cli.apply(uow, args, department_id)
+    return inbox_record(inboxes.set_open(uow, department_id, bool(wanted))) | widget_cli.apply(
+        uow, args, department_id
+    )
 
 
 def inbox_record(inbox: Inbox) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from starlette.routing import BaseRoute, Route
 
 from helpline.admin_api import responses as admin_out
 from helpline.admin_api import schema as admin
+from helpline.admin_api import widget as admin_widget
 from helpline.agent_api import responses as agent_out
 from helpline.agent_api import schema as agent
 from helpline.dialects.novatalks.openapi import novatalks_document
@@ -256,6 +257,14 @@ def admin_document() -> dict[str, Any]:
             "Send a delivery again (same webhook-id)",
             path_params=["id"],
             returns=admin_out.Delivery,
+        ),
+        Operation("GET", a + "/departments/{id}/widget", "A department's web widget", path_params=["id"]),
+        Operation(
+            "PUT",
+            a + "/departments/{id}/widget",
+            "Set the web widget's allowed origins (replaced), greeting, colour, pre-chat form",
+            admin_widget.WidgetChange,
+            path_params=["id"],
         ),
     ]
     return document(

@@ -18,6 +18,7 @@ from helpline.core import channel, ports
 from helpline.core.channel import ContactToken
 from helpline.core.inboxes import EndpointHeaderRepository, InboxRepository
 from helpline.core.model import Agent, Conversation, ConversationState, Event, Message
+from helpline.core.widget import WidgetSettingsRepository
 from helpline.store.statements import Db
 
 
@@ -129,3 +130,5 @@ class UnitOfWork(ports.UnitOfWork, Protocol):
     def console_sessions(self) -> ConsoleSessionRepository: ...
     @property
     def sdk(self) -> ChannelRepositories: ...
+    @property
+    def widget(self) -> WidgetSettingsRepository: ...

@@ -251,6 +251,18 @@ def novatalks_document() -> dict[str, Any]:
             query=inbox,
             security=False,
         ),
+        # Helpline's additions, for the web widget (not in the vendor's API).
+        Operation(
+            "POST",
+            base + "/conversations/resolve",
+            "Helpline's addition: the contact ends its current conversation",
+            response=_NO_BODY,
+        ),
+        Operation(
+            "GET",
+            base + "/conversations/queue",
+            "Helpline's addition: {conversation_id, status, substatus, queue_position} (null unless waiting)",
+        ),
     ]
     return document(
         "Novatalks SDK API (served by Helpline)",

@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute
 
-from helpline.core import channel, conversations, inboxes, message_actions, receipts
+from helpline.core import channel, conversations, inboxes, message_actions, receipts, widget
 from helpline.core.conversations import ContactDetails
 from helpline.core.errors import Invalid, NotFound
 from helpline.core.files import Blob, kind_for, public_path, record_file
@@ -63,6 +63,11 @@ S = TypeVar("S", bound=msgspec.Struct)
 
 
 class SdkApi(SdkSurface):
+    def _check_length(self, content: str | None) -> None:
+        limit = self.services.settings.sdk_max_message_chars
+        if content is not None and len(content) > limit:
+            raise Invalid(f"message.content must be at most {limit} characters (got {len(content)})")
+
     # -- POST /conversations -------------------------------------------------------------------------
 
     async def create_conversation(self, request: Request) -> Response:
@@ -83,6 +88,7 @@ class SdkApi(SdkSurface):
         # The vendor's schema lets a first message come without content: the conversation opens without it.
         first = body.message if body.message is not None and (body.message.content or "").strip() else None
         first_echo = parse_echo_id(first.echo_id) if first is not None else None
+        self._check_length(body.message.content if body.message is not None else None)
         details = ContactDetails(
             name=name,
             email=email,
@@ -184,6 +190,7 @@ class SdkApi(SdkSurface):
                 body = await self._decode(request, CreateMessage)
                 content, echo = body.message.content, body.message.echo_id
             echo_id = parse_echo_id(echo)
+            self._check_length(content)
             if not uploads and not (content or "").strip():
                 raise Invalid("message.content is required (or send files in attachments[])")
             reply = replies.parse(content) if content else None
@@ -376,6 +383,9 @@ class SdkApi(SdkSurface):
                     "timeout_seconds": settings.sdk_idle_timeout_seconds,
                 },
                 "attachments": {"max_bytes": settings.max_upload_bytes, "max_files": MAX_FILES},
+                "max_message_chars": settings.sdk_max_message_chars,
+                "public_url": settings.resolved_public_url(),
+                "widget": widget.public_view(uow.widget.get(inbox.department_id)),
                 "push_notifications": inbox.push_endpoint_id is not None,
                 "interactive_content_types": sorted(k.value for k in INTERACTIVE),
                 "reactions": True,

@@ -19,6 +19,7 @@ from helpline.store.sql.conversations import Contacts, Conversations, Conversati
 from helpline.store.sql.directory import Accounts, Agents, ConsoleSessions, Departments, Endpoints, Tokens
 from helpline.store.sql.events import Events
 from helpline.store.sql.messages import Files, History, Messages
+from helpline.store.sql.widget import WidgetRepository
 from helpline.store.statements import Db
 
 R = TypeVar("R")
@@ -69,6 +70,7 @@ class SqlUnitOfWork:
     console_sessions = _Lazy(ConsoleSessions)
     conversation_search = _Lazy(ConversationSearch)
     sdk = _Lazy(SdkRepositories)
+    widget = _Lazy(WidgetRepository)
 
     def __init__(self, db: Db, now: float) -> None:
         self.db = db

@@ -1,0 +1,1 @@
+"""The customer web widget: one ``<script>`` tag puts live chat on any website, as an SDK client."""
