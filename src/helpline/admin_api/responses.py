@@ -96,3 +96,13 @@ class Delivery(Strict):
 
 class Deliveries(Strict):
     deliveries: list[Delivery]
+
+
+class Widget(Strict):
+    department_id: int
+    sdk: bool  # whether the department is open to SDK clients (the widget's protocol)
+    sdk_identifier: str | None  # the inbox identifier the snippet's data-inbox names
+    allowed_origins: list[str]
+    greeting: str | None
+    color: str | None
+    prechat: str

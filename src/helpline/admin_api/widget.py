@@ -10,15 +10,16 @@ from typing import Any
 import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute
 
-from helpline.admin_api.routes import PREFIX, error
-from helpline.agent_api import session
+from helpline.admin_api.routes import PREFIX, AdminApi, error
 from helpline.core import widget
-from helpline.core.errors import Forbidden, Invalid, NotFound
-from helpline.core.model import Role
+from helpline.core.errors import Invalid, NotFound
+from helpline.core.model import Agent
+from helpline.core.values import parse_id
 from helpline.store.unit_of_work import UnitOfWork
-from helpline.web.http import decode_json, guarded, json_response, read_body
+from helpline.web.endpoints import surface_routes
+from helpline.web.http import guarded, json_response
 from helpline.web.services import Services
 
 
@@ -29,25 +30,14 @@ class WidgetChange(msgspec.Struct, forbid_unknown_fields=True):
     prechat: str | None = None
 
 
-def routes(services: Services) -> list[BaseRoute]:
-    store, settings = services.store, services.settings
+class WidgetApi(AdminApi):
+    async def widget(self, request: Request) -> Response:
+        department_id = parse_id(request.path_params["id"], "department id")
+        change = await self._decode(request, WidgetChange) if request.method == "PUT" else None
 
-    async def handle(request: Request) -> Response:
-        raw_id = request.path_params["id"]
-        if not raw_id.isdigit():
-            raise Invalid(f"department id must be a number (got {raw_id!r})")
-        department_id = int(raw_id)
-        change = None
-        if request.method == "PUT":
-            change = decode_json(await read_body(request, settings.max_body_bytes) or b"{}", WidgetChange)
-        found = session.request_credential(request, settings)
-
-        def work(uow: UnitOfWork) -> dict[str, Any]:
-            agent = session.agent_for(uow, found)
-            if agent.role is not Role.ADMIN:
-                raise Forbidden("only an admin may do this; ask an admin of your account")
+        def act(uow: UnitOfWork, me: Agent) -> dict[str, Any]:
             inbox = uow.sdk.inboxes.get(department_id)
-            if inbox is None or inbox.account_id != agent.account_id:
+            if inbox is None or inbox.account_id != me.account_id:
                 raise NotFound(f"department {department_id} does not exist")
             if change is None:
                 current = widget.settings_of(uow, department_id)
@@ -69,7 +59,19 @@ def routes(services: Services) -> list[BaseRoute]:
                 **widget.view(current),
             }
 
-        run = store.write if change is not None else store.read
-        return json_response(await run(work))
+        return json_response(await self._as_admin(request, act, write=change is not None))
 
-    return [Route(PREFIX + "/departments/{id}/widget", guarded(handle, error), methods=["GET", "PUT"])]
+
+def routes(services: Services) -> list[BaseRoute]:
+    api = WidgetApi(services)
+
+    async def authenticate(request: Request) -> None:
+        await api._as_admin(request, lambda uow, me: me)
+
+    return surface_routes(
+        (
+            (PREFIX + "/departments/{id}/widget", method, guarded(api.widget, error, authenticate))
+            for method in ("GET", "PUT")
+        ),
+        error,
+    )

@@ -56,7 +56,7 @@ def add_parsers(top: Any, common: Common) -> None:
         help="show or change the widget's allowed origins, greeting, colour and pre-chat form",
         description="With only --department, shows the settings. Texts given as '' are cleared.",
     )
-    settings.add_argument("--department", type=int, required=True)
+    settings.add_argument("--department", type=int, required=True, help="the department's id (sdk list)")
     settings.add_argument(
         "--allowed-origin", action="append", default=[], metavar="ORIGIN", help="add (repeat)"
     )
@@ -70,7 +70,7 @@ def add_parsers(top: Any, common: Common) -> None:
     )
     common(settings)
     snippet = actions.add_parser("snippet", help="the <script> tag to paste into a site's pages")
-    snippet.add_argument("--department", type=int, required=True)
+    snippet.add_argument("--department", type=int, required=True, help="the department's id (sdk list)")
     snippet.add_argument("--server", help="the server's public URL (default HELPLINE_PUBLIC_URL)")
     common(snippet)
 

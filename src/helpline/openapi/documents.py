@@ -258,13 +258,20 @@ def admin_document() -> dict[str, Any]:
             path_params=["id"],
             returns=admin_out.Delivery,
         ),
-        Operation("GET", a + "/departments/{id}/widget", "A department's web widget", path_params=["id"]),
+        Operation(
+            "GET",
+            a + "/departments/{id}/widget",
+            "A department's web widget",
+            path_params=["id"],
+            returns=admin_out.Widget,
+        ),
         Operation(
             "PUT",
             a + "/departments/{id}/widget",
             "Set the web widget's allowed origins (replaced), greeting, colour, pre-chat form",
             admin_widget.WidgetChange,
             path_params=["id"],
+            returns=admin_out.Widget,
         ),
     ]
     return document(

@@ -33,6 +33,7 @@ from helpline.core.widget import WidgetSettings
 from helpline.dialects.novatalks.requests import error
 from helpline.dialects.novatalks.routes import PREFIX
 from helpline.store.unit_of_work import UnitOfWork
+from helpline.web.endpoints import SurfaceRoute
 from helpline.web.http import Handler
 from helpline.web.ratelimit import RateLimiter
 from helpline.web.services import Services
@@ -247,7 +248,12 @@ def wrap(routes: list[BaseRoute], services: Services) -> list[BaseRoute]:
     wrapped: list[BaseRoute] = []
     paths: list[str] = []
     for route in routes:
-        if isinstance(route, Route):
+        if isinstance(route, SurfaceRoute):  # keeps the SDK's own 405 (and Allow) for other methods
+            handlers = {m: doorman.wrap(h, route.path, m) for m, h in route.handlers.items()}
+            wrapped.append(SurfaceRoute(route.path, handlers, route.render_error, route.name))
+            if route.path not in paths:
+                paths.append(route.path)
+        elif isinstance(route, Route):
             methods = sorted((route.methods or set()) - {"HEAD"})
             for method in methods:
                 endpoint = doorman.wrap(route.endpoint, route.path, method)
