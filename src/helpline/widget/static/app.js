@@ -1,11 +1,13 @@
 // The widget itself: a launcher and a chat panel in a shadow root, driving the SDK API.
-import { Api, Failed, Live, Refused } from "./api.js";
-import { pickLocale, size, translator } from "./i18n.js";
-import * as S from "./state.js";
-import { CSS } from "./styles.js";
+import { Api, Failed, Live, Refused } from './api.js';
+import { pickLocale, size, translator } from './i18n.js';
+import * as S from './state.js';
+import { CSS } from './styles.js';
 
-const ICON = '<svg viewBox="0 0 24 24" aria-hidden="true"><path d="M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H8l-4 4V6a2 2 0 0 1 2-2z"/></svg>';
-const CLIP = '<svg viewBox="0 0 24 24" aria-hidden="true"><path d="M16.5 6.5v10a4.5 4.5 0 0 1-9 0V5a3 3 0 0 1 6 0v10.5a1.5 1.5 0 0 1-3 0V6.5H9v9a3 3 0 0 0 6 0V5a4.5 4.5 0 0 0-9 0v11.5a6 6 0 0 0 12 0v-10z"/></svg>';
+const ICON =
+  '<svg viewBox="0 0 24 24" aria-hidden="true"><path d="M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H8l-4 4V6a2 2 0 0 1 2-2z"/></svg>';
+const CLIP =
+  '<svg viewBox="0 0 24 24" aria-hidden="true"><path d="M16.5 6.5v10a4.5 4.5 0 0 1-9 0V5a3 3 0 0 1 6 0v10.5a1.5 1.5 0 0 1-3 0V6.5H9v9a3 3 0 0 0 6 0V5a4.5 4.5 0 0 0-9 0v11.5a6 6 0 0 0 12 0v-10z"/></svg>';
 const TYPING_SEND_MS = 2000;
 const QUEUE_POLL_MS = 8000;
 const TYPING_SHOW_MS = 6000;
@@ -14,9 +16,9 @@ function el(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs)) {
     if (v === null || v === undefined || v === false) continue;
-    if (k === "text") node.textContent = v;
-    else if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
-    else node.setAttribute(k, v === true ? "" : v);
+    if (k === 'text') node.textContent = v;
+    else if (k.startsWith('on')) node.addEventListener(k.slice(2), v);
+    else node.setAttribute(k, v === true ? '' : v);
   }
   for (const child of children.flat()) if (child) node.append(child);
   return node;
@@ -25,7 +27,7 @@ function el(tag, attrs = {}, ...children) {
 function safeUrl(raw) {
   try {
     const url = new URL(raw, location.href);
-    return url.protocol === "http:" || url.protocol === "https:" ? url.toString() : null;
+    return url.protocol === 'http:' || url.protocol === 'https:' ? url.toString() : null;
   } catch {
     return null;
   }
@@ -46,17 +48,17 @@ class Widget {
     this.locale = pickLocale(config.locale, navigator.languages);
     this.t = translator(this.locale);
     this.api = new Api(config.base, config.inbox);
-    this.key = `helpline:${config.inbox || "default"}`;
+    this.key = `helpline:${config.inbox || 'default'}`;
     this.state = S.initial();
     this.settings = null;
     this.identity = {};
-    this.isOpen = sessionStorage.getItem(`${this.key}:open`) === "1";
-    this.sound = localStorage.getItem("helpline:sound") !== "off";
+    this.isOpen = sessionStorage.getItem(`${this.key}:open`) === '1';
+    this.sound = localStorage.getItem('helpline:sound') !== 'off';
     this.baseTitle = document.title;
     this.titled = null;
     this.typingTimer = null;
     this.lastTypingSent = 0;
-    this.notice = "";
+    this.notice = '';
     this.live = new Live(config.base, config.inbox, {
       frame: (frame) => this.onFrame(frame),
       state: (s) => this.onLiveState(s),
@@ -68,7 +70,7 @@ class Widget {
 
   stored() {
     try {
-      return JSON.parse(localStorage.getItem(this.key) || "null");
+      return JSON.parse(localStorage.getItem(this.key) || 'null');
     } catch {
       return null;
     }
@@ -86,105 +88,177 @@ class Widget {
 
   build() {
     const t = this.t;
-    this.host = el("div", { "data-helpline": "" });
-    const root = this.host.attachShadow({ mode: "open" });
-    root.append(el("style", { text: CSS }));
-    const dir = document.documentElement.dir === "rtl" ? "rtl" : "ltr";
-    this.frame = el("div", { class: `hl ${this.config.position}`, dir, lang: this.locale });
+    this.host = el('div', { 'data-helpline': '' });
+    const root = this.host.attachShadow({ mode: 'open' });
+    root.append(el('style', { text: CSS }));
+    const dir = document.documentElement.dir === 'rtl' ? 'rtl' : 'ltr';
+    this.frame = el('div', { class: `hl ${this.config.position}`, dir, lang: this.locale });
     root.append(this.frame);
 
-    this.badge = el("span", { class: "badge", "aria-hidden": "true", hidden: true });
-    this.launcher = el("button", { class: "launcher", type: "button", "aria-haspopup": "dialog", "aria-expanded": "false", onclick: () => this.toggle() });
+    this.badge = el('span', { class: 'badge', 'aria-hidden': 'true', hidden: true });
+    this.launcher = el('button', {
+      class: 'launcher',
+      type: 'button',
+      'aria-haspopup': 'dialog',
+      'aria-expanded': 'false',
+      onclick: () => this.toggle(),
+    });
     this.launcher.innerHTML = ICON;
     this.launcher.append(this.badge);
 
-    this.avatar = el("img", { alt: "", hidden: true });
-    this.titleNode = el("h2", { text: this.config.title || t("title") });
-    this.availability = el("span", { class: "availability" });
-    this.soundButton = el("button", { class: "icon", type: "button", "aria-label": t("sound"), "aria-pressed": String(this.sound), onclick: () => this.toggleSound() }, "♪");
-    this.endButton = el("button", { class: "end", type: "button", text: t("close"), onclick: () => this.endChat() });
-    const minimise = el("button", { class: "icon", type: "button", "aria-label": t("minimise"), onclick: () => this.close(true) }, "✕");
-    const header = el("header", {}, this.avatar, el("div", { class: "who" }, this.titleNode, this.availability), this.soundButton, this.endButton, minimise);
+    this.avatar = el('img', { alt: '', hidden: true });
+    this.titleNode = el('h2', { text: this.config.title || t('title') });
+    this.availability = el('span', { class: 'availability' });
+    this.soundButton = el(
+      'button',
+      {
+        class: 'icon',
+        type: 'button',
+        'aria-label': t('sound'),
+        'aria-pressed': String(this.sound),
+        onclick: () => this.toggleSound(),
+      },
+      '♪',
+    );
+    this.endButton = el('button', { class: 'end', type: 'button', text: t('close'), onclick: () => this.endChat() });
+    const minimise = el(
+      'button',
+      { class: 'icon', type: 'button', 'aria-label': t('minimise'), onclick: () => this.close(true) },
+      '✕',
+    );
+    const header = el(
+      'header',
+      {},
+      this.avatar,
+      el('div', { class: 'who' }, this.titleNode, this.availability),
+      this.soundButton,
+      this.endButton,
+      minimise,
+    );
 
-    this.greeting = el("p", { class: "greeting" });
-    this.noticeNode = el("p", { class: "notice", role: "status" });
+    this.greeting = el('p', { class: 'greeting' });
+    this.noticeNode = el('p', { class: 'notice', role: 'status' });
     this.prechat = this.buildPrechat();
     this.offline = this.buildOffline();
-    this.log = el("ol", { class: "log", role: "log", "aria-label": t("messages"), "aria-live": "polite" });
-    this.body = el("div", { class: "body" }, this.greeting, this.prechat, this.offline, this.log, this.noticeNode);
-    this.typing = el("div", { class: "typing", "aria-live": "polite" });
+    this.log = el('ol', { class: 'log', role: 'log', 'aria-label': t('messages'), 'aria-live': 'polite' });
+    this.body = el('div', { class: 'body' }, this.greeting, this.prechat, this.offline, this.log, this.noticeNode);
+    this.typing = el('div', { class: 'typing', 'aria-live': 'polite' });
 
-    this.input = el("textarea", { class: "compose", rows: "1", "aria-label": t("message"), placeholder: t("message") });
-    this.input.addEventListener("keydown", (e) => {
-      if (e.key === "Enter" && !e.shiftKey && !e.isComposing) {
+    this.input = el('textarea', { class: 'compose', rows: '1', 'aria-label': t('message'), placeholder: t('message') });
+    this.input.addEventListener('keydown', (e) => {
+      if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
         e.preventDefault();
         this.sendText();
       }
     });
-    this.input.addEventListener("input", () => this.typed());
-    this.input.addEventListener("paste", (e) => {
+    this.input.addEventListener('input', () => this.typed());
+    this.input.addEventListener('paste', (e) => {
       const files = [...(e.clipboardData?.files || [])];
       if (files.length) {
         e.preventDefault();
         this.sendFiles(files);
       }
     });
-    this.picker = el("input", { type: "file", multiple: true, hidden: true, tabindex: "-1" });
-    this.picker.addEventListener("change", () => {
+    this.picker = el('input', { type: 'file', multiple: true, hidden: true, tabindex: '-1' });
+    this.picker.addEventListener('change', () => {
       this.sendFiles([...this.picker.files]);
-      this.picker.value = "";
+      this.picker.value = '';
     });
-    const attach = el("button", { class: "attach", type: "button", "aria-label": t("attach"), onclick: () => this.picker.click() });
+    const attach = el('button', {
+      class: 'attach',
+      type: 'button',
+      'aria-label': t('attach'),
+      onclick: () => this.picker.click(),
+    });
     attach.innerHTML = CLIP;
-    const send = el("button", { class: "send", type: "button", text: t("send"), onclick: () => this.sendText() });
-    this.progress = el("progress", { max: "100", value: "0", hidden: true });
-    this.hint = el("span");
-    this.composer = el("div", { class: "composer" }, el("div", { class: "row" }, attach, this.input, send), el("div", { class: "hint" }, this.hint, this.progress), this.picker);
+    const send = el('button', { class: 'send', type: 'button', text: t('send'), onclick: () => this.sendText() });
+    this.progress = el('progress', { max: '100', value: '0', hidden: true });
+    this.hint = el('span');
+    this.composer = el(
+      'div',
+      { class: 'composer' },
+      el('div', { class: 'row' }, attach, this.input, send),
+      el('div', { class: 'hint' }, this.hint, this.progress),
+      this.picker,
+    );
 
-    this.panel = el("section", { class: "panel", role: "dialog", "aria-label": t("chat"), hidden: true }, header, this.body, this.typing, this.composer);
-    this.panel.addEventListener("keydown", (e) => {
-      if (e.key === "Escape") this.close(true);
+    this.panel = el(
+      'section',
+      { class: 'panel', role: 'dialog', 'aria-label': t('chat'), hidden: true },
+      header,
+      this.body,
+      this.typing,
+      this.composer,
+    );
+    this.panel.addEventListener('keydown', (e) => {
+      if (e.key === 'Escape') this.close(true);
     });
-    this.panel.addEventListener("dragover", (e) => {
+    this.panel.addEventListener('dragover', (e) => {
       e.preventDefault();
-      this.panel.classList.add("dropping");
+      this.panel.classList.add('dropping');
     });
-    this.panel.addEventListener("dragleave", () => this.panel.classList.remove("dropping"));
-    this.panel.addEventListener("drop", (e) => {
+    this.panel.addEventListener('dragleave', () => this.panel.classList.remove('dropping'));
+    this.panel.addEventListener('drop', (e) => {
       e.preventDefault();
-      this.panel.classList.remove("dropping");
+      this.panel.classList.remove('dropping');
       this.sendFiles([...(e.dataTransfer?.files || [])]);
     });
     this.frame.append(this.launcher, this.panel);
     // An async script in <head> may run before <body> exists.
     if (document.body) document.body.append(this.host);
-    else document.addEventListener("DOMContentLoaded", () => document.body.append(this.host), { once: true });
+    else document.addEventListener('DOMContentLoaded', () => document.body.append(this.host), { once: true });
   }
 
   buildPrechat() {
     const t = this.t;
-    this.preName = el("input", { type: "text", autocomplete: "name", required: true });
-    this.preEmail = el("input", { type: "email", autocomplete: "email" });
-    this.preEmailLabel = el("label", { class: "field" }, t("email"), this.preEmail);
-    return el("form", { class: "fields", hidden: true, onsubmit: (e) => {
-      e.preventDefault();
-      if (!this.preName.value.trim()) return this.preName.focus();
-      this.identity = { ...this.identity, name: this.preName.value.trim(), email: this.preEmail.value.trim() || undefined };
-      this.prechatDone = true;
-      this.render();
-      this.input.focus();
-    } }, el("label", { class: "field" }, t("name"), this.preName), this.preEmailLabel, el("button", { class: "primary", type: "submit", text: t("start") }));
+    this.preName = el('input', { type: 'text', autocomplete: 'name', required: true });
+    this.preEmail = el('input', { type: 'email', autocomplete: 'email' });
+    this.preEmailLabel = el('label', { class: 'field' }, t('email'), this.preEmail);
+    return el(
+      'form',
+      {
+        class: 'fields',
+        hidden: true,
+        onsubmit: (e) => {
+          e.preventDefault();
+          if (!this.preName.value.trim()) return this.preName.focus();
+          this.identity = {
+            ...this.identity,
+            name: this.preName.value.trim(),
+            email: this.preEmail.value.trim() || undefined,
+          };
+          this.prechatDone = true;
+          this.render();
+          this.input.focus();
+        },
+      },
+      el('label', { class: 'field' }, t('name'), this.preName),
+      this.preEmailLabel,
+      el('button', { class: 'primary', type: 'submit', text: t('start') }),
+    );
   }
 
   buildOffline() {
     const t = this.t;
-    this.offName = el("input", { type: "text", autocomplete: "name", required: true });
-    this.offEmail = el("input", { type: "email", autocomplete: "email", required: true });
-    this.offText = el("textarea", { rows: "4", required: true });
-    return el("form", { class: "fields", hidden: true, onsubmit: (e) => {
-      e.preventDefault();
-      this.leaveMessage();
-    } }, el("p", { class: "notice", text: t("offlineIntro") }), el("label", { class: "field" }, t("name"), this.offName), el("label", { class: "field" }, t("email"), this.offEmail), el("label", { class: "field" }, t("message"), this.offText), el("button", { class: "primary", type: "submit", text: t("leave") }));
+    this.offName = el('input', { type: 'text', autocomplete: 'name', required: true });
+    this.offEmail = el('input', { type: 'email', autocomplete: 'email', required: true });
+    this.offText = el('textarea', { rows: '4', required: true });
+    return el(
+      'form',
+      {
+        class: 'fields',
+        hidden: true,
+        onsubmit: (e) => {
+          e.preventDefault();
+          this.leaveMessage();
+        },
+      },
+      el('p', { class: 'notice', text: t('offlineIntro') }),
+      el('label', { class: 'field' }, t('name'), this.offName),
+      el('label', { class: 'field' }, t('email'), this.offEmail),
+      el('label', { class: 'field' }, t('message'), this.offText),
+      el('button', { class: 'primary', type: 'submit', text: t('leave') }),
+    );
   }
 
   // -- starting ----------------------------------------------------------------------------------
@@ -192,12 +266,12 @@ class Widget {
   async init() {
     await this.loadSettings();
     const record = this.stored();
-    if (record && record.token && !this.settings?.refused) await this.resume(record);
-    window.addEventListener("storage", (e) => {
+    if (record?.token && !this.settings?.refused) await this.resume(record);
+    window.addEventListener('storage', (e) => {
       if (e.key === this.key) this.otherTab();
     });
-    document.addEventListener("visibilitychange", () => this.seen());
-    window.addEventListener("online", () => this.live.nudge());
+    document.addEventListener('visibilitychange', () => this.seen());
+    window.addEventListener('online', () => this.live.nudge());
     if (this.isOpen) this.open(false);
     this.render();
   }
@@ -206,7 +280,7 @@ class Widget {
     try {
       this.settings = await this.api.settings();
       const w = this.settings.widget || {};
-      this.frame.style.setProperty("--accent", this.config.color || w.color || "#2463eb");
+      this.frame.style.setProperty('--accent', this.config.color || w.color || '#2463eb');
     } catch (problem) {
       this.settings = { refused: problem instanceof Refused, error: problem.message };
     }
@@ -231,7 +305,7 @@ class Widget {
 
   otherTab() {
     const record = this.stored();
-    if (record && record.token && record.token !== this.api.token) {
+    if (record?.token && record.token !== this.api.token) {
       this.reset(false);
       this.resume(record).then(() => this.render());
     } else if (!record && this.api.token) {
@@ -247,7 +321,7 @@ class Widget {
     this.api.token = null;
     this.state = S.initial();
     this.agent = null;
-    this.notice = "";
+    this.notice = '';
     this.prechatDone = false;
     this.updateTitle();
   }
@@ -261,9 +335,9 @@ class Widget {
 
   open(focus = true) {
     this.isOpen = true;
-    sessionStorage.setItem(`${this.key}:open`, "1");
+    sessionStorage.setItem(`${this.key}:open`, '1');
     this.panel.hidden = false;
-    this.launcher.setAttribute("aria-expanded", "true");
+    this.launcher.setAttribute('aria-expanded', 'true');
     this.state.unread = 0;
     this.saveUnread();
     this.render();
@@ -279,21 +353,21 @@ class Widget {
     this.isOpen = false;
     sessionStorage.removeItem(`${this.key}:open`);
     this.panel.hidden = true;
-    this.launcher.setAttribute("aria-expanded", "false");
+    this.launcher.setAttribute('aria-expanded', 'false');
     this.render();
     if (focusLauncher) this.launcher.focus();
   }
 
   toggleSound() {
     this.sound = !this.sound;
-    localStorage.setItem("helpline:sound", this.sound ? "on" : "off");
-    this.soundButton.setAttribute("aria-pressed", String(this.sound));
+    localStorage.setItem('helpline:sound', this.sound ? 'on' : 'off');
+    this.soundButton.setAttribute('aria-pressed', String(this.sound));
   }
 
   async endChat() {
     if (this.api.token) {
       try {
-        await this.api.call("POST", "/conversations/resolve");
+        await this.api.call('POST', '/conversations/resolve');
       } catch {
         /* forgetting the token ends it for this customer anyway */
       }
@@ -304,7 +378,7 @@ class Widget {
   }
 
   identify(details) {
-    const allowed = ["name", "email", "phone_number", "custom_attributes"];
+    const allowed = ['name', 'email', 'phone_number', 'custom_attributes'];
     for (const k of allowed) if (details && details[k] !== undefined) this.identity[k] = details[k];
     if (this.identity.name) this.prechatDone = true;
     this.render();
@@ -331,11 +405,11 @@ class Widget {
 
   async createConversation(firstMessage) {
     const body = {
-      name: this.identity.name || this.t("visitor"),
+      name: this.identity.name || this.t('visitor'),
       email: this.identity.email,
       phone_number: this.identity.phone_number,
       custom_attributes: this.identity.custom_attributes,
-      additional_attributes: { source: "web_widget", page_url: location.href.slice(0, 500) },
+      additional_attributes: { source: 'web_widget', page_url: location.href.slice(0, 500) },
     };
     if (firstMessage) body.message = firstMessage;
     const created = (await this.api.create(body)).payload;
@@ -353,7 +427,7 @@ class Widget {
   async sendText() {
     const content = this.input.value;
     if (!content.trim()) return;
-    this.input.value = "";
+    this.input.value = '';
     this.sendTyping(false);
     const echo = S.echoId();
     S.addPending(this.state, echo, content);
@@ -362,7 +436,7 @@ class Widget {
       const created = await this.ensureConversation({ content, echo_id: echo });
       if (!created) await this.api.send(content, echo);
       S.sentPending(this.state, echo);
-      this.notice = "";
+      this.notice = '';
       if (created) this.render();
     } catch (problem) {
       S.failPending(this.state, echo);
@@ -375,22 +449,22 @@ class Widget {
     const limit = this.settings?.attachments?.max_bytes || Infinity;
     for (const file of files) {
       if (file.size > limit) {
-        this.notice = this.t("tooBig", { file: file.name, size: size(limit) });
+        this.notice = this.t('tooBig', { file: file.name, size: size(limit) });
         this.render();
         continue;
       }
       const echo = S.echoId();
-      S.addPending(this.state, echo, "", file.name);
+      S.addPending(this.state, echo, '', file.name);
       this.render();
       try {
         await this.ensureConversation(null);
         this.progress.hidden = false;
-        await this.api.upload(file, "", echo, (percent) => {
+        await this.api.upload(file, '', echo, (percent) => {
           this.progress.value = percent;
-          this.hint.textContent = this.t("uploading", { percent });
+          this.hint.textContent = this.t('uploading', { percent });
         });
         S.sentPending(this.state, echo);
-        this.notice = "";
+        this.notice = '';
       } catch (problem) {
         S.failPending(this.state, echo);
         this.fail(problem);
@@ -408,9 +482,14 @@ class Widget {
     const content = this.offText.value.trim();
     if (!name || !email || !content) return;
     try {
-      await this.api.create({ name, email, message: { content, echo_id: S.echoId() }, additional_attributes: { source: "web_widget", left_offline: true } });
+      await this.api.create({
+        name,
+        email,
+        message: { content, echo_id: S.echoId() },
+        additional_attributes: { source: 'web_widget', left_offline: true },
+      });
       this.leftMessage = true;
-      this.notice = this.t("left");
+      this.notice = this.t('left');
     } catch (problem) {
       this.fail(problem);
     }
@@ -429,8 +508,8 @@ class Widget {
 
   fail(problem) {
     if (problem instanceof Refused) this.settings = { refused: true };
-    else if (problem instanceof Failed && problem.status === 429) this.notice = this.t("tooMany");
-    else this.notice = this.t("error", { message: problem.message });
+    else if (problem instanceof Failed && problem.status === 429) this.notice = this.t('tooMany');
+    else this.notice = this.t('error', { message: problem.message });
   }
 
   typed() {
@@ -443,32 +522,32 @@ class Widget {
     const id = this.state.conversation?.id;
     if (!id) return;
     this.lastTypingSent = typing ? Date.now() : 0;
-    this.live.emit({ event: "typing", data: { conversation_id: id, typing } });
+    this.live.emit({ event: 'typing', data: { conversation_id: id, typing } });
   }
 
   // -- live --------------------------------------------------------------------------------------
 
   onFrame(frame) {
     const data = frame.data || {};
-    if (frame.event === "message.created" || frame.event === "message.updated") {
+    if (frame.event === 'message.created' || frame.event === 'message.updated') {
       const visible = this.isOpen && !document.hidden;
       const added = S.merge(this.state, [data], { open: visible });
       if (added && S.isFromTeam(data)) {
-        this.typing.textContent = "";
+        this.typing.textContent = '';
         if (!visible) this.ding();
       }
       this.saveUnread();
       this.report();
-    } else if (frame.event === "conversation.status_changed") {
+    } else if (frame.event === 'conversation.status_changed') {
       this.state.conversation = { ...data, queue_position: this.state.conversation?.queue_position };
       this.watchQueue(true);
       const assignee = data.meta?.assignee;
       if (assignee) this.agent = assignee;
-      if (data.status === "resolved") this.typing.textContent = "";
-    } else if (frame.event === "typing" && data.sender_type === "User") {
-      this.typing.textContent = this.t("typing", { name: data.sender?.name || "" });
+      if (data.status === 'resolved') this.typing.textContent = '';
+    } else if (frame.event === 'typing' && data.sender_type === 'User') {
+      this.typing.textContent = this.t('typing', { name: data.sender?.name || '' });
       clearTimeout(this.typingTimer);
-      this.typingTimer = setTimeout(() => (this.typing.textContent = ""), TYPING_SHOW_MS);
+      this.typingTimer = setTimeout(() => (this.typing.textContent = ''), TYPING_SHOW_MS);
     }
     this.render();
   }
@@ -477,46 +556,57 @@ class Widget {
   watchQueue(now = false) {
     clearTimeout(this.queueTimer);
     const c = this.state.conversation;
-    if (!this.api.token || !c || c.status === "resolved" || c.substatus === "interacting") return;
-    this.queueTimer = setTimeout(async () => {
-      try {
-        const found = await this.api.queue();
-        const c = this.state.conversation;
-        if (c && found.conversation_id === c.id) {
-          this.state.conversation = { ...c, status: found.status, substatus: found.substatus, queue_position: found.queue_position };
-          this.render();
+    if (!this.api.token || !c || c.status === 'resolved' || c.substatus === 'interacting') return;
+    this.queueTimer = setTimeout(
+      async () => {
+        try {
+          const found = await this.api.queue();
+          const c = this.state.conversation;
+          if (c && found.conversation_id === c.id) {
+            this.state.conversation = {
+              ...c,
+              status: found.status,
+              substatus: found.substatus,
+              queue_position: found.queue_position,
+            };
+            this.render();
+          }
+        } catch {
+          /* the next status change or tick tries again */
         }
-      } catch {
-        /* the next status change or tick tries again */
-      }
-      this.watchQueue();
-    }, now ? 0 : QUEUE_POLL_MS);
+        this.watchQueue();
+      },
+      now ? 0 : QUEUE_POLL_MS,
+    );
   }
 
   onLiveState(state) {
-    if (state === "resync") this.resync = true;
-    if (state === "live" && this.resync && this.api.token) {
+    if (state === 'resync') this.resync = true;
+    if (state === 'live' && this.resync && this.api.token) {
       // The server could not resume from our last message: read the conversation over again.
       this.resync = false;
-      this.api.current().then((found) => {
-        this.state.conversation = { ...found.conversation, queue_position: this.state.conversation?.queue_position };
-        S.merge(this.state, found.messages, { open: this.isOpen && !document.hidden });
-        this.report();
-        this.render();
-      }).catch(() => {});
+      this.api
+        .current()
+        .then((found) => {
+          this.state.conversation = { ...found.conversation, queue_position: this.state.conversation?.queue_position };
+          S.merge(this.state, found.messages, { open: this.isOpen && !document.hidden });
+          this.report();
+          this.render();
+        })
+        .catch(() => {});
     }
     this.connection = state;
-    if (state === "gone") this.reset(true);
-    if (state === "refused") this.settings = { refused: true };
+    if (state === 'gone') this.reset(true);
+    if (state === 'refused') this.settings = { refused: true };
     this.render();
   }
 
   // Agents' messages: delivered as soon as they are here, seen once the open panel shows them.
   report() {
-    const delivered = S.toReport(this.state, "delivered");
+    const delivered = S.toReport(this.state, 'delivered');
     if (delivered.length) {
-      S.markReported(this.state, delivered, "delivered");
-      this.api.status(delivered, "delivered").catch(() => {});
+      S.markReported(this.state, delivered, 'delivered');
+      this.api.status(delivered, 'delivered').catch(() => {});
     }
     this.seen();
   }
@@ -525,10 +615,10 @@ class Widget {
     if (!this.isOpen || document.hidden || !this.api.token) return this.updateTitle();
     this.state.unread = 0;
     this.saveUnread();
-    const unseen = S.toReport(this.state, "seen");
+    const unseen = S.toReport(this.state, 'seen');
     if (unseen.length) {
-      S.markReported(this.state, unseen, "seen");
-      this.api.status(unseen, "seen").catch(() => {});
+      S.markReported(this.state, unseen, 'seen');
+      this.api.status(unseen, 'seen').catch(() => {});
     }
     this.updateTitle();
   }
@@ -555,7 +645,8 @@ class Widget {
   ding() {
     if (!this.sound) return;
     try {
-      const audio = (this.audio ||= new AudioContext());
+      if (!this.audio) this.audio = new AudioContext();
+      const audio = this.audio;
       const tone = audio.createOscillator();
       const gain = audio.createGain();
       tone.frequency.value = 880;
@@ -574,45 +665,50 @@ class Widget {
   render() {
     const t = this.t;
     const n = this.state.unread;
-    this.launcher.setAttribute("aria-label", n ? `${t("open")} (${t("unread", { n })})` : t("open"));
+    this.launcher.setAttribute('aria-label', n ? `${t('open')} (${t('unread', { n })})` : t('open'));
     this.badge.hidden = !n;
     this.badge.textContent = String(n);
     this.updateTitle();
     if (!this.isOpen) return;
     const settings = this.settings || {};
     const w = settings.widget || {};
-    const phase = S.phase(this.state.conversation, { ...settings, prechat: this.identity.name || this.prechatDone ? "none" : w.prechat || "none" });
-    const refused = phase === "refused";
-    this.greeting.textContent = refused ? "" : w.greeting || t("greeting");
+    const phase = S.phase(this.state.conversation, {
+      ...settings,
+      prechat: this.identity.name || this.prechatDone ? 'none' : w.prechat || 'none',
+    });
+    const refused = phase === 'refused';
+    this.greeting.textContent = refused ? '' : w.greeting || t('greeting');
     this.greeting.hidden = refused;
-    this.availability.textContent = refused ? "" : settings.agents_online ? t("online") : t("away");
-    if (this.agent && phase === "assigned") {
+    this.availability.textContent = refused ? '' : settings.agents_online ? t('online') : t('away');
+    if (this.agent && phase === 'assigned') {
       this.titleNode.textContent = this.agent.name;
       const photo = this.agent.avatar_url && ownUrl(this.agent.avatar_url, this.config.base, this.settings?.public_url);
       this.avatar.hidden = !photo;
       if (photo) this.avatar.src = photo;
     } else {
-      this.titleNode.textContent = this.config.title || t("title");
+      this.titleNode.textContent = this.config.title || t('title');
       this.avatar.hidden = true;
     }
-    this.prechat.hidden = phase !== "prechat";
-    this.preEmailLabel.hidden = w.prechat !== "email";
-    const offline = phase === "offline" && !this.leftMessage;
+    this.prechat.hidden = phase !== 'prechat';
+    this.preEmailLabel.hidden = w.prechat !== 'email';
+    const offline = phase === 'offline' && !this.leftMessage;
     this.offline.hidden = !offline;
-    this.composer.hidden = refused || phase === "prechat" || offline || (phase === "offline" && this.leftMessage);
+    this.composer.hidden = refused || phase === 'prechat' || offline || (phase === 'offline' && this.leftMessage);
     this.endButton.hidden = !this.api.token;
-    this.hint.textContent = settings.attachments ? t("maxSize", { size: size(settings.attachments.max_bytes) }) : "";
+    this.hint.textContent = settings.attachments ? t('maxSize', { size: size(settings.attachments.max_bytes) }) : '';
     const notices = {
-      refused: t("refused"),
-      waiting: this.state.conversation?.queue_position ? `${t("waiting")} ${t("position", { n: this.state.conversation.queue_position })}` : t("waiting"),
-      ended: t("ended"),
-      bot: t("bot"),
-      assigned: this.agent ? t("assigned", { name: this.agent.name }) : "",
+      refused: t('refused'),
+      waiting: this.state.conversation?.queue_position
+        ? `${t('waiting')} ${t('position', { n: this.state.conversation.queue_position })}`
+        : t('waiting'),
+      ended: t('ended'),
+      bot: t('bot'),
+      assigned: this.agent ? t('assigned', { name: this.agent.name }) : '',
     };
-    let notice = this.notice || notices[phase] || "";
-    if (this.connection === "reconnecting" && !refused) notice = t("reconnecting");
+    let notice = this.notice || notices[phase] || '';
+    if (this.connection === 'reconnecting' && !refused) notice = t('reconnecting');
     this.noticeNode.textContent = notice;
-    this.noticeNode.classList.toggle("error", refused);
+    this.noticeNode.classList.toggle('error', refused);
     this.renderLog();
   }
 
@@ -635,72 +731,109 @@ class Widget {
 
   renderMessage(m) {
     const t = this.t;
-    const mine = m.message_type === "incoming";
-    const kind = m.message_type === "activity" ? "activity" : mine ? "mine" : "theirs";
-    const item = el("li", { class: `msg ${kind}`, "data-id": m.id ?? null });
-    if (!mine && kind === "theirs") item.append(el("span", { class: "meta", text: m.sender?.name || "" }));
-    const bubble = el("div", { class: "bubble" });
+    const mine = m.message_type === 'incoming';
+    const kind = m.message_type === 'activity' ? 'activity' : mine ? 'mine' : 'theirs';
+    const item = el('li', { class: `msg ${kind}`, 'data-id': m.id ?? null });
+    if (!mine && kind === 'theirs') item.append(el('span', { class: 'meta', text: m.sender?.name || '' }));
+    const bubble = el('div', { class: 'bubble' });
     const attrs = m.content_attributes || {};
-    if (attrs.deleted) bubble.textContent = "—";
+    if (attrs.deleted) bubble.textContent = '—';
     else if (m.content) bubble.textContent = m.content;
     if (m.file) bubble.textContent = m.file;
     for (const a of m.attachments || []) {
       const url = safeUrl(a.data_url);
       if (!url) continue;
-      const name = url.split("/").pop();
-      const inline = a.file_type === "image" && ownUrl(url, this.config.base, this.settings?.public_url);
-      bubble.append(inline ? el("a", { href: url, target: "_blank", rel: "noopener noreferrer" }, el("img", { class: "file", src: url, alt: decodeURIComponent(name) })) : el("a", { href: url, target: "_blank", rel: "noopener noreferrer", text: decodeURIComponent(name) }));
+      const name = url.split('/').pop();
+      const inline = a.file_type === 'image' && ownUrl(url, this.config.base, this.settings?.public_url);
+      bubble.append(
+        inline
+          ? el(
+              'a',
+              { href: url, target: '_blank', rel: 'noopener noreferrer' },
+              el('img', { class: 'file', src: url, alt: decodeURIComponent(name) }),
+            )
+          : el('a', { href: url, target: '_blank', rel: 'noopener noreferrer', text: decodeURIComponent(name) }),
+      );
     }
     if (bubble.childNodes.length) item.append(bubble);
-    if (m.content_type === "card" && attrs.image_url) {
+    if (m.content_type === 'card' && attrs.image_url) {
       const own = ownUrl(attrs.image_url, this.config.base, this.settings?.public_url);
       const elsewhere = !own && safeUrl(attrs.image_url);
-      if (own) item.prepend(el("div", { class: "card" }, el("img", { src: own, alt: "" })));
-      else if (elsewhere) item.append(el("a", { href: elsewhere, target: "_blank", rel: "noopener noreferrer", text: this.t("picture") }));
+      if (own) item.prepend(el('div', { class: 'card' }, el('img', { src: own, alt: '' })));
+      else if (elsewhere)
+        item.append(
+          el('a', { href: elsewhere, target: '_blank', rel: 'noopener noreferrer', text: this.t('picture') }),
+        );
     }
-    if (m.content_type === "quick_reply" || m.content_type === "card") item.append(this.renderChoices(m));
-    if (m.content_type === "feedback") item.append(this.renderFeedback(m));
-    if (mine) item.append(el("span", { class: "meta receipt", text: t(m.status === "sending" ? "sending" : m.status) || "" }));
+    if (m.content_type === 'quick_reply' || m.content_type === 'card') item.append(this.renderChoices(m));
+    if (m.content_type === 'feedback') item.append(this.renderFeedback(m));
+    if (mine)
+      item.append(el('span', { class: 'meta receipt', text: t(m.status === 'sending' ? 'sending' : m.status) || '' }));
     return item;
   }
 
   renderChoices(m) {
-    const chosen = (m.content_attributes || {}).selected_value;
-    const box = el("div", { class: "choices", role: "group", "aria-label": m.content || "" });
+    const chosen = m.content_attributes?.selected_value;
+    const box = el('div', { class: 'choices', role: 'group', 'aria-label': m.content || '' });
     for (const option of S.options(m)) {
-      if (option.kind === "link") {
+      if (option.kind === 'link') {
         const url = safeUrl(option.url);
-        if (url) box.append(el("a", { href: url, target: "_blank", rel: "noopener noreferrer", text: option.title }));
+        if (url) box.append(el('a', { href: url, target: '_blank', rel: 'noopener noreferrer', text: option.title }));
         continue;
       }
       const picked = chosen != null && chosen === option.value;
-      box.append(el("button", { type: "button", "aria-pressed": String(picked), disabled: chosen != null, text: option.title, onclick: () => this.choose(m, option.value) }));
+      box.append(
+        el('button', {
+          type: 'button',
+          'aria-pressed': String(picked),
+          disabled: chosen != null,
+          text: option.title,
+          onclick: () => this.choose(m, option.value),
+        }),
+      );
     }
     if (chosen != null) {
       const title = S.options(m).find((o) => o.value === chosen)?.title ?? chosen;
-      box.append(el("span", { class: "meta", text: this.t("chosen", { value: title }) }));
+      box.append(el('span', { class: 'meta', text: this.t('chosen', { value: title }) }));
     }
     return box;
   }
 
   renderFeedback(m) {
     const t = this.t;
-    const chosen = (m.content_attributes || {}).selected_value;
-    if (chosen != null) return el("span", { class: "meta", text: t("thanks", { value: chosen }) });
-    const comment = el("input", { type: "text" });
+    const chosen = m.content_attributes?.selected_value;
+    if (chosen != null) return el('span', { class: 'meta', text: t('thanks', { value: chosen }) });
+    const comment = el('input', { type: 'text' });
     let rating = 0;
-    const stars = el("div", { class: "stars", role: "group", "aria-label": m.content || "" });
+    const stars = el('div', { class: 'stars', role: 'group', 'aria-label': m.content || '' });
     for (let n = 1; n <= 5; n++) {
-      stars.append(el("button", { type: "button", "aria-label": t("rate", { n }), "aria-pressed": "false", text: `★${n}`, onclick: (e) => {
-        rating = n;
-        for (const b of stars.children) b.setAttribute("aria-pressed", String(b === e.currentTarget));
-      } }));
+      stars.append(
+        el('button', {
+          type: 'button',
+          'aria-label': t('rate', { n }),
+          'aria-pressed': 'false',
+          text: `★${n}`,
+          onclick: (e) => {
+            rating = n;
+            for (const b of stars.children) b.setAttribute('aria-pressed', String(b === e.currentTarget));
+          },
+        }),
+      );
     }
-    const submit = el("button", { class: "primary", type: "submit", text: t("submit") });
-    return el("form", { class: "fields", onsubmit: (e) => {
-      e.preventDefault();
-      if (rating) this.choose(m, S.feedbackValue(rating, comment.value));
-    } }, stars, el("label", { class: "field" }, t("comment"), comment), submit);
+    const submit = el('button', { class: 'primary', type: 'submit', text: t('submit') });
+    return el(
+      'form',
+      {
+        class: 'fields',
+        onsubmit: (e) => {
+          e.preventDefault();
+          if (rating) this.choose(m, S.feedbackValue(rating, comment.value));
+        },
+      },
+      stars,
+      el('label', { class: 'field' }, t('comment'), comment),
+      submit,
+    );
   }
 }
 

@@ -1,6 +1,6 @@
 // The widget's state, as pure functions over plain data: no DOM, no network (tested with node --test).
 
-export const RECEIPTS = ["sent", "delivered", "seen"];
+export const RECEIPTS = ['sent', 'delivered', 'seen'];
 
 export function initial() {
   return { messages: [], byId: new Map(), lastId: 0, conversation: null, unread: 0 };
@@ -11,10 +11,11 @@ export function initial() {
 export function merge(state, incoming, { open = false } = {}) {
   let added = 0;
   for (const message of incoming) {
-    if (!message || typeof message.id !== "number") continue;
+    if (!message || typeof message.id !== 'number') continue;
     const known = state.byId.get(message.id);
     if (known) {
-      if ((message.updated_at ?? 0) >= (known.updated_at ?? 0)) Object.assign(known, message, { status: later(known.status, message.status) });
+      if ((message.updated_at ?? 0) >= (known.updated_at ?? 0))
+        Object.assign(known, message, { status: later(known.status, message.status) });
       continue;
     }
     const pending = message.echo_id ? state.messages.findIndex((m) => m.pending && m.echo_id === message.echo_id) : -1;
@@ -31,35 +32,37 @@ export function merge(state, incoming, { open = false } = {}) {
 }
 
 export function addPending(state, echoId, content, file) {
-  state.messages.push({ pending: true, echo_id: echoId, content, file, message_type: "incoming", status: "sending" });
+  state.messages.push({ pending: true, echo_id: echoId, content, file, message_type: 'incoming', status: 'sending' });
 }
 
 // The server took it (200): shown as sent until its own copy arrives and takes the pending one's place.
 export function sentPending(state, echoId) {
   const found = state.messages.find((m) => m.pending && m.echo_id === echoId);
-  if (found && found.status === "sending") found.status = "sent";
+  if (found && found.status === 'sending') found.status = 'sent';
 }
 
 export function failPending(state, echoId) {
   const found = state.messages.find((m) => m.pending && m.echo_id === echoId);
-  if (found) found.status = "failed";
+  if (found) found.status = 'failed';
 }
 
 // Statuses only move forward (a late "delivered" never hides "seen").
 export function later(a, b) {
   const ia = RECEIPTS.indexOf(a);
   const ib = RECEIPTS.indexOf(b);
-  if (b === "failed" || ia < 0) return b ?? a;
+  if (b === 'failed' || ia < 0) return b ?? a;
   return ib > ia ? b : a;
 }
 
 export function isFromTeam(m) {
-  return m.message_type === "outgoing" && (m.sender_type === "User" || m.sender_type === "AgentBot");
+  return m.message_type === 'outgoing' && (m.sender_type === 'User' || m.sender_type === 'AgentBot');
 }
 
 // The team's messages the customer has not yet reported at ``status`` (delivered on arrival, seen when shown).
 export function toReport(state, status) {
-  return state.messages.filter((m) => !m.pending && isFromTeam(m) && RECEIPTS.indexOf(m.status) < RECEIPTS.indexOf(status)).map((m) => m.id);
+  return state.messages
+    .filter((m) => !m.pending && isFromTeam(m) && RECEIPTS.indexOf(m.status) < RECEIPTS.indexOf(status))
+    .map((m) => m.id);
 }
 
 export function markReported(state, ids, status) {
@@ -77,31 +80,33 @@ export function backoff(attempt, random = Math.random) {
 
 // What the panel shows above the log, from the conversation's status and the team's availability.
 export function phase(conversation, settings) {
-  if (settings && settings.refused) return "refused";
+  if (settings?.refused) return 'refused';
   if (!conversation) {
-    if (settings && settings.agents_online === 0 && !settings.queue_enabled) return "offline";
-    return settings && settings.prechat !== "none" ? "prechat" : "new";
+    if (settings && settings.agents_online === 0 && !settings.queue_enabled) return 'offline';
+    return settings && settings.prechat !== 'none' ? 'prechat' : 'new';
   }
-  if (conversation.status === "resolved") return "ended";
-  if (conversation.substatus === "interacting") return "assigned";
-  if (conversation.status === "pending") return "bot";
-  return "waiting";
+  if (conversation.status === 'resolved') return 'ended';
+  if (conversation.substatus === 'interacting') return 'assigned';
+  if (conversation.status === 'pending') return 'bot';
+  return 'waiting';
 }
 
 export function echoId(random = Math.random) {
-  return "w" + Date.now().toString(36) + Math.floor(random() * 1e9).toString(36);
+  return `w${Date.now().toString(36)}${Math.floor(random() * 1e9).toString(36)}`;
 }
 
 // The options of a card or quick reply: [{title, value, kind: "postback"|"link", url}].
 export function options(message) {
-  const buttons = (message.content_attributes || {}).buttons || [];
-  return buttons.map((b) => (b.type === "link"
-    ? { title: b.title, kind: "link", url: b.url }
-    : { title: b.title, value: b.value, kind: "postback" }));
+  const buttons = message.content_attributes?.buttons || [];
+  return buttons.map((b) =>
+    b.type === 'link'
+      ? { title: b.title, kind: 'link', url: b.url }
+      : { title: b.title, value: b.value, kind: 'postback' },
+  );
 }
 
 // A feedback answer: the rating, and the comment after a colon when there is one.
 export function feedbackValue(rating, comment) {
-  const text = (comment || "").trim();
+  const text = (comment || '').trim();
   return text ? `${rating}: ${text}` : String(rating);
 }
