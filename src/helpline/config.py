@@ -52,6 +52,8 @@ class Settings:
     max_connections: int = 0  # 0: as many as the open-file limit leaves room for (web.connections)
     head_timeout: float = 10.0  # seconds a request's head may take to arrive
     body_timeout: float = 30.0  # seconds a request's body may stall between chunks
+    redis_url: str = ""  # fan-out across processes (realtime.doorbell); empty: this process alone
+    redis_channel: str = ""  # empty: derived from the database URL (realtime.doorbell.channel_for)
     extra: dict[str, str] = field(default_factory=dict)
 
     def resolved_database_url(self) -> str:
@@ -90,4 +92,6 @@ def from_env(environ: dict[str, str] | None = None) -> Settings:
     settings.max_connections = int(env.get("HELPLINE_MAX_CONNECTIONS", settings.max_connections))
     settings.head_timeout = float(env.get("HELPLINE_HEAD_TIMEOUT", settings.head_timeout))
     settings.body_timeout = float(env.get("HELPLINE_BODY_TIMEOUT", settings.body_timeout))
+    settings.redis_url = env.get("HELPLINE_REDIS_URL", settings.redis_url)
+    settings.redis_channel = env.get("HELPLINE_REDIS_CHANNEL", settings.redis_channel)
     return settings
