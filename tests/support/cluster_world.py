@@ -74,12 +74,21 @@ class Collector:
 
     def start(self) -> Collector:
         self._socket = self._stack.enter_context(connect(self.url, open_timeout=10))
-        first = json.loads(self._socket.recv(timeout=10))
-        assert first["event"] == "ready", first
-        self.ready = first
+        while True:  # with ?after=N the backlog comes first, then "ready"
+            frame = json.loads(self._socket.recv(timeout=10))
+            if frame.get("event") == "ready":
+                self.ready = frame
+                break
+            self.frames.append((time.monotonic(), frame))
         self._thread = threading.Thread(target=self._read, daemon=True)
         self._thread.start()
         return self
+
+    def __enter__(self) -> Collector:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     def _read(self) -> None:
         assert self._socket is not None
