@@ -20,9 +20,8 @@ from helpline.web import connections
 
 
 def serve(settings: Settings, log_level: str = "info") -> int:
-    node = node_name().replace(
-        "%", "%%"
-    )  # several processes write to one aggregator: each line names its own
+    # Several processes write to one aggregator: each line names its own.
+    node = node_name().replace("%", "%%")
     logging.basicConfig(
         level=log_level.upper(), format=f"%(asctime)s {node} %(levelname)s %(name)s: %(message)s"
     )
