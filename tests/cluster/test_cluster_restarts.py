@@ -4,6 +4,7 @@ resume on the process that stays, exactly once."""
 from __future__ import annotations
 
 import contextlib
+import os
 import threading
 import time
 from collections.abc import Iterator
@@ -24,6 +25,8 @@ from cluster import Cluster, Node, cluster, wait_until
 class Hit:
     webhook_id: str
     arrived: float
+    port: int  # the sender's side of the connection: which process sent it (see _local_ports)
+    answered: bool = False
 
 
 @dataclass
@@ -44,6 +47,10 @@ class SlowReceiver:
         with self.lock:
             return {h.webhook_id for h in self.hits}
 
+    def waiting_ports(self) -> set[int]:
+        with self.lock:
+            return {h.port for h in self.hits if not h.answered}
+
 
 @contextlib.contextmanager
 def slow_receiver() -> Iterator[SlowReceiver]:
@@ -52,7 +59,7 @@ def slow_receiver() -> Iterator[SlowReceiver]:
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
             self.rfile.read(int(self.headers.get("content-length", "0")))
-            hit = Hit(self.headers.get("webhook-id", ""), time.monotonic())
+            hit = Hit(self.headers.get("webhook-id", ""), time.monotonic(), self.client_address[1])
             with receiver.lock:
                 receiver.hits.append(hit)
             time.sleep(receiver.delay)
@@ -61,6 +68,7 @@ def slow_receiver() -> Iterator[SlowReceiver]:
                 self.send_header("content-length", "2")
                 self.end_headers()
                 self.wfile.write(b"ok")
+            hit.answered = True
 
         def log_message(self, format: str, *args: Any) -> None:
             return
@@ -78,6 +86,24 @@ def slow_receiver() -> Iterator[SlowReceiver]:
 def _deliveries(nodes: Cluster) -> dict[str, str]:
     with psycopg.connect(nodes.database_url) as conn:
         return dict(conn.execute("SELECT webhook_id, state FROM deliveries").fetchall())
+
+
+def _local_ports(pid: int) -> set[int]:
+    """The local TCP ports of a process's sockets (its outbound connections among them), from /proc."""
+    inodes = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        with contextlib.suppress(OSError):
+            target = os.readlink(fd)
+            if target.startswith("socket:["):
+                inodes.add(target[len("socket:[") : -1])
+    ports = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with contextlib.suppress(OSError):
+            for line in Path(table).read_text().splitlines()[1:]:
+                fields = line.split()
+                if fields[9] in inodes:
+                    ports.add(int(fields[1].rsplit(":", 1)[1], 16))
+    return ports
 
 
 def _cut_off(nodes: Cluster) -> set[str]:
@@ -118,7 +144,13 @@ def test_kill_9_of_a_under_load_resumes_its_sockets_on_b_once_and_b_delivers_its
                     post_message(nodes[number % 2], setup, interactions[number % 2], f"x{number}", client)
                     if number % 4 == 0:
                         _start(nodes[number % 2], setup, client)
-                wait_until(lambda: len(receiver.ids()) >= 4, what="webhooks in flight")
+                # Kill A while it is sending: the receiver holds a webhook that came from one of A's sockets
+                # (more conversations, each a webhook, until it does).
+                deadline = time.monotonic() + 20
+                while not receiver.waiting_ports() & _local_ports(a.pid):
+                    assert time.monotonic() < deadline, "A never sent a webhook"
+                    _start(b, setup, client)
+                    time.sleep(0.05)
                 a.kill9()
                 killed_at = time.monotonic()
                 wait_until(lambda: on_a.closed is not None, what="A's socket closed by the crash")
