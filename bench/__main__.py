@@ -23,7 +23,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from bench import report
+from bench import nodes, report
 from bench.fixture import create_fixture, postgres_schema, serve_command
 from bench.load import machine_busy_seconds
 from bench.procs import PYTHON, ROOT, BenchError, floor_command, free_port, run_json, server
@@ -59,6 +59,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="give Helpline's token a webhook URL (a counting receiver on 127.0.0.1); customer messages "
         "trigger no Omnize V1 webhook, so what arrives is the set-up's triggers (see bench/README.md)",
     )
+    parser.add_argument(
+        "--nodes",
+        type=int,
+        default=1,
+        help="with N > 1: one process against N on one PostgreSQL (--database-url) and Redis (--redis-url), "
+        "every frame crossing processes (see bench/nodes.py); no floor",
+    )
+    parser.add_argument("--redis-url", help="Redis for --nodes (the processes' doorbell)")
     parser.add_argument("--quick", action="store_true", help="2 s phases and a short warm-up (CI smoke)")
     parser.add_argument("--only", choices=["floor", "helpline"], help="measure one system only")
     parser.add_argument("--log-level", default="warning", help="both servers' log level (default warning)")
@@ -249,6 +257,8 @@ def main(argv: list[str] | None = None) -> int:
         "helpline": None,
         "rounds": [],
     }
+    if args.nodes > 1:
+        return main_nodes(args, workdir, common)
     started = time.monotonic()
     code = 0
     rounds: list[dict[str, Any]] = []
@@ -281,6 +291,31 @@ def main(argv: list[str] | None = None) -> int:
         print(report.table(summary))
         if summary.get("error"):
             print(f"ERROR: {summary['error']}", file=sys.stderr)
+    return code
+
+
+def main_nodes(args: argparse.Namespace, workdir: Path, common: dict[str, Any]) -> int:
+    started = time.monotonic()
+    made: dict[str, Any] = {"settings": {**common, "nodes": args.nodes, "cpus": os.cpu_count()}}
+    code = 0
+    try:
+        results = nodes.run_nodes(args, workdir / "nodes", common, load, say)
+        made |= nodes.summary(results, args.nodes)
+        if any(report.problems(result) for result in results.values()):
+            code = 1
+    except BenchError as failure:
+        made["error"] = str(failure)
+        code = 2
+    finally:
+        made["seconds"] = round(time.monotonic() - started, 1)
+        shutil.rmtree(workdir, ignore_errors=True)
+    made["exit_code"] = code
+    if args.json:
+        print(json.dumps(made, indent=2))
+    else:
+        print(nodes.table(made, args.nodes))
+        if made.get("error"):
+            print(f"ERROR: {made['error']}", file=sys.stderr)
     return code
 
 

@@ -285,12 +285,16 @@ class Bench:
         keys: list[str] = self.config["agent_keys"][:m]
         if len(keys) < m:
             raise RuntimeError(f"{m} agents wanted, {len(keys)} API keys given")
+        # Several processes (python -m bench --nodes): agent j's socket is on node j, and its conversations'
+        # messages are posted through the next node, so that every frame crosses from one process to another.
+        nodes = [url.rstrip("/") for url in self.config.get("node_urls") or [self.base]]
         for agent, key in enumerate(keys):
             headers = {"Authorization": f"Bearer {key}"}
             await self._json(
                 "PUT", f"{self.base}/api/agent/v1/presence", json={"status": "online"}, headers=headers
             )
-            await self._open_socket(agent, f"{self.ws_base}/api/agent/v1/ws?api_key={key}")
+            ws_base = "ws" + nodes[agent % len(nodes)][len("http") :]
+            await self._open_socket(agent, f"{ws_base}/api/agent/v1/ws?api_key={key}")
         for i in range(n):
             started = await self._json(
                 "POST",
@@ -304,8 +308,9 @@ class Bench:
                 f"{self.base}/api/agent/v1/conversations/{digest}/accept",
                 headers={"Authorization": f"Bearer {keys[agent]}"},
             )
+            poster = nodes[(agent + 1) % len(nodes)]
             self.conversations.append(
-                Conversation(digest, agent, f"{self.base}/api/v1/interactions/{digest}/messages")
+                Conversation(digest, agent, f"{poster}/api/v1/interactions/{digest}/messages")
             )
 
     async def _read(self, index: int, ws: aiohttp.ClientWebSocketResponse) -> None:

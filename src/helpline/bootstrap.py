@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import BaseRoute, Route
@@ -50,12 +51,14 @@ from helpline.outbound.http import OutboundHttp
 from helpline.outbound.planner import Planner
 from helpline.outbound.render import Renderer
 from helpline.outbound.worker import DeliveryWorker
+from helpline.realtime.doorbell import Doorbell, channel_for
 from helpline.realtime.hub import Hub
 from helpline.store.base import SystemClock
 from helpline.store.open import AnyStore, open_store
 from helpline.web import files as file_routes
 from helpline.web.http import json_response
 from helpline.web.index import index_page
+from helpline.web.operating import Operating, RequestMetrics
 from helpline.web.routing import by_prefix
 from helpline.web.services import Services
 from helpline.widget import routes as widget_routes
@@ -104,18 +107,26 @@ def create_app(settings: Settings, store: AnyStore | None = None) -> Starlette:
             history.wake()
 
     hub.add_listener(after_dispatch)
+    doorbell = None
+    if settings.redis_url:
+        channel = channel_for(store.url, settings.redis_channel)
+        doorbell = Doorbell(settings.redis_url, channel, hub)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         stop = asyncio.Event()
         store.bind(asyncio.get_running_loop())
         store.add_listener(hub.publish, asyncio.get_running_loop())
+        if doorbell is not None:
+            store.add_listener(doorbell.ring, asyncio.get_running_loop())
         tasks = [
             asyncio.create_task(hub.run(stop), name="hub"),
             asyncio.create_task(worker.run(stop), name="deliveries"),
             asyncio.create_task(run_timers(store, stop, settings.tick_seconds), name="timers"),
             asyncio.create_task(history.run(stop, settings.tick_seconds), name="history"),
         ]
+        if doorbell is not None:
+            tasks.append(asyncio.create_task(doorbell.run(stop), name="doorbell"))
         log.info("helpline %s serving with %s", __version__, store.url.split("?")[0])
         try:
             yield
@@ -129,9 +140,11 @@ def create_app(settings: Settings, store: AnyStore | None = None) -> Starlette:
             await http.aclose()
             await store.close()
 
+    operating = Operating(store, hub, doorbell)
     routes: list[BaseRoute] = [
         Route("/", _index, methods=["GET"]),
         Route("/healthz", _health, methods=["GET"]),
+        *operating.routes(),
         *documents.routes(),
         *file_routes.routes(services),
         *omnize_v1_routes.routes(services),
@@ -152,8 +165,12 @@ def create_app(settings: Settings, store: AnyStore | None = None) -> Starlette:
         *console_routes.routes(),
         *widget_routes.routes(),
     ]
+    layout = by_prefix(routes)
     app = Starlette(
-        routes=by_prefix(routes), lifespan=lifespan, exception_handlers={ClientDisconnect: _client_gone}
+        routes=layout,
+        lifespan=lifespan,
+        exception_handlers={ClientDisconnect: _client_gone},
+        middleware=[Middleware(RequestMetrics, operating=operating, routes=layout)],
     )
     app.state.services = services
     return app

@@ -57,6 +57,8 @@ class Settings:
     sdk_conversations_per_inbox: float = 600.0  # ...and into one inbox from everyone
     sdk_messages_per_contact: float = 120.0  # messages a minute from one contact
     sdk_max_message_chars: int = 10_000
+    redis_url: str = ""  # fan-out across processes (realtime.doorbell); empty: this process alone
+    redis_channel: str = ""  # empty: derived from the database URL (realtime.doorbell.channel_for)
     extra: dict[str, str] = field(default_factory=dict)
 
     def resolved_database_url(self) -> str:
@@ -102,4 +104,6 @@ def from_env(environ: dict[str, str] | None = None) -> Settings:
     settings.sdk_max_message_chars = int(
         env.get("HELPLINE_SDK_MAX_MESSAGE_CHARS", settings.sdk_max_message_chars)
     )
+    settings.redis_url = env.get("HELPLINE_REDIS_URL", settings.redis_url)
+    settings.redis_channel = env.get("HELPLINE_REDIS_CHANNEL", settings.redis_channel)
     return settings

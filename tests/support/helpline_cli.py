@@ -87,6 +87,8 @@ def served(
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = int(probe.getsockname()[1])
+    if "--port" in args:  # a port of the caller's (a cluster node restarting on its own): the last one wins
+        port = int(args[len(args) - 1 - args[::-1].index("--port") + 1])
     logs = data_dir / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     environ = {k: v for k, v in os.environ.items() if not k.startswith("HELPLINE_")}

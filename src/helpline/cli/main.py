@@ -60,6 +60,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", help="address to bind (default 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port (default 8000)")
     serve.add_argument(
+        "--redis-url",
+        help="redis://HOST:PORT/DB for fan-out across processes (default: $HELPLINE_REDIS_URL, else none)",
+    )
+    serve.add_argument(
         "--log-level",
         default="info",
         choices=["critical", "error", "warning", "info", "debug"],
@@ -216,6 +220,8 @@ def settings_for(args: argparse.Namespace) -> Settings:
         settings.host = args.host
     if getattr(args, "port", None):
         settings.port = args.port
+    if getattr(args, "redis_url", None):
+        settings.redis_url = args.redis_url
     return settings
 
 

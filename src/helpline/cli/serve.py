@@ -14,12 +14,17 @@ from helpline.bootstrap import create_app
 from helpline.cli.checks import port_problem
 from helpline.cli.output import fail
 from helpline.config import Settings
+from helpline.realtime.doorbell import node_name
 from helpline.store.open import open_store
 from helpline.web import connections
 
 
 def serve(settings: Settings, log_level: str = "info") -> int:
-    logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # Several processes write to one aggregator: each line names its own.
+    node = node_name().replace("%", "%%")
+    logging.basicConfig(
+        level=log_level.upper(), format=f"%(asctime)s {node} %(levelname)s %(name)s: %(message)s"
+    )
     logs.install_on_root(log_level)
     connections.raise_file_limit()
     busy = port_problem(settings.host, settings.port)
@@ -43,7 +48,7 @@ def server_options(settings: Settings, log_level: str) -> dict[str, Any]:
         "host": settings.host,
         "port": settings.port,
         "log_level": log_level,
-        "log_config": logs.server_log_config(),
+        "log_config": _naming_the_process(logs.server_log_config()),
         # uvicorn builds every request's access line (client address, quoted path) before its logger
         # drops it; below the info level, don't have it built.
         "access_log": level <= logging.INFO,
@@ -55,6 +60,15 @@ def server_options(settings: Settings, log_level: str) -> dict[str, Any]:
         # each frame once per socket, where the hub encodes it once for all. The frames are small JSON.
         "ws_per_message_deflate": False,
     }
+
+
+def _naming_the_process(config: dict[str, Any]) -> dict[str, Any]:
+    """uvicorn's lines (access, errors) start with this process's name too."""
+    node = node_name().replace("%", "%%")
+    for formatter in config.get("formatters", {}).values():
+        if "fmt" in formatter:
+            formatter["fmt"] = f"{node} {formatter['fmt']}"
+    return config
 
 
 def connection_limits(settings: Settings) -> connections.ConnectionLimits:

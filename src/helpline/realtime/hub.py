@@ -223,6 +223,11 @@ class Hub:
         self._wake = asyncio.Event()
         self._listeners: list[Callable[[list[Event]], None]] = []
 
+    def wake(self) -> None:
+        """Read the log now rather than at the next poll (another process committed, or the doorbell
+        (re)subscribed and may have missed some)."""
+        self._wake.set()
+
     def add_listener(self, listener: Callable[[list[Event]], None]) -> None:
         """Called with each in-order batch after dispatch (the delivery worker uses it as a wake-up)."""
         self._listeners.append(listener)
@@ -253,6 +258,13 @@ class Hub:
     @property
     def subscriber_count(self) -> int:
         return len(self._keys_of)
+
+    def counts_by_protocol(self) -> dict[str, int]:
+        """Sockets open, by protocol (the agent API's, each dialect's): for ``/metrics``."""
+        counts: dict[str, int] = {}
+        for subscriber in self._keys_of:
+            counts[subscriber.protocol] = counts.get(subscriber.protocol, 0) + 1
+        return counts
 
     def publish(self, events: list[Event]) -> None:
         """Take committed events (from any thread's commit, via the loop); dispatch what is next in order."""
