@@ -11,6 +11,8 @@ from helpline.store.open import default_url
 
 DEFAULT_RETRY_SCHEDULE = (0.0, 5.0, 300.0, 1800.0, 7200.0, 18000.0, 36000.0, 36000.0)
 
+FILE_STORES = ("local", "database")
+
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
@@ -52,6 +54,8 @@ class Settings:
     max_connections: int = 0  # 0: as many as the open-file limit leaves room for (web.connections)
     head_timeout: float = 10.0  # seconds a request's head may take to arrive
     body_timeout: float = 30.0  # seconds a request's body may stall between chunks
+    file_store: str = "local"  # where uploaded files' bytes live: "local" (files_dir) or "database"
+    files_path: str = ""  # the local file store's directory; default <data_dir>/files
     extra: dict[str, str] = field(default_factory=dict)
 
     def resolved_database_url(self) -> str:
@@ -61,7 +65,7 @@ class Settings:
         return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
 
     def files_dir(self) -> str:
-        return str(Path(self.data_dir) / "files")
+        return self.files_path or str(Path(self.data_dir) / "files")
 
 
 def from_env(environ: dict[str, str] | None = None) -> Settings:
@@ -90,4 +94,10 @@ def from_env(environ: dict[str, str] | None = None) -> Settings:
     settings.max_connections = int(env.get("HELPLINE_MAX_CONNECTIONS", settings.max_connections))
     settings.head_timeout = float(env.get("HELPLINE_HEAD_TIMEOUT", settings.head_timeout))
     settings.body_timeout = float(env.get("HELPLINE_BODY_TIMEOUT", settings.body_timeout))
+    settings.file_store = env.get("HELPLINE_FILE_STORE", settings.file_store).strip().lower()
+    if settings.file_store not in FILE_STORES:
+        raise ValueError(
+            f"HELPLINE_FILE_STORE is one of {', '.join(FILE_STORES)}, got {settings.file_store!r}"
+        )
+    settings.files_path = env.get("HELPLINE_FILES_DIR", settings.files_path)
     return settings
