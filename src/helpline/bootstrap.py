@@ -41,6 +41,7 @@ from helpline.dialects.omnize_v1 import triggers as omnize_v1_triggers
 from helpline.dialects.zenvia_bot import DIALECT as ZENVIA_BOT
 from helpline.dialects.zenvia_bot import calls as zenvia_bot_calls
 from helpline.dialects.zenvia_bot import routes as zenvia_bot_routes
+from helpline.files.database import DatabaseFileStore
 from helpline.files.local import LocalFileStore
 from helpline.jobs.history import HistoryLoader
 from helpline.jobs.timers import run_timers
@@ -84,7 +85,12 @@ def create_app(settings: Settings, store: AnyStore | None = None) -> Starlette:
         return await store.read(lambda uow: uow.events.after(after, limit))
 
     hub = Hub(fetch_events, start_seq=store.read_sync(lambda uow: uow.events.last_seq()))
-    services = Services(store=store, settings=settings, hub=hub, files=LocalFileStore(settings.files_dir()))
+    files = (
+        DatabaseFileStore(store)
+        if settings.file_store == "database"
+        else LocalFileStore(settings.files_dir())
+    )
+    services = Services(store=store, settings=settings, hub=hub, files=files)
     http = OutboundHttp(OutboundGuard(settings.outbound_allow), settings)
     worker = DeliveryWorker(
         store,

@@ -11,6 +11,8 @@ from helpline.store.open import default_url
 
 DEFAULT_RETRY_SCHEDULE = (0.0, 5.0, 300.0, 1800.0, 7200.0, 18000.0, 36000.0, 36000.0)
 
+FILE_STORES = ("local", "database")
+
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
@@ -59,6 +61,8 @@ class Settings:
     sdk_max_message_chars: int = 10_000
     redis_url: str = ""  # fan-out across processes (realtime.doorbell); empty: this process alone
     redis_channel: str = ""  # empty: derived from the database URL (realtime.doorbell.channel_for)
+    file_store: str = "local"  # where uploaded files' bytes live: "local" (files_dir) or "database"
+    files_path: str = ""  # the local file store's directory; default <data_dir>/files
     extra: dict[str, str] = field(default_factory=dict)
 
     def resolved_database_url(self) -> str:
@@ -68,7 +72,7 @@ class Settings:
         return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
 
     def files_dir(self) -> str:
-        return str(Path(self.data_dir) / "files")
+        return self.files_path or str(Path(self.data_dir) / "files")
 
 
 def from_env(environ: dict[str, str] | None = None) -> Settings:
@@ -106,4 +110,10 @@ def from_env(environ: dict[str, str] | None = None) -> Settings:
     )
     settings.redis_url = env.get("HELPLINE_REDIS_URL", settings.redis_url)
     settings.redis_channel = env.get("HELPLINE_REDIS_CHANNEL", settings.redis_channel)
+    settings.file_store = env.get("HELPLINE_FILE_STORE", settings.file_store).strip().lower()
+    if settings.file_store not in FILE_STORES:
+        raise ValueError(
+            f"HELPLINE_FILE_STORE is one of {', '.join(FILE_STORES)}, got {settings.file_store!r}"
+        )
+    settings.files_path = env.get("HELPLINE_FILES_DIR", settings.files_path)
     return settings

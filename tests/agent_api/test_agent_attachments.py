@@ -1,15 +1,25 @@
-"""Agents send files: real multipart uploads to the real server, served back with safe headers."""
+"""Agents send files: real multipart uploads to the real server, served back with safe headers; with the
+files in the data directory and in the database (``HELPLINE_FILE_STORE``)."""
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from helpline_testing import Receiver, RunningServer, start_server
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + bytes(5000)
+FILE_STORES = ("local", "database")
+
+
+@pytest.fixture(params=FILE_STORES)
+def server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[RunningServer]:
+    with start_server(tmp_path, file_store=request.param) as running:
+        yield running
 
 
 def _assigned(server: RunningServer, setup: dict[str, Any]) -> str:
@@ -86,8 +96,9 @@ def test_documents_download_and_unknown_keys_are_404(server: RunningServer) -> N
     assert server.client.get("/files/..%2F..%2Fetc/passwd").status_code == 404
 
 
-def test_refusals_leave_no_file_behind(tmp_path: Path) -> None:
-    with start_server(tmp_path, max_upload_bytes=4096) as server:
+@pytest.mark.parametrize("file_store", FILE_STORES)
+def test_refusals_leave_no_file_behind(tmp_path: Path, file_store: str) -> None:
+    with start_server(tmp_path, max_upload_bytes=4096, file_store=file_store) as server:
         setup = server.setup_account()
         interaction = _assigned(server, setup)
         headers = server.agent_headers(setup["api_key"])
@@ -118,6 +129,8 @@ def test_refusals_leave_no_file_behind(tmp_path: Path) -> None:
         )
         assert not_theirs.status_code == 409
         assert not files_dir.exists() or not any(p.is_file() for p in files_dir.rglob("*"))
+        chunks = server.store.read_sync(lambda uow: uow.db.execute("SELECT id FROM file_chunks").fetchall())
+        assert chunks == []
         messages = server.client.get(
             f"/api/agent/v1/conversations/{interaction}/messages", headers=headers
         ).json()

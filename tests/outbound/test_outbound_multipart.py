@@ -112,22 +112,23 @@ def test_the_stream_signature_is_the_standard_webhooks_signature() -> None:
 
 
 def test_a_multipart_body_has_the_length_it_announces(tmp_path: Path) -> None:
-    path = tmp_path / "f"
+    files = LocalFileStore(tmp_path / "files")
     data = os.urandom(200_001)
-    path.write_bytes(data)
+    stored = asyncio.run(files.open(asyncio.run(save(files, data)).key))
     file = DeliveryFile("file", "k", 'a "quoted"\r\nname.bin', "application/octet-stream")
-    body = MultipartBody.build({"sessionID": "s", "x": "é"}, file, path)
-    whole = b"".join(body.chunks())
-    assert len(whole) == body.length
-    assert body.content_type == f"multipart/form-data; boundary={body.boundary}"
-    assert b'filename="a %22quoted%22%0D%0Aname.bin"' in whole
-    assert whole.count(body.boundary.encode()) == 4
+    body = MultipartBody.build({"sessionID": "s", "x": "é"}, file, stored)
 
     async def streamed() -> bytes:
         return b"".join([chunk async for chunk in body.stream()])
 
-    assert asyncio.run(streamed()) == whole
-    assert MultipartBody.build({}, file, path).boundary != body.boundary  # random per attempt
+    whole = asyncio.run(streamed())
+    assert len(whole) == body.length
+    assert body.content_type == f"multipart/form-data; boundary={body.boundary}"
+    assert b'filename="a %22quoted%22%0D%0Aname.bin"' in whole
+    assert whole.count(body.boundary.encode()) == 4
+    assert data in whole
+    assert asyncio.run(streamed()) == whole  # streamed again, afresh (signature, then the wire)
+    assert MultipartBody.build({}, file, stored).boundary != body.boundary  # random per attempt
 
 
 def test_form_and_multipart_deliveries_reach_their_paths_signed(store: Store, tmp_path: Path) -> None:

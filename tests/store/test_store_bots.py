@@ -18,6 +18,7 @@ from helpline.core.model import SYSTEM, Conversation, ConversationState
 from helpline.outbound.model import DeliveryState
 from helpline.outbound.repository import Deliveries
 from helpline.store.base import Store
+from helpline.store.postgres import PostgresStore
 from helpline.store.unit_of_work import UnitOfWork
 
 
@@ -273,9 +274,11 @@ def test_a_fall_through_and_a_bot_transfer_racing_move_the_conversation_once(
     """Two units of work that both loaded the conversation while the bot held it: one wins."""
     held = conversation(any_store, setup, state="bot", bot_endpoint_id=setup.endpoint_id, bot_started_at=1.0)
     outcomes: list[str] = []
-    # On PostgreSQL both transactions are open before either moves the row; SQLite's one writer runs
-    # them one after the other, so there the second simply finds the first's result.
+    # On PostgreSQL both transactions are open before either moves the row: two processes' writers (a
+    # process's own writer runs its units one after the other, as SQLite's one writer does, so there the
+    # second simply finds the first's result).
     gate = threading.Barrier(1 if is_sqlite(any_store) else 2)
+    other = any_store if is_sqlite(any_store) else PostgresStore(any_store.url)
 
     def fall(uow: UnitOfWork) -> None:
         gate.wait()
@@ -292,12 +295,14 @@ def test_a_fall_through_and_a_bot_transfer_racing_move_the_conversation_once(
 
     threads = [
         threading.Thread(target=lambda: any_store.write_sync(fall)),
-        threading.Thread(target=lambda: any_store.write_sync(transfer)),
+        threading.Thread(target=lambda: other.write_sync(transfer)),
     ]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(30)
+    if other is not any_store:
+        other.close_sync()
     moved = [o for o in outcomes if o in ("fell", "transferred")]
     assert len(moved) == 1, outcomes
     queued = any_store.read_sync(

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Protocol
 from urllib.parse import quote
 
@@ -33,9 +32,23 @@ class FileTooLarge(Exception):
         self.limit = limit
 
 
+class StoredBlob(Protocol):
+    """A saved file, to read: its size, and its bytes in chunks (as often as asked, each time afresh)."""
+
+    @property
+    def size(self) -> int: ...
+
+    def chunks(self) -> AsyncIterator[bytes]: ...
+
+
 class FileStore(Protocol):
+    """Where the bytes of uploaded files live: a directory (shared by the processes) or the database.
+
+    ``save`` streams, caps and types; ``open`` answers None for a key it does not hold (or that is not a
+    key at all); ``delete`` of a missing key is not an error."""
+
     async def save(self, chunks: AsyncIterator[bytes], max_bytes: int) -> Blob: ...
-    def path(self, key: str) -> Path: ...
+    async def open(self, key: str) -> StoredBlob | None: ...
     async def delete(self, key: str) -> None: ...
 
 

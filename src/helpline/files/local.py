@@ -1,21 +1,47 @@
-"""Files on local disk under ``<data dir>/files``, named by a random key, written atomically.
+"""Files on local disk under ``<data dir>/files`` (or ``HELPLINE_FILES_DIR``), named by a random key,
+written atomically.
 
 Bytes are counted as they arrive and the write stops at the limit, so an oversized upload never
-fills the disk; a partial file is removed.
+fills the disk; a partial file is removed. Several processes can share one directory (a network or
+shared volume): a file appears under its name only once it is whole (``os.replace``), so any process
+that finds the name reads all of it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import os
 import secrets
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from pathlib import Path
 
-from helpline.core.files import Blob, FileTooLarge
-from helpline.files.sniff import HEAD_BYTES, content_type
+from helpline.core.files import Blob
+from helpline.files.tally import Tally
+
+CHUNK = 64 * 1024
+
+
+@dataclass(slots=True, frozen=True)
+class LocalBlob:
+    path: Path
+    size: int
+
+    async def chunks(self) -> AsyncIterator[bytes]:
+        """The file's bytes off the event loop; exactly ``size`` of them (a file that shrank or vanished
+        meanwhile ends the stream with FileNotFoundError rather than a short body)."""
+        handle = await asyncio.to_thread(self.path.open, "rb")
+        try:
+            left = self.size
+            while left > 0:
+                chunk = await asyncio.to_thread(handle.read, min(CHUNK, left))
+                if not chunk:
+                    raise FileNotFoundError(f"{self.path.name} shrank while it was being read")
+                left -= len(chunk)
+                yield chunk
+        finally:
+            await asyncio.to_thread(handle.close)
 
 
 class LocalFileStore:
@@ -32,18 +58,11 @@ class LocalFileStore:
         target = self.path(key)
         await asyncio.to_thread(target.parent.mkdir, parents=True, exist_ok=True)
         partial = target.with_suffix(".part")
-        digest = hashlib.sha256()
-        head = b""
-        size = 0
+        tally = Tally(max_bytes)
         handle = await asyncio.to_thread(open, partial, "wb")
         try:
             async for chunk in chunks:
-                size += len(chunk)
-                if size > max_bytes:
-                    raise FileTooLarge(max_bytes)
-                digest.update(chunk)
-                if len(head) < HEAD_BYTES:
-                    head += chunk[: HEAD_BYTES - len(head)]
+                tally.add(chunk)
                 await asyncio.to_thread(handle.write, chunk)
             await asyncio.to_thread(handle.flush)
             await asyncio.to_thread(os.fsync, handle.fileno())
@@ -54,8 +73,18 @@ class LocalFileStore:
             raise
         handle.close()
         await asyncio.to_thread(os.replace, partial, target)
-        return Blob(key=key, size=size, sha256=digest.hexdigest(), content_type=content_type(head))
+        return tally.blob(key)
+
+    async def open(self, key: str) -> LocalBlob | None:
+        try:
+            path = self.path(key)
+            size = (await asyncio.to_thread(path.stat)).st_size
+        except (ValueError, FileNotFoundError, NotADirectoryError):
+            return None
+        return LocalBlob(path, size)
 
     async def delete(self, key: str) -> None:
+        if not key.isalnum():
+            return
         with contextlib.suppress(FileNotFoundError):
             await asyncio.to_thread(self.path(key).unlink)

@@ -6,17 +6,14 @@ and never held in memory whole; its boundary is random per attempt, and each att
 
 from __future__ import annotations
 
-import asyncio
 import json
 import secrets
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from urllib.parse import urlencode
 
+from helpline.core.files import StoredBlob
 from helpline.outbound.model import DeliveryFile
-
-CHUNK = 64 * 1024
 
 
 def form_body(fields: Mapping[str, str]) -> str:
@@ -40,21 +37,19 @@ class FileGone(Exception):
 
 @dataclass(slots=True, frozen=True)
 class MultipartBody:
-    """``multipart/form-data``: the text fields, then the file part whose bytes stream from ``path``."""
+    """``multipart/form-data``: the text fields, then the file part whose bytes stream from the file store."""
 
     boundary: str
     head: bytes
     tail: bytes
-    path: Path
-    size: int
+    file: StoredBlob
+    name: str
 
     @classmethod
-    def build(cls, fields: Mapping[str, str], file: DeliveryFile, path: Path) -> MultipartBody:
-        """Raises :class:`FileGone` when the file is missing."""
-        try:
-            size = path.stat().st_size
-        except (FileNotFoundError, ValueError):
-            raise FileGone(f"the file {file.name!r} ({file.key}) is no longer in the file store") from None
+    def build(cls, fields: Mapping[str, str], file: DeliveryFile, stored: StoredBlob | None) -> MultipartBody:
+        """Raises :class:`FileGone` when the file is missing (``stored`` is None)."""
+        if stored is None:
+            raise FileGone(f"the file {file.name!r} ({file.key}) is no longer in the file store")
         boundary = "helpline-" + secrets.token_hex(16)
         parts = []
         for name, value in fields.items():
@@ -70,7 +65,7 @@ class MultipartBody:
                 f"Content-Type: {file.content_type}\r\n\r\n"
             ).encode()
         )
-        return cls(boundary, b"".join(parts), f"\r\n--{boundary}--\r\n".encode(), path, size)
+        return cls(boundary, b"".join(parts), f"\r\n--{boundary}--\r\n".encode(), stored, file.name)
 
     @property
     def content_type(self) -> str:
@@ -78,36 +73,21 @@ class MultipartBody:
 
     @property
     def length(self) -> int:
-        return len(self.head) + self.size + len(self.tail)
-
-    def chunks(self) -> Iterator[bytes]:
-        """The whole body, blocking reads (for a thread); the file must still be ``size`` bytes long."""
-        yield self.head
-        with self.path.open("rb") as handle:
-            yield from self._file_chunks(handle.read)
-        yield self.tail
+        return len(self.head) + self.file.size + len(self.tail)
 
     async def stream(self) -> AsyncIterator[bytes]:
-        """The whole body for the wire, reading the file off the event loop."""
+        """The whole body, the file read afresh from the store (once for the signature, once for the
+        wire); exactly ``length`` bytes, or FileGone."""
         yield self.head
-        handle = await asyncio.to_thread(self.path.open, "rb")
+        left = self.file.size
         try:
-            left = self.size
-            while left > 0:
-                chunk = await asyncio.to_thread(handle.read, min(CHUNK, left))
-                if not chunk:
-                    raise FileGone(f"{self.path.name} shrank while it was being sent")
+            async for chunk in self.file.chunks():
                 left -= len(chunk)
+                if left < 0:
+                    break
                 yield chunk
-        finally:
-            await asyncio.to_thread(handle.close)
+        except FileNotFoundError:
+            raise FileGone(f"the file {self.name!r} is no longer in the file store") from None
+        if left != 0:
+            raise FileGone(f"the file {self.name!r} changed size while it was being sent")
         yield self.tail
-
-    def _file_chunks(self, read: Callable[[int], bytes]) -> Iterator[bytes]:
-        left = self.size
-        while left > 0:
-            chunk = read(min(CHUNK, left))
-            if not chunk:
-                raise FileGone(f"{self.path.name} shrank while it was being signed")
-            left -= len(chunk)
-            yield chunk

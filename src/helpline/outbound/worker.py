@@ -32,7 +32,7 @@ from helpline.outbound.http import USER_AGENT, OutboundFailed, OutboundHttp, Res
 from helpline.outbound.model import Attempt, Delivery, DeliveryState
 from helpline.outbound.planner import Planner
 from helpline.outbound.repository import Deliveries
-from helpline.outbound.signing import stream_signature, webhook_headers
+from helpline.outbound.signing import astream_signature, webhook_headers
 from helpline.store.base import Store, SystemClock
 from helpline.store.unit_of_work import UnitOfWork
 
@@ -287,19 +287,11 @@ class DeliveryWorker:
         assert delivery.file is not None
         if self.files is None:
             raise FileGone("this worker has no file store to read the file from")
-        try:
-            path = self.files.path(delivery.file.key)
-        except ValueError:
-            raise FileGone(f"{delivery.file.key!r} is not a file key") from None
+        stored = await self.files.open(delivery.file.key)
         fields = {str(name): str(value) for name, value in json.loads(delivery.body).items()}
-        body = MultipartBody.build(fields, delivery.file, path)
+        body = MultipartBody.build(fields, delivery.file, stored)
         seconds = math.floor(self.clock.now())
-        try:
-            signature = await asyncio.to_thread(
-                stream_signature, endpoint.secret, delivery.webhook_id, seconds, body.chunks()
-            )
-        except FileNotFoundError:
-            raise FileGone(f"the file {delivery.file.name!r} is no longer in the file store") from None
+        signature = await astream_signature(endpoint.secret, delivery.webhook_id, seconds, body.stream())
         headers = endpoint.headers | {  # the endpoint's own headers (auth) first
             "webhook-id": delivery.webhook_id,
             "webhook-timestamp": str(seconds),

@@ -9,9 +9,10 @@ from __future__ import annotations
 from urllib.parse import quote
 
 from starlette.requests import Request
-from starlette.responses import FileResponse, Response
+from starlette.responses import FileResponse, Response, StreamingResponse
 from starlette.routing import BaseRoute
 
+from helpline.files.local import LocalBlob
 from helpline.web.endpoints import surface_routes
 from helpline.web.http import json_response
 from helpline.web.services import Services
@@ -25,21 +26,21 @@ def routes(services: Services) -> list[BaseRoute]:
         if not key.isalnum():
             return json_response({"error": {"status": 404, "message": "no such file"}}, 404)
         found = await services.store.read(lambda uow: uow.files.by_key(key))
-        path = services.files.path(key) if found else None
-        if found is None or path is None or not path.exists():
+        stored = await services.files.open(key) if found else None
+        if found is None or stored is None:
             return json_response({"error": {"status": 404, "message": "no such file"}}, 404)
         disposition = "inline" if found.content_type.startswith(INLINE) else "attachment"
-        return FileResponse(
-            path,
-            media_type=found.content_type,
-            headers={
-                "content-disposition": f"{disposition}; filename*=UTF-8''{quote(found.original_name)}",
-                "x-content-type-options": "nosniff",
-                "content-security-policy": "default-src 'none'; sandbox",
-                "cache-control": "private, max-age=86400",
-                "x-sha256": found.sha256,
-            },
-        )
+        headers = {
+            "content-disposition": f"{disposition}; filename*=UTF-8''{quote(found.original_name)}",
+            "x-content-type-options": "nosniff",
+            "content-security-policy": "default-src 'none'; sandbox",
+            "cache-control": "private, max-age=86400",
+            "x-sha256": found.sha256,
+        }
+        if isinstance(stored, LocalBlob):  # a file on disk: Starlette serves it (ranges, etag) from its path
+            return FileResponse(stored.path, media_type=found.content_type, headers=headers)
+        headers["content-length"] = str(stored.size)
+        return StreamingResponse(stored.chunks(), media_type=found.content_type, headers=headers)
 
     return surface_routes([("/files/{key}/{name}", "GET", serve_file)], _error)
 

@@ -19,6 +19,17 @@ from helpline.store.statements import marks as _marks
 from helpline.store.statements import one as _one
 
 
+def _take_seq(db: Db) -> int | None:
+    """The PostgreSQL writer's group takes a range of numbers once (``store.postgres.SeqRange``)."""
+    take = getattr(db, "take_seq", None)
+    return None if take is None else take()
+
+
+def _last_taken_seq(db: Db) -> int | None:
+    last = getattr(db, "last_taken_seq", None)
+    return None if last is None else last()
+
+
 class Events:
     """The outbox. Sequence numbers are gap-free and in commit order: on PostgreSQL they come from a
     counter row (its lock serialises writers from their first event until they commit), on SQLite from
@@ -45,11 +56,14 @@ class Events:
             "created_at": now,
         }
         if not self._seq_is_rowid:
-            counted = _one(
-                self.db, "UPDATE counters SET value = value + 1 WHERE name = 'events' RETURNING value"
-            )
-            assert counted is not None
-            values = {"seq": counted["value"], **values}
+            taken = _take_seq(self.db)
+            if taken is None:
+                counted = _one(
+                    self.db, "UPDATE counters SET value = value + 1 WHERE name = 'events' RETURNING value"
+                )
+                assert counted is not None
+                taken = counted["value"]
+            values = {"seq": taken, **values}
         seq = int(_insert(self.db, "events", values, returning="seq"))
         return Event(
             seq=seq,
@@ -80,6 +94,9 @@ class Events:
         if self._seq_is_rowid:
             row = _one(self.db, "SELECT COALESCE(MAX(seq), 0) AS value FROM events")
         else:
+            pending = _last_taken_seq(self.db)
+            if pending is not None:
+                return pending
             row = _one(self.db, "SELECT value FROM counters WHERE name = 'events'")
         return int(row["value"]) if row else 0
 
