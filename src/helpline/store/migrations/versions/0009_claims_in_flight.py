@@ -1,0 +1,36 @@
+"""Work claimed once across processes: at most one delivery of an (endpoint, conversation) line in flight.
+
+A delivery is in flight while it holds a lease (``locked_until`` set); the unique partial index makes a
+second lease in the same line impossible, whatever the claiming query saw. Leases left from before are
+dropped (a delivery they held goes again with the same ``webhook-id``: deliveries are at least once).
+
+Revision ID: 0009
+Revises: 0008
+Create Date: 2026-12-06
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0009"
+down_revision = "0008"
+branch_labels = None
+depends_on = None
+
+IN_FLIGHT = "locked_until IS NOT NULL"
+
+
+def upgrade() -> None:
+    op.execute("UPDATE deliveries SET locked_until = NULL")
+    op.create_index(
+        "uq_deliveries_in_flight_line",
+        "deliveries",
+        ["endpoint_id", sa.text("COALESCE(conversation_id, 0)")],
+        unique=True,
+        postgresql_where=sa.text(IN_FLIGHT),
+        sqlite_where=sa.text(IN_FLIGHT),
+    )
+
+
+def downgrade() -> None:
+    op.drop_index("uq_deliveries_in_flight_line", table_name="deliveries")
