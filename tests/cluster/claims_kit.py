@@ -149,32 +149,44 @@ def setup(nodes: Cluster, webhook_url: str | None, *department_args: str, agents
     ]
     token_args = ["--webhook-url", webhook_url] if webhook_url else []
     token = nodes.cli("token", "create", "--account", str(account), *token_args)["token"]
+    keys = add_agents(nodes, account, department, agents)
     made: list[Setup] = []
-    for n in range(agents):
-        agent = nodes.cli(
-            "agent",
-            "create",
-            "--account",
-            str(account),
-            "--name",
-            f"Agent {n}",
-            "--email",
-            f"agent{n}@acme.test",
-            "--password",
-            "s3cret-pass",
-            "--department",
-            str(department),
-        )
-        key = agent["api_key"]
-        answer = httpx.put(
-            f"{nodes[n % len(nodes.nodes)].url}/api/agent/v1/presence",
-            headers={"authorization": f"Bearer {key}"},
-            json={"status": "online"},
-            timeout=30,
-        )
-        assert answer.status_code == 200, answer.text
-        made.append(Setup(account, department, token, key, agent["id"]))
+    for n, (agent_id, key) in enumerate(keys):
+        go_online(nodes[n % len(nodes.nodes)].url, key)
+        made.append(Setup(account, department, token, key, agent_id))
     return made
+
+
+def add_agents(nodes: Cluster, account: int, department: int, count: int) -> list[tuple[int, str]]:
+    """``count`` agents of ``department`` (offline), made through the store (quicker than a CLI process
+    each): their ids and API keys."""
+    from helpline.core import admin
+    from helpline.store.open import open_store
+
+    store = open_store(nodes.database_url, migrate=False)
+    try:
+        start = len(rows(nodes, "SELECT id FROM agents"))
+        made = [
+            store.write_sync(
+                lambda uow, n=n: admin.create_agent(
+                    uow, account, f"Agent {n}", f"agent{n}@acme.test", "s3cret-pass", [department]
+                )
+            )
+            for n in range(start, start + count)
+        ]
+    finally:
+        store.close_sync()
+    return [(created.agent.id, created.api_key) for created in made]
+
+
+def go_online(base_url: str, key: str) -> None:
+    answer = httpx.put(
+        f"{base_url}/api/agent/v1/presence",
+        headers={"authorization": f"Bearer {key}"},
+        json={"status": "online"},
+        timeout=30,
+    )
+    assert answer.status_code == 200, answer.text
 
 
 def start_interaction(base_url: str, token: str, department: int, client_id: str) -> str:

@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import itertools
+import threading
+import time
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -101,3 +103,102 @@ def test_webhooks_under_random_failures_go_once_in_order_never_two_of_a_line_and
     assert problems == []
     senders = {hit.sender for hit in hits}
     assert senders == {"a", "b"}, senders
+
+
+def replayed_loads(nodes: Cluster, ringing: float) -> tuple[dict[int, int], int]:
+    """Replay the event log: each agent's highest workload (conversations ringing them or assigned to
+    them) at any point, and how many offers were made. A ring that finds nobody with room is cleared
+    without an event, so a ring counts only until its conversation's next event or ``ringing`` seconds
+    (when it may have been cleared): a violation this finds is certain."""
+    holder: dict[int, tuple[int, float]] = {}  # conversation -> (agent it rings or is assigned to, until)
+    peak: dict[int, int] = defaultdict(int)
+    offers, clock = 0, 0.0
+    for event in rows(
+        nodes, "SELECT seq, type, conversation_id, agent_id, created_at FROM events ORDER BY seq"
+    ):
+        conversation, kind = event["conversation_id"], event["type"]
+        at = clock = max(clock, event["created_at"])  # a unit of work's time is its start, not its commit
+        if kind == "conversation.offered":
+            offers += 1
+            holder[conversation] = (event["agent_id"], at + ringing)
+        elif kind == "conversation.accepted":
+            holder[conversation] = (event["agent_id"], float("inf"))
+        elif kind in ("conversation.finished", "conversation.queued", "conversation.transferred"):
+            holder.pop(conversation, None)
+        else:
+            continue
+        live = [agent for agent, until in holder.values() if until > at]
+        for agent in set(live):
+            peak[agent] = max(peak[agent], live.count(agent))
+
+    return dict(peak), offers
+
+
+OVER_CAPACITY = (
+    "SELECT agent, count(*) AS n FROM (SELECT offered_to AS agent FROM conversations"
+    " WHERE state = 'queued' AND offered_to IS NOT NULL"
+    " UNION ALL SELECT assignee_id FROM conversations WHERE state = 'assigned') AS held"
+    " GROUP BY agent HAVING count(*) > %s"
+)
+
+
+def test_capacity_holds_with_conversations_started_at_once_through_both_processes(tmp_path: Path) -> None:
+    """Capacity 1, six agents, 50 conversations started at once through both, while both processes
+    re-ring unanswered offers every second: no agent ever rings or holds two, neither in any committed
+    state (sampled all along) nor replaying the log."""
+    with cluster(tmp_path, nodes=2, redis=False) as nodes:
+        [world, *_] = setup(
+            nodes, None, "--auto-assign", "--capacity", "1", "--ringing-max-time", "1", agents=6
+        )
+        over: list[object] = []
+        done = threading.Event()
+
+        def sample() -> None:
+            while not done.is_set():
+                over.extend(rows(nodes, OVER_CAPACITY, [1]))
+                time.sleep(0.01)
+
+        sampler = threading.Thread(target=sample)
+        sampler.start()
+        try:
+            with ThreadPoolExecutor(16) as pool:
+                list(
+                    pool.map(
+                        lambda n: start_interaction(nodes[n % 2].url, world.token, world.department, f"c{n}"),
+                        range(50),
+                    )
+                )
+            time.sleep(3)  # re-rings move the offers around
+        finally:
+            done.set()
+            sampler.join()
+        peak, offers = replayed_loads(nodes, ringing=1.0)
+    assert over == []
+    assert max(peak.values()) == 1, peak
+    assert len(peak) == 6
+    assert offers > 6  # re-rung
+
+
+def test_a_dozen_agents_accepting_one_conversation_through_both_processes_one_wins(tmp_path: Path) -> None:
+    with cluster(tmp_path, nodes=2, redis=False) as nodes:
+        [world, *others] = setup(nodes, None, agents=12)
+        interaction = start_interaction(nodes[0].url, world.token, world.department, "contested")
+        barrier = threading.Barrier(12)
+
+        def accept(n: int) -> int:
+            key = [world, *others][n].agent_key
+            with httpx.Client(timeout=30) as client:
+                barrier.wait(10)
+                answer = client.post(
+                    f"{nodes[n % 2].url}/api/agent/v1/conversations/{interaction}/accept",
+                    headers={"authorization": f"Bearer {key}"},
+                )
+            return answer.status_code
+
+        with ThreadPoolExecutor(12) as pool:
+            answers = list(pool.map(accept, range(12)))
+        accepted = rows(nodes, "SELECT agent_id FROM events WHERE type = 'conversation.accepted'")
+        [conversation] = rows(nodes, "SELECT state, assignee_id FROM conversations")
+    assert sorted(answers) == [200] + [409] * 11, answers
+    assert [a["agent_id"] for a in accepted] == [conversation["assignee_id"]]
+    assert conversation["state"] == "assigned"
