@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 import threading
 import time
 from collections import defaultdict
@@ -202,3 +203,65 @@ def test_a_dozen_agents_accepting_one_conversation_through_both_processes_one_wi
     assert sorted(answers) == [200] + [409] * 11, answers
     assert [a["agent_id"] for a in accepted] == [conversation["assignee_id"]]
     assert conversation["state"] == "assigned"
+
+
+def test_200_queued_conversations_expire_once_each_and_ring_once_per_period_with_both_ticking(
+    tmp_path: Path,
+) -> None:
+    """Both processes tick every 50 ms. Two agents (room for all): each conversation rings one, then the
+    other, once per ringing period, until it waited too long; then it ends ``unavailable``, once."""
+    ringing, waiting, count = 1, 3, 200
+    with cluster(tmp_path, nodes=2, redis=False, env={"HELPLINE_TICK_SECONDS": "0.05"}) as nodes:
+        [world, *_] = setup(
+            nodes,
+            None,
+            "--auto-assign",
+            "--capacity",
+            "500",
+            "--ringing-max-time",
+            str(ringing),
+            "--queued-max-time",
+            str(waiting),
+            agents=2,
+        )
+        with ThreadPoolExecutor(8) as pool:
+            list(
+                pool.map(
+                    lambda n: start_interaction(nodes[n % 2].url, world.token, world.department, f"q{n}"),
+                    range(count),
+                )
+            )
+        wait(
+            lambda: (
+                rows(nodes, "SELECT count(*) AS n FROM conversations WHERE state = 'finished'")[0]["n"]
+                == count
+            ),
+            timeout=60,
+            what=f"{count} conversations finished",
+        )
+        time.sleep(0.5)  # a second expiry or ring would land by now
+        events = rows(
+            nodes,
+            "SELECT type, conversation_id, created_at, data FROM events"
+            " WHERE type IN ('conversation.finished', 'conversation.offered') ORDER BY seq",
+        )
+        logs = nodes[0].output() + nodes[1].output()
+    finished: dict[int, list[str]] = defaultdict(list)
+    offered: dict[int, list[float]] = defaultdict(list)
+    for event in events:
+        if event["type"] == "conversation.finished":
+            finished[event["conversation_id"]].append(json.loads(event["data"])["reason"])
+        else:
+            offered[event["conversation_id"]].append(event["created_at"])
+    assert len(finished) == count
+    assert {tuple(reasons) for reasons in finished.values()} == {("unavailable",)}
+    problems = [
+        f"conversation {conversation} rang again after {later - earlier:.3f} s"
+        for conversation, times in offered.items()
+        for earlier, later in itertools.pairwise(times)
+        if later - earlier < ringing - 0.05
+    ]
+    assert problems == []
+    assert sum(len(times) > 1 for times in offered.values()) > count // 2  # re-rung, mostly
+    assert "Traceback" not in logs
+    assert "failed" not in logs.lower()
