@@ -38,6 +38,7 @@ from helpline.dialects.zenvia_bot import DIALECT as ZENVIA_BOT
 from helpline.dialects.zenvia_bot import calls as zenvia_bot_calls
 from helpline.dialects.zenvia_bot import routes as zenvia_bot_routes
 from helpline.files.local import LocalFileStore
+from helpline.jobs.history import LEASE_MARGIN as history_lease_margin
 from helpline.jobs.history import HistoryLoader
 from helpline.jobs.timers import run_timers
 from helpline.openapi import documents
@@ -92,7 +93,9 @@ def create_app(settings: Settings, store: AnyStore | None = None) -> Starlette:
     async def history_fetch(url: str) -> Any:
         return await fetch_json(http, url, settings.history_max_bytes, settings.history_timeout)
 
-    history = HistoryLoader(store, history_fetch, HISTORY_PARSERS)
+    history = HistoryLoader(
+        store, history_fetch, HISTORY_PARSERS, lease=settings.history_timeout + history_lease_margin
+    )
 
     def after_dispatch(events: list[Event]) -> None:
         worker.on_events(events)

@@ -4,6 +4,7 @@ process sent each request, and a direct look into the cluster's database."""
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import random
 import threading
@@ -39,6 +40,7 @@ class Receiver:
     hits: list[Hit] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
     port: int = 0
+    document: Any = None  # what a GET answers, as JSON
 
     def url(self, path: str = "/hook") -> str:
         return f"http://127.0.0.1:{self.port}{path}"
@@ -95,6 +97,21 @@ def receiving(receiver: Receiver) -> Iterator[Receiver]:
             self.wfile.flush()
             with receiver.lock:
                 receiver.hits.append(Hit(webhook_id, started, time.time(), status, senders[port], body))
+
+        def do_GET(self) -> None:  # an external history document
+            started = time.time()
+            port = self.client_address[1]
+            if port not in senders:
+                senders[port] = receiver.sender_of(port)
+            body = json.dumps(receiver.document).encode()
+            self.send_response(200)
+            self.send_header("content-type", "application/json")
+            self.send_header("content-length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+            self.wfile.flush()
+            with receiver.lock:
+                receiver.hits.append(Hit(self.path, started, time.time(), 200, senders[port], b""))
 
         def log_message(self, format: str, *args: Any) -> None:
             """Quiet."""
@@ -189,7 +206,7 @@ def go_online(base_url: str, key: str) -> None:
     assert answer.status_code == 200, answer.text
 
 
-def start_interaction(base_url: str, token: str, department: int, client_id: str) -> str:
+def start_interaction(base_url: str, token: str, department: int, client_id: str, **more: Any) -> str:
     answer = httpx.post(
         f"{base_url}/api/v1/interactions",
         json={
@@ -198,7 +215,8 @@ def start_interaction(base_url: str, token: str, department: int, client_id: str
             "department_id": str(department),
             "customer": {"name": "Joao", "email": f"{client_id}@example.com"},
             "extra": {"clientId": client_id},
-        },
+        }
+        | more,
         timeout=30,
     )
     assert answer.status_code in (200, 201), answer.text

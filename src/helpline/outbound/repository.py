@@ -144,7 +144,7 @@ class Deliveries:
         an attempt: the returned ``attempts`` is this worker's fencing token (see :meth:`settle`).
         Leases that ran out are dropped first, so a crashed worker's lease never blocks its line.
         """
-        lock = "" if is_sqlite(self.db) else " FOR UPDATE SKIP LOCKED"
+        lock = "" if is_sqlite(self.db) else " FOR NO KEY UPDATE SKIP LOCKED"
         self.db.execute(
             "UPDATE deliveries SET locked_until = NULL WHERE id IN (SELECT id FROM deliveries"  # noqa: S608
             f" WHERE locked_until IS NOT NULL AND locked_until <= ?{lock})",

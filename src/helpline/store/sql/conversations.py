@@ -141,7 +141,7 @@ class Conversations:
         return rows.conversation(row) if row else None
 
     def hold(self, conversation_id: int) -> Conversation | None:
-        lock = "" if is_sqlite(self.db) else " FOR UPDATE SKIP LOCKED"  # SQLite: one writer anyway
+        lock = "" if is_sqlite(self.db) else " FOR NO KEY UPDATE SKIP LOCKED"  # SQLite: one writer anyway
         row = _one(self.db, f"SELECT * FROM conversations WHERE id = ?{lock}", [conversation_id])  # noqa: S608
         return rows.conversation(row) if row else None
 

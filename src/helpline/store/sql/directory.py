@@ -137,7 +137,7 @@ class Agents:
         # commit, and many emit before they assign (a conversation starts, then is offered). Taking the
         # agents before it could make a circle with one of those (agents -> sequence, sequence -> agents).
         _one(self.db, "SELECT value FROM counters WHERE name = 'events' FOR NO KEY UPDATE")
-        _all(self.db, f"SELECT id FROM agents WHERE id IN ({_marks(ids)}) ORDER BY id FOR UPDATE", ids)  # noqa: S608
+        _all(self.db, f"SELECT id FROM agents WHERE id IN ({_marks(ids)}) ORDER BY id FOR NO KEY UPDATE", ids)  # noqa: S608
 
     def get(self, agent_id: int) -> Agent | None:
         found = self._hydrate(_all(self.db, "SELECT * FROM agents WHERE id = ?", [agent_id]))

@@ -1,4 +1,5 @@
-"""Work claimed once across processes: at most one delivery of an (endpoint, conversation) line in flight.
+"""Work claimed once across processes: at most one delivery of an (endpoint, conversation) line in flight;
+an external history fetched by one process at a time (``history_locked_until``, its lease).
 
 A delivery is in flight while it holds a lease (``locked_until`` set); the unique partial index makes a
 second lease in the same line impossible, whatever the claiming query saw. Leases left from before are
@@ -21,6 +22,8 @@ IN_FLIGHT = "locked_until IS NOT NULL"
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("conversations") as batch:
+        batch.add_column(sa.Column("history_locked_until", sa.Float(precision=53)))
     op.execute("UPDATE deliveries SET locked_until = NULL")
     op.create_index(
         "uq_deliveries_in_flight_line",
@@ -34,3 +37,5 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_index("uq_deliveries_in_flight_line", table_name="deliveries")
+    with op.batch_alter_table("conversations") as batch:
+        batch.drop_column("history_locked_until")
