@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 from collections import defaultdict
 
 import psycopg
@@ -185,3 +186,30 @@ def test_racing_claimers_take_each_delivery_once_in_line_order_never_two_of_a_li
         thread.join(timeout=120)
     assert problems == []
     assert dict(sent) == dict(expected)
+
+
+def test_a_planner_skips_while_another_holds_the_cursor(any_store: Store) -> None:
+    """On PostgreSQL the second planner gets None at once (it does not wait); SQLite's one writer makes
+    the second wait its turn, and then it holds the cursor."""
+    holding, release = threading.Event(), threading.Event()
+
+    def first(uow: UnitOfWork) -> int | None:
+        cursor = Deliveries.from_uow(uow).claim_planning()
+        holding.set()
+        release.wait(10)
+        return cursor
+
+    thread = threading.Thread(target=any_store.write_sync, args=(first,))
+    thread.start()
+    assert holding.wait(10)
+    if any_store.url.startswith("sqlite:"):
+        release.set()
+        assert any_store.write_sync(lambda uow: Deliveries.from_uow(uow).claim_planning()) == 0
+    else:
+        started = time.monotonic()
+        assert any_store.write_sync(lambda uow: Deliveries.from_uow(uow).claim_planning()) is None
+        assert time.monotonic() - started < 1.0
+        release.set()
+        thread.join(10)
+        assert any_store.write_sync(lambda uow: Deliveries.from_uow(uow).claim_planning()) == 0
+    thread.join(10)

@@ -72,10 +72,16 @@ class Deliveries:
         row = _one(self.db, "SELECT value FROM counters WHERE name = 'planned_events'")
         return int(row["value"]) if row else 0
 
-    def claim_planning(self) -> int:
-        """Lock the planning cursor for this transaction (PostgreSQL) and return it."""
-        row = _one(self.db, "UPDATE counters SET value = value WHERE name = 'planned_events' RETURNING value")
-        return int(row["value"]) if row else 0
+    def claim_planning(self) -> int | None:
+        """Hold the planning cursor for this transaction and return it; None when another process holds it
+        right now (PostgreSQL): that one is planning, this one skips rather than queue behind it."""
+        if is_sqlite(self.db):  # one writer: nobody else can hold it
+            row = _one(self.db, "SELECT value FROM counters WHERE name = 'planned_events'")
+            return int(row["value"]) if row else 0
+        row = _one(
+            self.db, "SELECT value FROM counters WHERE name = 'planned_events' FOR NO KEY UPDATE SKIP LOCKED"
+        )
+        return int(row["value"]) if row else None
 
     def set_planned_up_to(self, seq: int) -> None:
         self.db.execute("UPDATE counters SET value = ? WHERE name = 'planned_events'", [seq])
