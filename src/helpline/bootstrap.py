@@ -49,7 +49,7 @@ from helpline.outbound.planner import Planner
 from helpline.outbound.render import Renderer
 from helpline.outbound.worker import DeliveryWorker
 from helpline.realtime.hub import Hub
-from helpline.store.base import SystemClock
+from helpline.store.db_clock import DatabaseClock
 from helpline.store.open import AnyStore, open_store
 from helpline.web import files as file_routes
 from helpline.web.http import json_response
@@ -72,7 +72,7 @@ HISTORY_PARSERS = {OMNIZE_V1: omnize_v1_history.parse_history}
 
 def create_app(settings: Settings, store: AnyStore | None = None) -> Starlette:
     store = store or open_store(settings.resolved_database_url(), data_dir=settings.data_dir)
-    clock = SystemClock()
+    clock = store.clock  # on PostgreSQL the database's (see store/db_clock.py), for the worker's leases too
 
     async def fetch_events(after: int, limit: int) -> list[Event]:
         return await store.read(lambda uow: uow.events.after(after, limit))
@@ -115,6 +115,8 @@ def create_app(settings: Settings, store: AnyStore | None = None) -> Starlette:
             asyncio.create_task(run_timers(store, stop, settings.tick_seconds), name="timers"),
             asyncio.create_task(history.run(stop, settings.tick_seconds), name="history"),
         ]
+        if isinstance(clock, DatabaseClock):
+            tasks.append(asyncio.create_task(clock.run(store, stop), name="database clock"))
         log.info("helpline %s serving with %s", __version__, store.url.split("?")[0])
         try:
             yield
