@@ -43,6 +43,7 @@ from helpline.dialects.zenvia_bot import calls as zenvia_bot_calls
 from helpline.dialects.zenvia_bot import routes as zenvia_bot_routes
 from helpline.files.database import DatabaseFileStore
 from helpline.files.local import LocalFileStore
+from helpline.jobs.history import LEASE_MARGIN as history_lease_margin
 from helpline.jobs.history import HistoryLoader
 from helpline.jobs.timers import run_timers
 from helpline.openapi import documents
@@ -54,7 +55,7 @@ from helpline.outbound.render import Renderer
 from helpline.outbound.worker import DeliveryWorker
 from helpline.realtime.doorbell import Doorbell, channel_for
 from helpline.realtime.hub import Hub
-from helpline.store.base import SystemClock
+from helpline.store.db_clock import DatabaseClock
 from helpline.store.open import AnyStore, open_store
 from helpline.web import files as file_routes
 from helpline.web.http import json_response
@@ -79,7 +80,7 @@ HISTORY_PARSERS = {OMNIZE_V1: omnize_v1_history.parse_history}
 
 def create_app(settings: Settings, store: AnyStore | None = None) -> Starlette:
     store = store or open_store(settings.resolved_database_url(), data_dir=settings.data_dir)
-    clock = SystemClock()
+    clock = store.clock  # on PostgreSQL the database's (see store/db_clock.py), for the worker's leases too
 
     async def fetch_events(after: int, limit: int) -> list[Event]:
         return await store.read(lambda uow: uow.events.after(after, limit))
@@ -105,7 +106,9 @@ def create_app(settings: Settings, store: AnyStore | None = None) -> Starlette:
     async def history_fetch(url: str) -> Any:
         return await fetch_json(http, url, settings.history_max_bytes, settings.history_timeout)
 
-    history = HistoryLoader(store, history_fetch, HISTORY_PARSERS)
+    history = HistoryLoader(
+        store, history_fetch, HISTORY_PARSERS, lease=settings.history_timeout + history_lease_margin
+    )
 
     def after_dispatch(events: list[Event]) -> None:
         worker.on_events(events)
@@ -133,6 +136,8 @@ def create_app(settings: Settings, store: AnyStore | None = None) -> Starlette:
         ]
         if doorbell is not None:
             tasks.append(asyncio.create_task(doorbell.run(stop), name="doorbell"))
+        if isinstance(clock, DatabaseClock):
+            tasks.append(asyncio.create_task(clock.run(store, stop), name="database clock"))
         log.info("helpline %s serving with %s", __version__, store.url.split("?")[0])
         try:
             yield

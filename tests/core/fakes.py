@@ -70,6 +70,7 @@ class FakeDb:
     sequences: dict[str, int] = field(default_factory=dict)
     contact_tokens: dict[int, tuple[ContactToken, str]] = field(default_factory=dict)  # id -> (token, hash)
     reactions: list[Reaction] = field(default_factory=list)
+    assignment_locks: list[list[int]] = field(default_factory=list)  # agents held, per lock_for_assignment
 
     def next_id(self, table: str) -> int:
         self.sequences[table] = self.sequences.get(table, 0) + 1
@@ -193,6 +194,9 @@ class FakeAgents:
         if key_hash in self.db.agent_keys:
             raise IntegrityError("agent_keys.key_hash is taken")
         self.db.agent_keys[key_hash] = agent_id
+
+    def lock_for_assignment(self, agent_ids: Iterable[int]) -> None:
+        self.db.assignment_locks.append(sorted(set(agent_ids)))
 
     def by_key_hash(self, key_hash: str) -> Agent | None:
         agent_id = self.db.agent_keys.get(key_hash)
@@ -343,6 +347,9 @@ class FakeConversations:
 
     def by_id_any_account(self, conversation_id: int) -> Conversation | None:
         return _copy(self.db.conversations.get(conversation_id))
+
+    def hold(self, conversation_id: int) -> Conversation | None:
+        return _copy(self.db.conversations.get(conversation_id))  # one unit of work at a time
 
     def update(self, conversation_id: int, fields: dict[str, Any]) -> None:
         found = self.db.conversations.get(conversation_id)

@@ -254,3 +254,18 @@ def test_going_online_rings_no_more_than_capacity(world: World) -> None:
     waiting = [world.start(support) for _ in range(4)]
     world.run(lambda uow, a: agents.set_presence(uow, a, Presence.ONLINE), alice)
     assert [world.conversation(c).offered_to for c in waiting] == [alice.id, alice.id, None, None]
+
+
+def test_an_offer_holds_every_candidate_before_counting_and_an_accept_holds_its_agent(world: World) -> None:
+    """What keeps concurrent units of work (threads, processes) from putting an agent over capacity."""
+    support = world.department(auto_assign=True, capacity=1)
+    carol = world.agent("Carol", [support])
+    alice = world.agent("Alice", [support])
+    world.store.db.assignment_locks.clear()
+
+    conversation = world.start(support)
+    assert world.store.db.assignment_locks == [sorted([alice.id, carol.id])]
+
+    world.store.db.assignment_locks.clear()
+    world.run(agents.accept, world.agent("Bob", [support], presence=Presence.AWAY), conversation)
+    assert world.store.db.assignment_locks[-1] == [world.conversation(conversation).assignee_id]

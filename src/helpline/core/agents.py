@@ -95,6 +95,9 @@ def accept(uow: UnitOfWork, agent: Agent, conversation: Conversation) -> Convers
     position = routing.queue_position(uow, conversation)
     if not _assign(uow, conversation, agent, [ConversationState.QUEUED]):
         raise Conflict("another agent has already accepted this conversation")
+    # Taken after the conversation (the order the routing paths take them in): an offer counting this
+    # agent's workload meanwhile waits for this accept, and counts it.
+    uow.agents.lock_for_assignment([agent.id])
     uow.emit(
         ev.conversation_event(
             conversation,

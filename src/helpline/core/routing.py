@@ -7,6 +7,8 @@ even when several server processes share a PostgreSQL database.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from helpline.core import events as ev
 from helpline.core.errors import Conflict
 from helpline.core.model import (
@@ -186,7 +188,12 @@ def offer(
     online: list[Agent],
     skip_agent_id: int | None = None,
 ) -> bool:
-    """Ring the least busy online agent with room under the department's capacity; False if none has."""
+    """Ring the least busy online agent with room under the department's capacity; False if none has.
+
+    The candidates are held first (see ``AgentRepository.lock_for_assignment``), so no other unit of work
+    gives one of them a conversation between this count and this offer: nobody goes over capacity.
+    """
+    uow.agents.lock_for_assignment(agent.id for agent in online if agent.id != skip_agent_id)
     best: tuple[int, int, Agent] | None = None
     for agent in online:
         if agent.id == skip_agent_id:
@@ -262,27 +269,75 @@ def finish(
     return conversation
 
 
-def expire_waiting(uow: UnitOfWork) -> int:
-    """End conversations that waited past ``queued_max_time``, re-ring offers past ``ringing_max_time``,
-    and hand to humans the conversations whose bot did not accept within ``bot_accept_timeout``."""
-    changed = 0
-    for conversation in uow.conversations.queued_older_than(uow.now):
+@dataclass(frozen=True, slots=True)
+class DueTimer:
+    """A routing deadline found passed: which conversation, which clock, and the time it was read with
+    (``queued_at``, ``offered_at`` or ``bot_started_at``), so that firing it can tell whether it still
+    stands (another process may have fired it, or the conversation moved, since)."""
+
+    kind: str  # "queue", "ring" or "bot"
+    conversation_id: int
+    since: float | None
+    offered_to: int | None = None
+
+
+def due_timers(uow: UnitOfWork) -> list[DueTimer]:
+    """Conversations that waited past ``queued_max_time``, offers past ``ringing_max_time``, and bots that
+    did not accept within ``bot_accept_timeout``, in that order."""
+    return [
+        *(DueTimer("queue", c.id, c.queued_at) for c in uow.conversations.queued_older_than(uow.now)),
+        *(
+            DueTimer("ring", c.id, c.offered_at, c.offered_to)
+            for c in uow.conversations.offers_older_than(uow.now)
+        ),
+        *(
+            DueTimer("bot", c.id, c.bot_started_at)
+            for c in uow.conversations.bots_unaccepted_older_than(uow.now)
+        ),
+    ]
+
+
+def fire(uow: UnitOfWork, timer: DueTimer) -> bool:
+    """Act on one passed deadline, once: the conversation is held first (one that another unit of work
+    holds is skipped), and nothing happens unless it is still as it was read: still queued since the same
+    time, still ringing the same agent since the same time, still with the bot that had not accepted.
+    True if something changed."""
+    conversation = uow.conversations.hold(timer.conversation_id)
+    if conversation is None:
+        return False
+    if timer.kind == "queue":
+        if conversation.state is not ConversationState.QUEUED or conversation.queued_at != timer.since:
+            return False
         finish(uow, conversation, FinishReason.UNAVAILABLE, SYSTEM, why="queued_max_time")
-        changed += 1
-    for conversation in uow.conversations.offers_older_than(uow.now):
-        department = uow.departments.get(conversation.account_id, conversation.department_id)
-        if department is None:
-            continue
+        return True
+    department = uow.departments.get(conversation.account_id, conversation.department_id)
+    if timer.kind == "ring":
+        if (
+            conversation.state is not ConversationState.QUEUED
+            or conversation.offered_to is None
+            or conversation.offered_to != timer.offered_to
+            or conversation.offered_at != timer.since
+            or department is None
+        ):
+            return False
         online = uow.agents.online_in_department(department.id)
         offer(uow, conversation, department, online, skip_agent_id=conversation.offered_to)
-        changed += 1
-    for conversation in uow.conversations.bots_unaccepted_older_than(uow.now):
-        department = uow.departments.get(conversation.account_id, conversation.department_id)
-        timeout = department.bot_accept_timeout if department is not None else 0
-        why = f"the bot did not accept the conversation within {timeout} s"
-        if bot_fall_through(uow, conversation, "accept_timeout", why):
-            changed += 1
-    return changed
+        return True
+    if (
+        conversation.state is not ConversationState.BOT
+        or conversation.bot_accepted_at is not None
+        or conversation.bot_started_at != timer.since
+    ):
+        return False
+    timeout = department.bot_accept_timeout if department is not None else 0
+    why = f"the bot did not accept the conversation within {timeout} s"
+    return bot_fall_through(uow, conversation, "accept_timeout", why)
+
+
+def expire_waiting(uow: UnitOfWork) -> int:
+    """Every passed routing deadline, fired in this one unit of work (see :func:`fire`); the timers job
+    fires each in its own, so that one conflict never undoes the others."""
+    return sum(fire(uow, timer) for timer in due_timers(uow))
 
 
 def offer_waiting(uow: UnitOfWork, agent: Agent) -> None:

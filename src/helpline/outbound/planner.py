@@ -64,8 +64,12 @@ class Planner:
         ``recent``: committed events, in order and without gaps, that this process already holds (the
         realtime hub's dispatch). When they continue the cursor they are planned as they are instead of
         being read back from the log, which is what every commit would otherwise cost.
+
+        When another process holds the cursor (it is planning), nothing is planned: ``(0, -1)``.
         """
         cursor = Deliveries.from_uow(uow).claim_planning()
+        if cursor is None:  # another process is planning these events right now
+            return 0, -1
         events = _continuing(recent, cursor, batch) or uow.events.after(cursor, batch)
         if not events:
             return 0, cursor

@@ -11,7 +11,7 @@ from typing import Any
 
 from helpline.outbound.model import JSON, Attempt, Delivery, DeliveryFile, DeliveryState
 from helpline.store.rows import Row, dumps, loads
-from helpline.store.statements import Db
+from helpline.store.statements import Db, is_sqlite
 from helpline.store.statements import every as _all
 from helpline.store.statements import insert as _insert
 from helpline.store.statements import one as _one
@@ -72,10 +72,16 @@ class Deliveries:
         row = _one(self.db, "SELECT value FROM counters WHERE name = 'planned_events'")
         return int(row["value"]) if row else 0
 
-    def claim_planning(self) -> int:
-        """Lock the planning cursor for this transaction (PostgreSQL) and return it."""
-        row = _one(self.db, "UPDATE counters SET value = value WHERE name = 'planned_events' RETURNING value")
-        return int(row["value"]) if row else 0
+    def claim_planning(self) -> int | None:
+        """Hold the planning cursor for this transaction and return it; None when another process holds it
+        right now (PostgreSQL): that one is planning, this one skips rather than queue behind it."""
+        if is_sqlite(self.db):  # one writer: nobody else can hold it
+            row = _one(self.db, "SELECT value FROM counters WHERE name = 'planned_events'")
+            return int(row["value"]) if row else 0
+        row = _one(
+            self.db, "SELECT value FROM counters WHERE name = 'planned_events' FOR NO KEY UPDATE SKIP LOCKED"
+        )
+        return int(row["value"]) if row else None
 
     def set_planned_up_to(self, seq: int) -> None:
         self.db.execute("UPDATE counters SET value = ? WHERE name = 'planned_events'", [seq])
@@ -132,6 +138,70 @@ class Deliveries:
             [now, now, limit],
         )
         return [_delivery(r) for r in found]
+
+    def claim(self, now: float, until: float, limit: int) -> builtins.list[Delivery]:
+        """Take up to ``limit`` due line heads for this worker until ``until``, in one statement.
+
+        The inner SELECT skips rows another process is claiming right now (PostgreSQL); the outer UPDATE
+        re-checks what it read on the row it locked. A delivery is taken only while it is pending, due,
+        unleased (or its lease ran out), the oldest pending one of its (endpoint, conversation) line, and
+        no other delivery of that line holds a lease (a replayed older one waits for the one in flight);
+        ``uq_deliveries_in_flight_line`` enforces the last point whatever the query saw. Each claim counts
+        an attempt: the returned ``attempts`` is this worker's fencing token (see :meth:`settle`).
+        Leases that ran out are dropped first, so a crashed worker's lease never blocks its line.
+        """
+        lock = "" if is_sqlite(self.db) else " FOR NO KEY UPDATE SKIP LOCKED"
+        self.db.execute(
+            "UPDATE deliveries SET locked_until = NULL WHERE id IN (SELECT id FROM deliveries"  # noqa: S608
+            f" WHERE locked_until IS NOT NULL AND locked_until <= ?{lock})",
+            [now],
+        )
+        # A materialized CTE: as a plain ``IN (SELECT … LIMIT …)`` PostgreSQL may run the subquery again
+        # per row it updates, and take more than ``limit``.
+        found = _all(
+            self.db,
+            "WITH picked AS MATERIALIZED (SELECT d.id FROM deliveries d WHERE d.state = 'pending'"  # noqa: S608
+            " AND d.next_attempt_at <= ? AND (d.locked_until IS NULL OR d.locked_until <= ?)"
+            " AND NOT EXISTS (SELECT 1 FROM deliveries e WHERE e.endpoint_id = d.endpoint_id"
+            " AND e.conversation_id IS NOT DISTINCT FROM d.conversation_id AND e.id <> d.id"
+            " AND ((e.state = 'pending' AND e.id < d.id) OR e.locked_until > ?))"
+            f" ORDER BY d.next_attempt_at, d.id LIMIT ?{lock})"
+            " UPDATE deliveries SET locked_until = ?, attempts = attempts + 1"
+            " WHERE id IN (SELECT id FROM picked)"
+            " AND state = 'pending' AND next_attempt_at <= ? AND (locked_until IS NULL OR locked_until <= ?)"
+            " RETURNING *",
+            [now, now, now, limit, until, now, now],
+        )
+        return sorted((_delivery(r) for r in found), key=lambda d: (d.next_attempt_at, d.id))
+
+    def settle(
+        self,
+        delivery_id: int,
+        attempt: int,
+        now: float,
+        state: DeliveryState,
+        status: int | None,
+        error: str | None,
+        retry_at: float | None = None,
+    ) -> bool:
+        """Record the outcome of claim number ``attempt`` (the fencing token), unless the lease ran out
+        meanwhile: then it records nothing and returns False (the delivery went, or goes, again under a
+        newer claim, whose outcome is the one that counts). ``state`` pending with ``retry_at``: try again
+        then."""
+        if state is DeliveryState.PENDING:
+            assert retry_at is not None
+            cursor = self.db.execute(
+                "UPDATE deliveries SET next_attempt_at = ?, last_status = ?, last_error = ?, locked_until = NULL"
+                " WHERE id = ? AND attempts = ? AND state = 'pending' AND locked_until >= ?",
+                [retry_at, status, error, delivery_id, attempt, now],
+            )
+        else:
+            cursor = self.db.execute(
+                "UPDATE deliveries SET state = ?, last_status = ?, last_error = ?, finished_at = ?,"
+                " locked_until = NULL WHERE id = ? AND attempts = ? AND state = 'pending' AND locked_until >= ?",
+                [state.value, status, error, now, delivery_id, attempt, now],
+            )
+        return cursor.rowcount == 1
 
     def lock(self, delivery_id: int, now: float, until: float) -> bool:
         cursor = self.db.execute(

@@ -1,11 +1,13 @@
 """The delivery worker: plans new events into deliveries, then sends the due ones.
 
-Order per conversation: ``Deliveries.due`` only ever offers the oldest pending delivery of each
-(endpoint, conversation) line, and a line's head is locked while it is in flight, so the next one in
-line waits until the head succeeds or is given up on. Different lines go concurrently (bounded).
+Order per conversation: ``Deliveries.claim`` only ever takes the oldest pending delivery of each
+(endpoint, conversation) line, and a line's head holds a lease while it is in flight, so the next one in
+line waits until the head succeeds or is given up on. Different lines go concurrently (bounded), in this
+process and in any other sharing the database.
 
-At least once: a delivery is locked (not finished) before it is sent and finished after; a crash in
-between leaves it pending, and it goes again once the lock runs out, with the same ``webhook-id``.
+At least once: a delivery is claimed (leased, not finished) before it is sent and settled after; a crash
+in between leaves it pending, and it goes again once the lease runs out, with the same ``webhook-id``.
+A worker whose lease ran out records nothing (the claim's attempt number fences it out).
 """
 
 from __future__ import annotations
@@ -111,7 +113,6 @@ class DeliveryWorker:
         self.files = files
         self._wake = asyncio.Event()
         self._in_flight: dict[int, asyncio.Task[None]] = {}
-        self._lines: set[tuple[int, int | None]] = set()
         self._recent: list[Event] = []
 
     # -- waking --------------------------------------------------------------------------------------
@@ -202,44 +203,40 @@ class DeliveryWorker:
                 return total
 
     async def dispatch(self) -> int:
-        """Lock and start sending the heads of lines that are due, up to the free concurrency."""
+        """Claim and start sending the heads of lines that are due, up to the free concurrency.
+
+        One statement claims them (see ``Deliveries.claim``): processes sharing the database skip what
+        another is claiming, never send a delivery before its time, never two of one line at once.
+        """
         free = self.concurrency - len(self._in_flight)
         if free <= 0:
             return 0
         now = self.clock.now()
+        # The lease outlasts the whole request (``OutboundHttp`` applies its timeout as a total deadline),
+        # so a worker that is still sending still holds the delivery.
         until = now + self.http.timeout + LOCK_MARGIN
-        busy = set(self._lines)
-        due = await self.store.read(lambda uow: Deliveries.from_uow(uow).due(now, free + len(busy)))
-        candidates = [d for d in due if (d.endpoint_id, d.conversation_id) not in busy][:free]
-        if not candidates:
-            return 0
 
         def claim(uow: UnitOfWork) -> list[tuple[Delivery, Endpoint | None, int]]:
             deliveries = Deliveries.from_uow(uow)
-            # The lock only takes a delivery still pending and unheld: another worker may have been first.
-            # The attempt is logged with the lock, before anything is sent (see Deliveries.start_attempt).
+            # The attempt is logged with the claim, before anything is sent (see Deliveries.start_attempt).
             return [
                 (
                     delivery,
                     uow.endpoints.get(delivery.endpoint_id),
                     deliveries.start_attempt(delivery.id, now),
                 )
-                for delivery in candidates
-                if deliveries.lock(delivery.id, now, until)
+                for delivery in deliveries.claim(now, until, free)
             ]
 
         claimed = await self.store.write(claim)
         for delivery, endpoint, attempt_id in claimed:
-            line = (delivery.endpoint_id, delivery.conversation_id)
-            self._lines.add(line)
             task = asyncio.ensure_future(self._send(delivery, endpoint, attempt_id))
             self._in_flight[delivery.id] = task
-            task.add_done_callback(functools.partial(self._sent, delivery.id, line))
+            task.add_done_callback(functools.partial(self._sent, delivery.id))
         return len(claimed)
 
-    def _sent(self, delivery_id: int, line: tuple[int, int | None], _task: object) -> None:
+    def _sent(self, delivery_id: int, _task: object) -> None:
         self._in_flight.pop(delivery_id, None)
-        self._lines.discard(line)
         self._wake.set()  # the next one in that line may go now
 
     # -- one delivery -------------------------------------------------------------------------------
@@ -314,31 +311,44 @@ class DeliveryWorker:
         )
         verdict = outcome.verdict
         error = outcome.error
-        attempts_done = delivery.attempts + 1
+        attempts_done = delivery.attempts  # counted by the claim: also this attempt's fencing token
         delay = self.next_delay(attempts_done) if verdict == "retry" else None
         if verdict == "retry" and delay is None:
             verdict = "fail"
             error = f"{error}; gave up after {attempts_done} attempts"
 
-        def record(uow: UnitOfWork) -> None:
+        def record(uow: UnitOfWork) -> bool:
             deliveries = Deliveries.from_uow(uow)
-            deliveries.complete_attempt(attempt_id, attempt)
             if verdict == "ok":
-                deliveries.finish(delivery.id, DeliveryState.SUCCEEDED, outcome.status, None, now)
-            elif verdict == "gone":
-                deliveries.finish(delivery.id, DeliveryState.FAILED, outcome.status, error, now)
+                settled = deliveries.settle(
+                    delivery.id, attempts_done, now, DeliveryState.SUCCEEDED, outcome.status, None
+                )
+            elif verdict == "retry":
+                assert delay is not None
+                settled = deliveries.settle(
+                    delivery.id, attempts_done, now, DeliveryState.PENDING, outcome.status, error, now + delay
+                )
+            else:
+                settled = deliveries.settle(
+                    delivery.id, attempts_done, now, DeliveryState.FAILED, outcome.status, error
+                )
+            if not settled:
+                return False  # the lease ran out: a newer claim owns the delivery and its outcome
+            deliveries.complete_attempt(attempt_id, attempt)
+            if verdict == "gone":
                 uow.endpoints.disable(delivery.endpoint_id, f"answered 410 Gone to delivery {delivery.id}")
                 reason = f"endpoint {delivery.endpoint_id} was disabled (it answered 410 Gone)"
                 deliveries.fail_pending_for_endpoint(delivery.endpoint_id, reason, now)
-            elif verdict == "retry":
-                assert delay is not None
-                deliveries.retry_later(delivery.id, now + delay, outcome.status, error)
-            else:
-                deliveries.finish(delivery.id, DeliveryState.FAILED, outcome.status, error, now)
             if verdict in ("gone", "fail"):
                 for hook in self.on_give_up:
                     hook(uow, delivery, verdict == "gone", error or "failed")
+            return True
 
-        await self.store.write(record)
-        if verdict == "fail":
+        if not await self.store.write(record):
+            log.warning(
+                "delivery %s (%s): its lease ran out before the answer came; the outcome is not recorded",
+                delivery.id,
+                delivery.webhook_id,
+            )
+        elif verdict == "fail":
             log.warning("delivery %s (%s) failed for good: %s", delivery.id, delivery.webhook_id, error)

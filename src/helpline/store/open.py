@@ -6,6 +6,7 @@ from pathlib import Path
 
 from helpline.core.ports import Clock
 from helpline.store import secret_box
+from helpline.store.db_clock import DatabaseClock
 from helpline.store.postgres import PostgresStore
 from helpline.store.sqlite import SqliteStore
 
@@ -20,10 +21,16 @@ def open_store(
     url: str, clock: Clock | None = None, migrate: bool = True, data_dir: str | None = None
 ) -> AnyStore:
     """Open (and migrate) the store, with the server key (``secret_box``) from ``$HELPLINE_SECRET_KEY`` or
-    the key file in ``data_dir`` (for SQLite, default: the database file's directory)."""
+    the key file in ``data_dir`` (for SQLite, default: the database file's directory).
+
+    On PostgreSQL, without a ``clock`` given, units of work take ``now`` from the database server's clock
+    (:class:`DatabaseClock`), which several processes share."""
     store: AnyStore
     if url.startswith(("postgresql://", "postgres://")):
-        store = PostgresStore(url, clock)
+        database_clock = DatabaseClock() if clock is None else None
+        store = PostgresStore(url, database_clock or clock)
+        if database_clock is not None:
+            database_clock.measure(store)
     elif url.startswith("sqlite:///"):
         store = SqliteStore(url, clock)
     else:

@@ -16,7 +16,7 @@ from helpline.core.model import (
 )
 from helpline.store import rows
 from helpline.store.rows import dumps
-from helpline.store.statements import Db
+from helpline.store.statements import Db, is_sqlite
 from helpline.store.statements import every as _all
 from helpline.store.statements import insert as _insert
 from helpline.store.statements import marks as _marks
@@ -138,6 +138,11 @@ class Conversations:
 
     def by_id_any_account(self, conversation_id: int) -> Conversation | None:
         row = _one(self.db, "SELECT * FROM conversations WHERE id = ?", [conversation_id])
+        return rows.conversation(row) if row else None
+
+    def hold(self, conversation_id: int) -> Conversation | None:
+        lock = "" if is_sqlite(self.db) else " FOR NO KEY UPDATE SKIP LOCKED"  # SQLite: one writer anyway
+        row = _one(self.db, f"SELECT * FROM conversations WHERE id = ?{lock}", [conversation_id])  # noqa: S608
         return rows.conversation(row) if row else None
 
     def update(self, conversation_id: int, fields: dict[str, Any]) -> None:

@@ -19,7 +19,7 @@ from helpline.core.model import (
 from helpline.store import rows, secret_box
 from helpline.store.rows import Row
 from helpline.store.sql.token_cache import ACTIVE_TOKENS
-from helpline.store.statements import Db
+from helpline.store.statements import Db, is_sqlite
 from helpline.store.statements import every as _all
 from helpline.store.statements import insert as _insert
 from helpline.store.statements import marks as _marks
@@ -128,6 +128,16 @@ class Agents:
                 [agent.id, department_id],
             )
         return agent
+
+    def lock_for_assignment(self, agent_ids: Iterable[int]) -> None:
+        ids = sorted(set(agent_ids))
+        if not ids or is_sqlite(self.db):  # SQLite's one writer already serialises assignments
+            return
+        # The event sequence first: every unit of work that emits holds it from its first event to its
+        # commit, and many emit before they assign (a conversation starts, then is offered). Taking the
+        # agents before it could make a circle with one of those (agents -> sequence, sequence -> agents).
+        _one(self.db, "SELECT value FROM counters WHERE name = 'events' FOR NO KEY UPDATE")
+        _all(self.db, f"SELECT id FROM agents WHERE id IN ({_marks(ids)}) ORDER BY id FOR NO KEY UPDATE", ids)  # noqa: S608
 
     def get(self, agent_id: int) -> Agent | None:
         found = self._hydrate(_all(self.db, "SELECT * FROM agents WHERE id = ?", [agent_id]))
