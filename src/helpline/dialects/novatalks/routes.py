@@ -16,11 +16,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute
 
-from helpline.core import channel, conversations, inboxes, message_actions, receipts, widget
+from helpline.core import channel, conversations, inboxes, message_actions, receipts
 from helpline.core.conversations import ContactDetails
 from helpline.core.errors import Invalid, NotFound
 from helpline.core.files import Blob, kind_for, public_path, record_file
-from helpline.core.interactive import INTERACTIVE
 from helpline.core.model import Actor, ActorType, Conversation, Direction, MessageKind
 from helpline.dialects.novatalks import DIALECT, conversation_views, replies, views
 from helpline.dialects.novatalks.requests import (
@@ -44,6 +43,7 @@ from helpline.dialects.novatalks.schema import (
     ReactionIn,
     UpdateStatus,
 )
+from helpline.dialects.novatalks.settings import MAX_FILES, SettingsApi
 from helpline.store.unit_of_work import UnitOfWork
 from helpline.web.endpoints import surface_routes
 from helpline.web.http import Handler, guarded, json_response
@@ -51,7 +51,6 @@ from helpline.web.services import Services
 from helpline.web.uploads import parse_multipart, store_upload, write_or_discard
 
 PREFIX = "/api/v1/sdk"
-MAX_FILES = 10
 MAX_NAME = 255
 MAX_EMAIL = 74  # the vendor's limit
 MAX_PHONE = 64
@@ -350,53 +349,10 @@ class SdkApi(SdkSurface):
         await self.store.write(work)
         return done()
 
-    # -- GET /settings -------------------------------------------------------------------------------
-
-    async def settings(self, request: Request) -> Response:
-        secret = secret_of(request)
-        identifier = request.query_params.get("inbox") or request.headers.get("x-inbox-identifier")
-        settings = self.services.settings
-
-        def work(uow: UnitOfWork) -> dict[str, Any]:
-            if secret:
-                token = authorised(uow, secret)
-                inbox = uow.sdk.inboxes.get(token.department_id)
-                assert inbox is not None
-            else:
-                inbox = inboxes.resolve(uow, identifier)
-            department = uow.departments.get(inbox.account_id, inbox.department_id)
-            assert department is not None
-            return {
-                "account_id": inbox.account_id,
-                "inbox": {
-                    "id": inbox.department_id,
-                    "name": inbox.name,
-                    "identifier": inbox.identifier,
-                    "channel": views.CHANNEL,
-                    "active": department.active,
-                },
-                "agents_online": len(uow.agents.online_in_department(department.id)),
-                "queue_enabled": department.queue_enabled,
-                "websocket": {
-                    "path": "/ws",
-                    "keepalive_seconds": settings.sdk_keepalive_seconds,
-                    "timeout_seconds": settings.sdk_idle_timeout_seconds,
-                },
-                "attachments": {"max_bytes": settings.max_upload_bytes, "max_files": MAX_FILES},
-                "max_message_chars": settings.sdk_max_message_chars,
-                "public_url": settings.resolved_public_url(),
-                "widget": widget.public_view(uow.widget.get(inbox.department_id)),
-                "push_notifications": inbox.push_endpoint_id is not None,
-                "interactive_content_types": sorted(k.value for k in INTERACTIVE),
-                "reactions": True,
-                "delete_messages": True,
-            }
-
-        return json_response(await self.store.read(work))
-
 
 def routes(services: Services) -> list[BaseRoute]:
     api = SdkApi(services)
+    public_settings = SettingsApi(services)
 
     async def authenticate(request: Request) -> None:
         secret = secret_of(request)
@@ -415,7 +371,7 @@ def routes(services: Services) -> list[BaseRoute]:
         ("/conversations/messages/{id}", api.delete_message, "DELETE"),
         ("/notifications", api.add_push_token, "POST"),
         ("/notifications/{push_token}", api.remove_push_token, "DELETE"),
-        ("/settings", api.settings, "GET"),
+        ("/settings", public_settings.settings, "GET"),
     ]
     public = {api.create_conversation}
     return surface_routes(
