@@ -2,6 +2,7 @@
 
 import { api } from './api.js';
 import { formatTime, h } from './dom.js';
+import { renderWidgets } from './widget_admin.js';
 
 const ADMIN = '/api/admin/v1';
 const TABS = [
@@ -9,6 +10,7 @@ const TABS = [
   ['agents', 'Agents'],
   ['tokens', 'API tokens'],
   ['deliveries', 'Deliveries'],
+  ['widget', 'Web widget'],
 ];
 
 function field(label, input, hint) {
@@ -166,6 +168,10 @@ export class Admin {
       table('Departments', ['Name', 'Queue', 'Longest wait', 'Ringing', 'Per agent', 'Auto-assign', 'State'], rows),
       form,
     );
+  }
+
+  async widget() {
+    await renderWidgets(this.panels.get('widget'), await this.departmentsList(), this.toast);
   }
 
   // -- agents -------------------------------------------------------------------------------------
