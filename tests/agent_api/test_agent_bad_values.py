@@ -43,6 +43,7 @@ def test_conversation_ids_that_are_no_ids_are_not_found(server: RunningServer, r
         ("transfer", {"agent_id": int(HUGE)}, "agent_id"),
         ("transfer", {"department_id": int(HUGE)}, "department_id"),
         ("seen", {"up_to": int(HUGE)}, "up_to"),
+        ("delivered", {"up_to": int(HUGE)}, "up_to"),
         ("messages", {"content": "x", "reply_to": int(HUGE)}, "reply_to"),
         ("messages", {"content": "x", "content_type": "image", "url": "http://[x"}, "url"),
     ],

@@ -68,6 +68,7 @@ def test_every_answer_fits_its_documented_type(server: RunningServer) -> None:
         client.post(f"{AGENT}/conversations/{started}/typing", json={"typing": True}, headers=headers),
         out.TypingAnswer,
     )
+    typed(client.post(f"{AGENT}/conversations/{started}/delivered", json={}, headers=headers), out.Delivered)
     typed(client.post(f"{AGENT}/conversations/{started}/seen", json={}, headers=headers), out.Seen)
     typed(
         client.post(

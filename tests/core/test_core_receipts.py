@@ -102,6 +102,36 @@ def test_unknown_or_foreign_ids_change_nothing(world: World, fake_store: FakeSto
         world.store.write(lambda uow: receipts.mark_by_contact(uow, opened.token, [one.id], "read"))
 
 
+def test_the_agents_console_marks_the_contacts_messages_delivered_forward_only(
+    world: World, fake_store: FakeStore
+) -> None:
+    _, ana, opened = answered(world)
+    first, second, third = (world.run(contact_message, opened.conversation, f"m{n}") for n in range(3))
+    mark = fake_store.events[-1].seq
+
+    def got(up_to: int | None, mark_as: Any = receipts.mark_delivered_by_agent) -> list[int]:
+        def work(uow: Any) -> list[int]:
+            conversation = uow.conversations.get(opened.conversation.account_id, opened.conversation.id)
+            return [m.id for m in mark_as(uow, uow.agents.get(ana.id), conversation, up_to)]
+
+        return world.store.write(work)
+
+    assert got(first.id) == [first.id]
+    assert got(first.id) == []
+    assert fake_store.db.messages[first.id].status == "delivered"
+    assert got(second.id, receipts.mark_seen_by_agent) == [first.id, second.id]
+    assert got(None) == [third.id]  # the seen ones stay seen
+    assert got(None) == []
+    assert updates(fake_store, mark) == [
+        (first.id, "delivered", "agent"),
+        (first.id, "seen", "agent"),
+        (second.id, "seen", "agent"),
+        (third.id, "delivered", "agent"),
+    ]
+    with pytest.raises(NotFound):
+        got(10_000)
+
+
 def test_the_agent_reading_marks_the_contacts_messages_seen(world: World, fake_store: FakeStore) -> None:
     _, ana, opened = answered(world)
     first, second, third = (world.run(contact_message, opened.conversation, f"m{n}") for n in range(3))

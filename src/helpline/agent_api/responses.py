@@ -168,6 +168,10 @@ class Seen(Strict):
     seen: list[int]
 
 
+class Delivered(Strict):
+    delivered: list[int]
+
+
 class TypingAnswer(Strict):
     typing: bool
 

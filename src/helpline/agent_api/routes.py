@@ -15,7 +15,15 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, WebSocketRoute
 
 from helpline.agent_api import session, views
-from helpline.agent_api.schema import Login, MarkSeen, PostMessage, SetPresence, Transfer, Typing
+from helpline.agent_api.schema import (
+    Login,
+    MarkDelivered,
+    MarkSeen,
+    PostMessage,
+    SetPresence,
+    Transfer,
+    Typing,
+)
 from helpline.agent_api.socket import AgentSocket
 from helpline.core import admin, agents, receipts, routing
 from helpline.core.channel import sender_name
@@ -212,6 +220,18 @@ class AgentApi(ApiSurface):
 
         return json_response(await self._act(request, act))
 
+    async def delivered(self, request: Request) -> Response:
+        """The agent's console received the contact's messages (up to ``up_to``): they become ``delivered``."""
+        body = await self._decode(request, MarkDelivered)
+        reference = request.path_params["id"]
+
+        def act(uow: UnitOfWork, agent: Agent) -> dict[str, Any]:
+            conversation = agents.visible_conversation(uow, agent, reference)
+            changed = receipts.mark_delivered_by_agent(uow, agent, conversation, body.up_to)
+            return {"delivered": [m.id for m in changed]}
+
+        return json_response(await self._act(request, act))
+
     async def attach(self, request: Request) -> Response:
         """Multipart ``file`` (and an optional ``content`` caption): stored, typed by content, sent as a message."""
         key = self._key(request)
@@ -337,6 +357,7 @@ def routes(services: Services) -> list[BaseRoute]:
         ("/conversations/{id}/messages", api.post_message, "POST"),
         ("/conversations/{id}/typing", api.typing, "POST"),
         ("/conversations/{id}/seen", api.seen, "POST"),
+        ("/conversations/{id}/delivered", api.delivered, "POST"),
         ("/conversations/{id}/attachments", api.attach, "POST"),
         ("/limits", api.limits, "GET"),
         ("/conversations/{id}/finish", api.finish, "POST"),

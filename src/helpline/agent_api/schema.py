@@ -32,6 +32,10 @@ class MarkSeen(msgspec.Struct, forbid_unknown_fields=True):
     up_to: Id | None = None  # the last message read (default: all of them)
 
 
+class MarkDelivered(msgspec.Struct, forbid_unknown_fields=True):
+    up_to: Id | None = None  # the last message the console received (default: all of them)
+
+
 class Typing(msgspec.Struct, forbid_unknown_fields=True):
     typing: bool
 

@@ -1,7 +1,8 @@
 """Receipts: how far a message got — ``sent``, ``delivered``, ``seen`` (or ``failed``).
 
 Every message starts ``sent``. The contact's client marks the agents' and bots' messages ``delivered`` and
-``seen``; an agent reading the conversation marks the contact's messages ``seen``. A status only moves
+``seen``; an agent's console receiving the contact's messages marks them ``delivered``, and an agent
+reading the conversation marks them ``seen``. A status only moves
 forward (``sent`` → ``delivered`` → ``seen``; ``failed`` from ``sent`` or ``delivered``, and a failed one
 may still be delivered or seen later); a repeated or backward mark changes nothing and announces nothing.
 Each change is a ``message.updated`` event, so both sides see it live.
@@ -98,18 +99,33 @@ def mark_by_contact(
     return changed
 
 
+def mark_delivered_by_agent(
+    uow: ChannelUnitOfWork, agent: Agent, conversation: Conversation, up_to: int | None = None
+) -> list[Message]:
+    """An agent's console received the conversation's messages: the contact's messages (up to message
+    ``up_to``) become ``delivered``, so the contact's side can tell they reached someone."""
+    return _mark_by_agent(uow, agent, conversation, up_to, DELIVERED)
+
+
 def mark_seen_by_agent(
     uow: ChannelUnitOfWork, agent: Agent, conversation: Conversation, up_to: int | None = None
 ) -> list[Message]:
     """An agent read the conversation: the contact's messages (up to message ``up_to``) become ``seen``."""
+    return _mark_by_agent(uow, agent, conversation, up_to, SEEN)
+
+
+def _mark_by_agent(
+    uow: ChannelUnitOfWork, agent: Agent, conversation: Conversation, up_to: int | None, status: str
+) -> list[Message]:
     if up_to is not None:
         target = uow.sdk.messages.get(up_to)
         if target is None or target.conversation_id != conversation.id:
             raise NotFound(f"message {up_to} not found in this conversation")
     actor = Actor(ActorType.AGENT, agent.id)
     changed = []
+    # Not yet seen is a superset of not yet delivered; moves() skips the ones already at ``status``.
     for message in uow.sdk.messages.unseen_inbound(conversation.id, up_to):
-        if message.deleted_at is None and moves(message.status, SEEN):
-            _set_status(uow, conversation, message, SEEN, actor)
+        if message.deleted_at is None and moves(message.status, status):
+            _set_status(uow, conversation, message, status, actor)
             changed.append(message)
     return changed

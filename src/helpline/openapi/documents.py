@@ -151,6 +151,15 @@ def agent_document() -> dict[str, Any]:
         ),
         Operation(
             "POST",
+            c + "/delivered",
+            "Your console received the contact's messages (up to up_to): they become delivered, and the contact "
+            "is told",
+            agent.MarkDelivered,
+            path_params=["id"],
+            returns=agent_out.Delivered,
+        ),
+        Operation(
+            "POST",
             c + "/attachments",
             "Send a file (multipart `file`, optional `content` caption); typed by its bytes; 413 over the limit",
             path_params=["id"],

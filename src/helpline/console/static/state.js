@@ -3,6 +3,7 @@
 // replayed or doubled event never shows anything twice. The screens read this state; they never own it.
 
 import { api, onServerDate } from './api.js';
+import { Deliveries } from './deliveries.js';
 import { Live } from './live.js';
 import { mergeMessage, normalizeMessage } from './model.js';
 
@@ -45,6 +46,7 @@ export class State {
     this.ticket = 0;
     this.refreshing = new Map();
     this.announced = new Set();
+    this.deliveries = new Deliveries(this, AGENT);
     onServerDate((serverMs) => this.serverDate(serverMs));
   }
 
@@ -288,6 +290,7 @@ export class State {
       conversation.preview = message.content || (message.kind !== 'text' ? `(${message.kind})` : '');
       conversation.contactTyping = false;
       if (id !== this.selectedId || document.hidden) conversation.unread += 1;
+      this.deliveries.arrived(id, message);
     }
     this.hooks.changed();
   }
