@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import queue
 import time
 from collections.abc import Callable
 from typing import Any, Protocol, TypeVar
@@ -64,3 +65,25 @@ def raise_if_error(value: Any) -> Any:
     if isinstance(value, BaseException):
         raise value
     return value
+
+
+J = TypeVar("J")
+
+
+def next_batch(jobs: queue.SimpleQueue[J | None], limit: int) -> list[J] | None:
+    """A writer's next group: wait for one unit of work, then take what else is queued, up to ``limit``.
+    None means stop; a stop met after the first unit is put back, so the group still runs first."""
+    job = jobs.get()
+    if job is None:
+        return None
+    batch = [job]
+    while len(batch) < limit:
+        try:
+            more = jobs.get_nowait()
+        except queue.Empty:
+            break
+        if more is None:
+            jobs.put(None)
+            break
+        batch.append(more)
+    return batch

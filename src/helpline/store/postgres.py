@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 
 from helpline.core.model import Event
 from helpline.core.ports import Clock
-from helpline.store.base import Listeners, SystemClock, T, Work
+from helpline.store.base import Listeners, SystemClock, T, Work, next_batch
 from helpline.store.migrate import upgrade
 from helpline.store.sql import SqlUnitOfWork
 
@@ -177,19 +177,10 @@ class PostgresStore:
                 if retry:  # a unit that lost a race runs alone, first
                     batch = [retry.pop(0)]
                 else:
-                    job = self._jobs.get()
-                    if job is None:
+                    taken = next_batch(self._jobs, MAX_BATCH)
+                    if taken is None:
                         return
-                    batch = [job]
-                    while len(batch) < MAX_BATCH:
-                        try:
-                            more = self._jobs.get_nowait()
-                        except queue.Empty:
-                            break
-                        if more is None:
-                            self._jobs.put(None)
-                            break
-                        batch.append(more)
+                    batch = taken
                 if conn is None or conn.closed:
                     try:
                         conn = self._connect()

@@ -40,7 +40,7 @@ from typing import Any
 
 from helpline.core.model import Event
 from helpline.core.ports import Clock
-from helpline.store.base import Listeners, SystemClock, T, Work
+from helpline.store.base import Listeners, SystemClock, T, Work, next_batch
 from helpline.store.migrate import upgrade
 from helpline.store.sql import SqlUnitOfWork
 from helpline.store.sqlite_connection import (
@@ -177,19 +177,9 @@ class SqliteStore:
         conn = connect(self.path, self.synchronous)
         try:
             while True:
-                job = self._jobs.get()
-                if job is None:
+                batch = next_batch(self._jobs, MAX_BATCH)
+                if batch is None:
                     return
-                batch = [job]
-                while len(batch) < MAX_BATCH:
-                    try:
-                        more = self._jobs.get_nowait()
-                    except queue.Empty:
-                        break
-                    if more is None:
-                        self._jobs.put(None)
-                        break
-                    batch.append(more)
                 for done, ok, value in self._run_batch(conn, batch) or ():
                     _settle(done.future, ok, value)
         finally:
