@@ -66,13 +66,13 @@ def test_a_group_commits_once_and_a_failing_unit_undoes_only_itself(
     pg_store: PostgresStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     batches: list[int] = []
-    run_batch = pg_store._run_batch
+    run_group = pg_store._run_pipelined
 
     def counting(conn: Any, batch: Any) -> Any:
         batches.append(len(batch))
-        return run_batch(conn, batch)
+        return run_group(conn, batch)
 
-    monkeypatch.setattr(pg_store, "_run_batch", counting)
+    monkeypatch.setattr(pg_store, "_run_pipelined", counting)
     held, release = _hold(pg_store)
     pool = ThreadPoolExecutor(8)
     jobs = {
@@ -177,3 +177,68 @@ def test_a_unit_that_loses_a_deadlock_runs_again(
     tries.clear()
     with pytest.raises(psycopg.errors.DeadlockDetected):
         pg_store.write_sync(flaky)
+
+
+def test_a_group_with_no_refusal_commits_pipelined_and_reads_rowcounts(
+    pg_store: PostgresStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Only a statement the database refuses sends a group down the careful path; meanwhile a unit that
+    asks how many rows its UPDATE touched gets the answer although the statement was pipelined."""
+    careful: list[int] = []
+    run_batch = pg_store._run_batch
+
+    def counting(conn: Any, batch: Any) -> Any:
+        careful.append(len(batch))
+        return run_batch(conn, batch)
+
+    monkeypatch.setattr(pg_store, "_run_batch", counting)
+
+    def touch(uow: UnitOfWork) -> int:
+        uow.emit(NewEvent(1, "touch", {}, SYSTEM))
+        return int(uow.db.execute("UPDATE counters SET value = value WHERE name = 'events'").rowcount)
+
+    held, release = _hold(pg_store)
+    pool = ThreadPoolExecutor(4)
+    futures = []
+    for _ in range(4):
+        futures.append(pool.submit(pg_store.write_sync, touch))
+        while pg_store._jobs.qsize() < len(futures):
+            threading.Event().wait(0.001)
+    release.set()
+    held.result(timeout=10)
+    assert [f.result(timeout=10) for f in futures] == [1, 1, 1, 1]
+    pool.shutdown()
+    assert careful == []
+    assert pg_store.read_sync(lambda uow: uow.events.last_seq()) == 4
+
+
+def test_rows_held_back_are_written_before_a_statement_reads_their_table_and_survive_its_units_failure(
+    pg_store: PostgresStore,
+) -> None:
+    """An event's row is held until a statement names its table; when the unit whose statement sent them
+    fails, its rollback takes them back, so they are held again and still committed with their units."""
+    seen: list[int] = []
+
+    def count_then_fail(uow: UnitOfWork) -> None:
+        uow.emit(NewEvent(1, "mine", {}, SYSTEM))
+        row = uow.db.execute("SELECT COUNT(*) AS n FROM events").fetchone()
+        seen.append(int(row["n"]))
+        raise Refused("after reading")
+
+    held, release = _hold(pg_store)
+    pool = ThreadPoolExecutor(4)
+    futures = []
+    for work in (_emit("a"), count_then_fail, _emit("c")):
+        futures.append(pool.submit(pg_store.write_sync, work))
+        while pg_store._jobs.qsize() < len(futures):
+            threading.Event().wait(0.001)
+    release.set()
+    held.result(timeout=10)
+    assert futures[0].result(timeout=10) == 1
+    with pytest.raises(Refused):
+        futures[1].result(timeout=10)
+    assert futures[2].result(timeout=10) == 3
+    pool.shutdown()
+    assert seen == [3]  # a's two events and its own, written for the count
+    logged = pg_store.read_sync(lambda uow: [(e.seq, e.type) for e in uow.events.after(0, 100)])
+    assert logged == [(1, "a"), (2, "a.2"), (3, "c"), (4, "c.2")]

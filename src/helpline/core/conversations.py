@@ -234,7 +234,7 @@ def _record_message(
     """Store the message at the seq already taken for it and announce it (the checks are the caller's)."""
     message = uow.messages.add(
         Message(
-            id=0,
+            id=target.message_id,
             conversation_id=target.conversation_id,
             seq=target.seq,
             hash=time_ordered_uuid(),

@@ -209,6 +209,9 @@ class MessageSeq:
     contact_id: int | None
     assignee_id: int | None
     seq: int
+    # The message's id when the store handed one out with the seq (PostgreSQL, from the same statement:
+    # the INSERT then needs no answer); 0 when the database picks it at the INSERT.
+    message_id: int = 0
 
 
 @dataclass(slots=True)

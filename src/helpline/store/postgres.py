@@ -12,6 +12,11 @@ The events' sequence stays gap-free and in commit order across processes: the co
 writer waits for the commit, then reads the new value. A unit rolled back to its savepoint gives back the
 numbers it took (and the row lock, if it was the one that took it; see ``SeqRange.mark``).
 
+A group runs in pipeline mode (:meth:`PostgresStore._run_pipelined`): statements go out without waiting
+for answers nobody reads, and rows of known keys are written together, so a customer's message costs one
+round trip. A unit that lost a race runs again alone the careful way (:meth:`PostgresStore._run_batch`:
+one round trip per statement).
+
 A unit of work that loses a deadlock or a serialization race is run again from the start, alone in a
 later group (it holds no state of its own outside the transaction), up to a few times. Reads run on
 pooled connections in worker threads.
@@ -25,7 +30,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import queue
-import re
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
@@ -36,72 +40,15 @@ from helpline.core.model import Event
 from helpline.core.ports import Clock
 from helpline.store.base import Listeners, SystemClock, T, Work, next_batch
 from helpline.store.migrate import upgrade
+from helpline.store.pg_db import PgDb, PipelinedDb, SeqRange
 from helpline.store.sql import SqlUnitOfWork
 
 if TYPE_CHECKING:  # psycopg is imported when a PostgreSQL store is opened, not by every CLI command
     import psycopg
     from psycopg_pool import ConnectionPool
 
-_PLACEHOLDER = re.compile(r"\?")
-_translated: dict[str, str] = {}
 RETRIES = 5
 MAX_BATCH = 32
-
-
-def to_pyformat(sql: str) -> str:
-    """The repositories write ``?``; psycopg wants ``%s``. Cached: the set of statements is small."""
-    found = _translated.get(sql)
-    if found is None:
-        found = _translated[sql] = _PLACEHOLDER.sub("%s", sql)
-    return found
-
-
-class SeqRange:
-    """The events' sequence numbers one group takes: the counter row read and locked once, numbers handed
-    out from memory, the row written back once before the commit."""
-
-    def __init__(self) -> None:
-        self.locked = False
-        self.stored = 0  # the counter's value when it was locked
-        self.last = 0  # the last number handed out
-
-    def take(self, conn: psycopg.Connection[Any]) -> int:
-        if not self.locked:
-            row = conn.execute("SELECT value FROM counters WHERE name = 'events' FOR UPDATE").fetchone()
-            assert row is not None
-            self.stored = self.last = int(row["value"])
-            self.locked = True
-        self.last += 1
-        return self.last
-
-    def mark(self) -> tuple[bool, int, int]:
-        return self.locked, self.stored, self.last
-
-    def reset(self, mark: tuple[bool, int, int]) -> None:
-        """After a rollback to a savepoint: the numbers taken since are given back; a row lock taken since
-        was released by the rollback, so the next number reads the row again."""
-        self.locked, self.stored, self.last = mark
-
-    def write_back(self, conn: psycopg.Connection[Any]) -> None:
-        if self.locked and self.last != self.stored:
-            conn.execute("UPDATE counters SET value = %s WHERE name = 'events'", (self.last,))
-
-
-class _PgDb:
-    def __init__(self, conn: psycopg.Connection[Any], seqs: SeqRange | None = None) -> None:
-        self.conn = conn
-        self.seqs = seqs
-
-    def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
-        return self.conn.execute(to_pyformat(sql), params)
-
-    def take_seq(self) -> int | None:
-        """The next event's number from the group's range (None outside the writer: the caller counts)."""
-        return None if self.seqs is None else self.seqs.take(self.conn)
-
-    def last_taken_seq(self) -> int | None:
-        """The last number this transaction took and has not yet written back, if any."""
-        return self.seqs.last if self.seqs is not None and self.seqs.locked else None
 
 
 @dataclass(slots=True)
@@ -174,7 +121,8 @@ class PostgresStore:
         retry: list[_Job] = []
         try:
             while True:
-                if retry:  # a unit that lost a race runs alone, first
+                careful = bool(retry)
+                if retry:  # a unit that lost a race runs alone, first, the careful way
                     batch = [retry.pop(0)]
                 else:
                     taken = next_batch(self._jobs, MAX_BATCH)
@@ -188,10 +136,61 @@ class PostgresStore:
                         for job in batch:
                             job.settle(False, error)
                         continue
-                retry.extend(self._run_batch(conn, batch))
+                retry.extend(self._run_batch(conn, batch) if careful else self._run_pipelined(conn, batch))
         finally:
             if conn is not None:
                 conn.close()
+
+    def _run_pipelined(self, conn: psycopg.Connection[Any], batch: Sequence[_Job]) -> list[_Job]:
+        """Run a group in one transaction in pipeline mode; settle each job; give back the jobs to run again.
+
+        A statement whose answer nobody reads goes out without waiting for it, and INSERTs of known keys
+        are held and written together (``pg_db.PipelinedDb``): a customer's message costs one round trip
+        (its conversation's ``UPDATE ... RETURNING``) instead of five, and the writer thread, which every
+        write of the process goes through, sends two statements for it instead of seven. Each unit still
+        has its savepoint and its own errors, as in :meth:`_run_batch`.
+        """
+        outcomes: list[tuple[_Job, bool, Any]] = []
+        again: list[_Job] = []
+        events: list[Event] = []
+        seqs = SeqRange()
+        try:
+            with conn.pipeline() as pipeline:
+                db = PipelinedDb(conn, seqs, pipeline)
+                conn.execute("BEGIN")
+                for job in batch:
+                    mark = seqs.mark()
+                    uow = SqlUnitOfWork(db, self.clock.now())
+                    try:
+                        result = job.work(uow)
+                        db.end_unit()
+                    except Exception as error:  # the unit's own failure, or the database's refusal of it
+                        db.undo_unit()
+                        seqs.reset(mark)
+                        if _retryable(error) and job.tries < RETRIES - 1:
+                            job.tries += 1
+                            again.append(job)
+                        else:
+                            outcomes.append((job, False, error))
+                    else:
+                        outcomes.append((job, True, result))
+                        events.extend(uow.recorded)
+                db.finish()
+                seqs.write_back(conn)
+                conn.execute("COMMIT")
+        except BaseException as error:
+            with contextlib.suppress(Exception):
+                if not conn.closed:
+                    conn.execute("ROLLBACK")
+            for job in batch:
+                job.settle(False, error)
+            if not isinstance(error, Exception):
+                raise
+            return []
+        self.listeners.notify(events)
+        for job, ok, value in outcomes:
+            job.settle(ok, value)
+        return again
 
     def _run_batch(self, conn: psycopg.Connection[Any], batch: Sequence[_Job]) -> list[_Job]:
         """Run a group in one transaction; settle each job; give back the jobs to run again."""
@@ -199,7 +198,7 @@ class PostgresStore:
         again: list[_Job] = []
         events: list[Event] = []
         seqs = SeqRange()
-        db = _PgDb(conn, seqs)
+        db = PgDb(conn, seqs)
         savepoints = len(batch) > 1
         try:
             conn.execute("BEGIN")
@@ -278,7 +277,7 @@ class PostgresStore:
 
     def read_sync(self, work: Work[T]) -> T:
         with self.pool.connection() as conn, conn.transaction(force_rollback=True):
-            return work(SqlUnitOfWork(_PgDb(conn), self.clock.now()))
+            return work(SqlUnitOfWork(PgDb(conn), self.clock.now()))
 
     async def read(self, work: Work[T]) -> T:
         return await asyncio.to_thread(self.read_sync, work)

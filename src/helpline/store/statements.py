@@ -67,6 +67,16 @@ def insert(db: Db, table: str, values: dict[str, Any], returning: str = "id") ->
     return row[returning]
 
 
+def insert_known(db: Db, table: str, values: dict[str, Any]) -> None:
+    """Insert a row whose key the caller already holds: nothing to read back, so PostgreSQL's writer may
+    hold the row and write it with others (``store.pg_db.PipelinedDb``)."""
+    defer = getattr(db, "defer_insert", None)
+    if defer is not None:
+        defer(table, values)
+    else:
+        db.execute(_insert_sql(table, tuple(values), None), list(values.values()))
+
+
 @functools.lru_cache(maxsize=512)
 def _insert_sql(table: str, columns: tuple[str, ...], returning: str | None) -> str:
     """The same few INSERTs run for every message: written once each."""

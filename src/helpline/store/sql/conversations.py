@@ -81,6 +81,14 @@ def _conversation_fields(fields: dict[str, Any]) -> dict[str, Any]:
     return {k: dumps(v) if k in _JSON_COLUMNS else v for k, v in fields.items()}
 
 
+_CLAIM_BY_HASH_SQLITE = (
+    "UPDATE conversations SET last_message_seq = last_message_seq + 1"
+    " WHERE hash = ? AND account_id = ? AND state <> 'finished'"
+    " RETURNING id, account_id, department_id, contact_id, assignee_id, last_message_seq"
+)
+_CLAIM_BY_HASH_POSTGRES = _CLAIM_BY_HASH_SQLITE + ", nextval('messages_id_seq') AS message_id"
+
+
 class Conversations:
     def __init__(self, db: Db) -> None:
         self.db = db
@@ -170,11 +178,13 @@ class Conversations:
         return int(row["last_message_seq"])
 
     def claim_message_seq_by_hash(self, account_id: int, conversation_hash: str) -> MessageSeq | None:
+        """On PostgreSQL the message's id comes with its seq, from the sequence, while the conversation's
+        row is locked: ids stay in seq order within a conversation (lists sort by id), and the message's
+        INSERT needs no ``RETURNING``, so the writer's pipeline does not wait for it."""
+        sqlite = is_sqlite(self.db)
         row = _one(
             self.db,
-            "UPDATE conversations SET last_message_seq = last_message_seq + 1"
-            " WHERE hash = ? AND account_id = ? AND state <> 'finished'"
-            " RETURNING id, account_id, department_id, contact_id, assignee_id, last_message_seq",
+            _CLAIM_BY_HASH_SQLITE if sqlite else _CLAIM_BY_HASH_POSTGRES,
             [conversation_hash, account_id],
         )
         if row is None:
@@ -186,6 +196,7 @@ class Conversations:
             row["contact_id"],
             row["assignee_id"],
             row["last_message_seq"],
+            0 if sqlite else row["message_id"],
         )
 
     def queued_in_department(self, department_id: int) -> builtins.list[Conversation]:

@@ -15,12 +15,13 @@ from helpline.store.rows import dumps
 from helpline.store.statements import Db, is_sqlite
 from helpline.store.statements import every as _all
 from helpline.store.statements import insert as _insert
+from helpline.store.statements import insert_known as _insert_known
 from helpline.store.statements import marks as _marks
 from helpline.store.statements import one as _one
 
 
 def _take_seq(db: Db) -> int | None:
-    """The PostgreSQL writer's group takes a range of numbers once (``store.postgres.SeqRange``)."""
+    """The PostgreSQL writer's group takes a range of numbers once (``store.pg_db.SeqRange``)."""
     take = getattr(db, "take_seq", None)
     return None if take is None else take()
 
@@ -63,8 +64,10 @@ class Events:
                 )
                 assert counted is not None
                 taken = counted["value"]
-            values = {"seq": taken, **values}
-        seq = int(_insert(self.db, "events", values, returning="seq"))
+            seq = int(taken)
+            _insert_known(self.db, "events", {"seq": seq, **values})
+        else:
+            seq = int(_insert(self.db, "events", values, returning="seq"))
         return Event(
             seq=seq,
             account_id=event.account_id,

@@ -15,6 +15,7 @@ from helpline.store.rows import dumps
 from helpline.store.statements import Db
 from helpline.store.statements import every as _all
 from helpline.store.statements import insert as _insert
+from helpline.store.statements import insert_known as _insert_known
 from helpline.store.statements import one as _one
 
 
@@ -25,29 +26,29 @@ class Messages:
     def add(self, message: Message) -> Message:
         m = message
         m.updated_at = m.updated_at or m.created_at
-        m.id = _insert(
-            self.db,
-            "messages",
-            {
-                "conversation_id": m.conversation_id,
-                "seq": m.seq,
-                "hash": m.hash,
-                "direction": m.direction.value,
-                "sender_type": m.sender_type.value,
-                "sender_id": m.sender_id,
-                "content": m.content,
-                "kind": m.kind.value,
-                "file_url": m.file_url,
-                "status": m.status,
-                "idempotency_key": m.idempotency_key,
-                "created_at": m.created_at,
-                "file_id": m.file_id,
-                "updated_at": m.updated_at,
-                "content_attributes": dumps(m.content_attributes),
-                "selected_value": m.selected_value,
-                "reply_to_id": m.reply_to_id,
-            },
-        )
+        values = {
+            "conversation_id": m.conversation_id,
+            "seq": m.seq,
+            "hash": m.hash,
+            "direction": m.direction.value,
+            "sender_type": m.sender_type.value,
+            "sender_id": m.sender_id,
+            "content": m.content,
+            "kind": m.kind.value,
+            "file_url": m.file_url,
+            "status": m.status,
+            "idempotency_key": m.idempotency_key,
+            "created_at": m.created_at,
+            "file_id": m.file_id,
+            "updated_at": m.updated_at,
+            "content_attributes": dumps(m.content_attributes),
+            "selected_value": m.selected_value,
+            "reply_to_id": m.reply_to_id,
+        }
+        if m.id:  # handed out with the seq (PostgreSQL): nothing to read back
+            _insert_known(self.db, "messages", {"id": m.id, **values})
+        else:
+            m.id = _insert(self.db, "messages", values)
         return m
 
     def by_idempotency_key(self, conversation_id: int, key: str) -> Message | None:
