@@ -62,17 +62,23 @@ def _hold(store: PostgresStore) -> tuple[Future[Any], threading.Event]:
     return held, release
 
 
+def _count_groups(store: PostgresStore, monkeypatch: pytest.MonkeyPatch, runner: str) -> list[int]:
+    """The sizes of the groups the store's ``runner`` (pipelined or careful) is given, as they come."""
+    sizes: list[int] = []
+    run = getattr(store, runner)
+
+    def counting(conn: Any, batch: Any) -> Any:
+        sizes.append(len(batch))
+        return run(conn, batch)
+
+    monkeypatch.setattr(store, runner, counting)
+    return sizes
+
+
 def test_a_group_commits_once_and_a_failing_unit_undoes_only_itself(
     pg_store: PostgresStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    batches: list[int] = []
-    run_group = pg_store._run_pipelined
-
-    def counting(conn: Any, batch: Any) -> Any:
-        batches.append(len(batch))
-        return run_group(conn, batch)
-
-    monkeypatch.setattr(pg_store, "_run_pipelined", counting)
+    batches = _count_groups(pg_store, monkeypatch, "_run_pipelined")
     held, release = _hold(pg_store)
     pool = ThreadPoolExecutor(8)
     jobs = {
@@ -184,14 +190,7 @@ def test_a_group_with_no_refusal_commits_pipelined_and_reads_rowcounts(
 ) -> None:
     """Only a statement the database refuses sends a group down the careful path; meanwhile a unit that
     asks how many rows its UPDATE touched gets the answer although the statement was pipelined."""
-    careful: list[int] = []
-    run_batch = pg_store._run_batch
-
-    def counting(conn: Any, batch: Any) -> Any:
-        careful.append(len(batch))
-        return run_batch(conn, batch)
-
-    monkeypatch.setattr(pg_store, "_run_batch", counting)
+    careful = _count_groups(pg_store, monkeypatch, "_run_batch")
 
     def touch(uow: UnitOfWork) -> int:
         uow.emit(NewEvent(1, "touch", {}, SYSTEM))

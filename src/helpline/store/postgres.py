@@ -58,6 +58,38 @@ class _Job:
     tries: int = 0
 
 
+class _Outcomes:
+    """What became of a group's units: settled after the commit, in order; those that lost a race run again."""
+
+    def __init__(self) -> None:
+        self.settled: list[tuple[_Job, bool, Any]] = []
+        self.again: list[_Job] = []
+        self.events: list[Event] = []
+
+    def succeeded(self, job: _Job, result: Any, uow: SqlUnitOfWork) -> None:
+        self.settled.append((job, True, result))
+        self.events.extend(uow.recorded)
+
+    def failed(self, job: _Job, error: Exception) -> None:
+        if _retryable(error) and job.tries < RETRIES - 1:
+            job.tries += 1
+            self.again.append(job)
+        else:
+            self.settled.append((job, False, error))
+
+    def settle(self, listeners: Listeners) -> list[_Job]:
+        listeners.notify(self.events)
+        for job, ok, value in self.settled:
+            job.settle(ok, value)
+        return self.again
+
+
+def _roll_back(conn: psycopg.Connection[Any]) -> None:
+    with contextlib.suppress(Exception):
+        if not conn.closed:
+            conn.execute("ROLLBACK")
+
+
 def _retryable(error: BaseException) -> bool:
     from psycopg import errors
 
@@ -150,9 +182,7 @@ class PostgresStore:
         write of the process goes through, sends two statements for it instead of seven. Each unit still
         has its savepoint and its own errors, as in :meth:`_run_batch`.
         """
-        outcomes: list[tuple[_Job, bool, Any]] = []
-        again: list[_Job] = []
-        events: list[Event] = []
+        outcomes = _Outcomes()
         seqs = SeqRange()
         try:
             with conn.pipeline() as pipeline:
@@ -167,36 +197,24 @@ class PostgresStore:
                     except Exception as error:  # the unit's own failure, or the database's refusal of it
                         db.undo_unit()
                         seqs.reset(mark)
-                        if _retryable(error) and job.tries < RETRIES - 1:
-                            job.tries += 1
-                            again.append(job)
-                        else:
-                            outcomes.append((job, False, error))
+                        outcomes.failed(job, error)
                     else:
-                        outcomes.append((job, True, result))
-                        events.extend(uow.recorded)
+                        outcomes.succeeded(job, result, uow)
                 db.finish()
                 seqs.write_back(conn)
                 conn.execute("COMMIT")
         except BaseException as error:
-            with contextlib.suppress(Exception):
-                if not conn.closed:
-                    conn.execute("ROLLBACK")
+            _roll_back(conn)
             for job in batch:
                 job.settle(False, error)
             if not isinstance(error, Exception):
                 raise
             return []
-        self.listeners.notify(events)
-        for job, ok, value in outcomes:
-            job.settle(ok, value)
-        return again
+        return outcomes.settle(self.listeners)
 
     def _run_batch(self, conn: psycopg.Connection[Any], batch: Sequence[_Job]) -> list[_Job]:
         """Run a group in one transaction; settle each job; give back the jobs to run again."""
-        outcomes: list[tuple[_Job, bool, Any]] = []
-        again: list[_Job] = []
-        events: list[Event] = []
+        outcomes = _Outcomes()
         seqs = SeqRange()
         db = PgDb(conn, seqs)
         savepoints = len(batch) > 1
@@ -214,14 +232,9 @@ class PostgresStore:
                         raise
                     conn.execute("ROLLBACK TO SAVEPOINT work")
                     seqs.reset(mark)
-                    if _retryable(error) and job.tries < RETRIES - 1:
-                        job.tries += 1
-                        again.append(job)
-                    else:
-                        outcomes.append((job, False, error))
+                    outcomes.failed(job, error)
                 else:
-                    outcomes.append((job, True, result))
-                    events.extend(uow.recorded)
+                    outcomes.succeeded(job, result, uow)
                 if savepoints:
                     last = index == len(batch) - 1
                     conn.execute(
@@ -230,26 +243,18 @@ class PostgresStore:
             seqs.write_back(conn)
             conn.execute("COMMIT")
         except BaseException as error:
-            with contextlib.suppress(Exception):
-                if not conn.closed:
-                    conn.execute("ROLLBACK")
-            if isinstance(error, Exception) and _retryable(error):
-                for job in batch:
-                    if job.tries < RETRIES - 1:
-                        job.tries += 1
-                        again.append(job)
-                    else:
-                        job.settle(False, error)
-            else:
-                for job in batch:
+            _roll_back(conn)
+            again: list[_Job] = []
+            for job in batch:
+                if isinstance(error, Exception) and _retryable(error) and job.tries < RETRIES - 1:
+                    job.tries += 1
+                    again.append(job)
+                else:
                     job.settle(False, error)
             if not isinstance(error, Exception):
                 raise
             return again
-        self.listeners.notify(events)
-        for job, ok, value in outcomes:
-            job.settle(ok, value)
-        return again
+        return outcomes.settle(self.listeners)
 
     # -- the interface ---------------------------------------------------------------------------------
 
