@@ -32,7 +32,7 @@ import queue
 import sqlite3
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
@@ -57,6 +57,10 @@ RESTART_FRAMES = 4000  # pages (16 MiB with the default page size)
 STAND_ASIDE_WAIT_SECONDS = 0.002  # how long the checkpointer waits for the loop writer to stand aside
 RESTART_BUSY_MS = 10  # how long a RESTART may hold the writer off waiting for readers (it retries later)
 BUSY_RETRY_SECONDS = 0.001  # the loop writer's pause before trying the write lock again
+WATCHED_SECONDS = 0.001  # with a wait watcher (a profile): batches and commits at least this long are told
+
+# kind, when it started (time.perf_counter), how long it took (s), a detail
+WaitWatcher = Callable[[str, float, float, Any], None]
 
 
 @dataclass(slots=True)
@@ -97,6 +101,12 @@ class SqliteStore:
         self._writer_stood_aside = threading.Event()
         self._checkpointer: threading.Thread | None = None
         self._stop_checkpoints = threading.Event()
+        self._watcher: WaitWatcher | None = None
+
+    def watch_waits(self, watcher: WaitWatcher) -> None:
+        """Tell ``watcher`` of the waits on the write path (a loop-lag profile): group commits and their
+        COMMIT past ``WATCHED_SECONDS``, the loop writer held off the lock, the checkpointer's copies."""
+        self._watcher = watcher
 
     def migrate(self) -> None:
         upgrade(self.url)
@@ -133,7 +143,14 @@ class SqliteStore:
                     return [(batch[0], False, failure)]
             else:
                 self._run_all(conn, batch, outcomes, events, savepoints=True)
-            conn.execute("COMMIT")
+            if self._watcher is None:
+                conn.execute("COMMIT")
+            else:
+                committing = time.perf_counter()
+                conn.execute("COMMIT")
+                took = time.perf_counter() - committing
+                if took >= WATCHED_SECONDS:
+                    self._watcher("commit", committing, took, len(batch))
         except BaseException as error:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
@@ -233,19 +250,25 @@ class SqliteStore:
         starve waiting for it; it asks the loop to stand aside until it is done, and waits for the loop to
         say it has (SQLite's own wait for a busy lock sleeps a millisecond or more at a time, and every
         millisecond here is a millisecond without commits)."""
+        started = time.perf_counter()
         _busy, frames, _copied = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        if self._watcher is not None:
+            self._watcher("checkpoint_passive", started, time.perf_counter() - started, frames)
         if frames >= RESTART_FRAMES:
             # Once more without any lock: the writer went on during that copy, and what it added is
             # what RESTART would otherwise have to copy while the writer waits.
             conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
             self._writer_stood_aside.clear()
             self._writer_stand_aside.set()
+            holding = time.perf_counter()
             try:
                 # An idle loop never answers, but then the lock is free anyway.
                 self._writer_stood_aside.wait(STAND_ASIDE_WAIT_SECONDS)
                 conn.execute("PRAGMA wal_checkpoint(RESTART)").fetchall()
             finally:
                 self._writer_stand_aside.clear()
+                if self._watcher is not None:
+                    self._watcher("checkpoint_restart", holding, time.perf_counter() - holding, frames)
 
     def _enqueue(self, job: _Job) -> None:
         self._pending.append(job)
@@ -276,8 +299,16 @@ class SqliteStore:
         if self._pending and self._loop is not None:
             self._flush_scheduled = True
             self._loop.call_soon(self._flush)
+        if self._watcher is None:
+            for done, ok, value in self._run_batch(self._loop_conn, batch) or ():
+                _settle(done.future, ok, value)
+            return
+        started = time.perf_counter()
         for done, ok, value in self._run_batch(self._loop_conn, batch) or ():
             _settle(done.future, ok, value)
+        took = time.perf_counter() - started
+        if took >= WATCHED_SECONDS:
+            self._watcher("group", started, took, len(batch))
 
     def _begin_on_loop(self, conn: sqlite3.Connection) -> bool:
         """Take the write lock without waiting for it: if it is busy, leave the jobs queued and try again
@@ -299,6 +330,9 @@ class SqliteStore:
                 self._flush_scheduled = True
                 self._loop.call_later(BUSY_RETRY_SECONDS, self._flush)
             return False
+        if self._busy_since is not None and self._watcher is not None:
+            held = self._loop.time() - self._busy_since
+            self._watcher("writer_held_off", time.perf_counter() - held, held, None)
         self._busy_since = None
         return True
 
