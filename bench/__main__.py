@@ -138,7 +138,10 @@ def load(config: dict[str, Any], workdir: Path) -> dict[str, Any]:
         f"{config['warmup'] + config['duration']:g} s max, {config['duration']:g} s at half load"
     )
     budget = 2 * config["warmup"] + 2 * config["duration"] + 4 * config["frame_timeout"] + 120
-    return run_json([PYTHON, "-m", "bench.load", str(path)], timeout=budget)
+    result = run_json([PYTHON, "-m", "bench.load", str(path)], timeout=budget)
+    # Every round's whole result (the JSON output has the shown round's): kept with --keep.
+    (workdir / f"result-{config['system']}.json").write_text(json.dumps(result))
+    return result
 
 
 def wait_quiet(limit: float, threshold: float = 25.0) -> float | None:

@@ -34,14 +34,18 @@ def _overlaps(at: float, ms: float, start: float, end: float) -> bool:
 
 def _short(stack: list[str]) -> str:
     """The innermost frames worth reading: skip the asyncio/uvloop plumbing at the bottom of the stack."""
-    shown = [frame for frame in stack if not frame.startswith(("asyncio/", "selectors.py", "threading.py"))]
-    return " <- ".join((shown or stack)[:FRAMES_SHOWN])
+    state = stack[:1] if stack and stack[0].startswith("[") else []
+    frames = stack[len(state) :]
+    shown = [frame for frame in frames if not frame.startswith(("asyncio/", "selectors.py", "threading.py"))]
+    return " <- ".join([*state, *(shown or frames)[:FRAMES_SHOWN]])
 
 
 def summarise(profile: dict[str, Any], half: dict[str, Any] | None) -> dict[str, Any]:
     """The half phase's stalls, stacks, collections and waits, and which of them the slow messages met."""
     start = float((half or {}).get("started_at") or profile["started_at"])
-    end = float((half or {}).get("ended_at") or profile["ended_at"]) + 1.0  # the last answers come after
+    # the phase's last messages are answered up to its slowest message's latency after the last send
+    slowest_s = float(((half or {}).get("e2e_ms") or {}).get("max") or 0.0) / 1000
+    end = float((half or {}).get("ended_at") or profile["ended_at"]) + slowest_s + 0.01
     stalls = _within(profile.get("stalls") or [], start, end)
     collections_ = _within(profile.get("collections") or [], start, end)
     notes = _within(profile.get("notes") or [], start, end)
@@ -95,6 +99,8 @@ def summarise(profile: dict[str, Any], half: dict[str, Any] | None) -> dict[str,
         "stalls": len(stalls),
         "stall_ms_total": round(sum(s["ms"] for s in stalls), 1),
         "stall_ms_max": max((s["ms"] for s in stalls), default=None),
+        # of the stalls' time, how much the loop thread spent runnable but without a CPU (the machine's doing)
+        "stall_runqueue_ms": round(sum(s.get("runqueue_ms") or 0.0 for s in stalls), 1),
         "stalls_by_length": dict(sorted(buckets.items())),
         "top_stacks": top,
         "gc": gc,
@@ -109,7 +115,8 @@ def lines(summary: dict[str, Any]) -> list[str]:
     out = [
         f"LAG helpline, half phase ({summary['window_s']} s): {summary['stalls']} loop stalls over "
         f"{summary['threshold_ms']:g} ms (total {summary['stall_ms_total']:g} ms, longest "
-        f"{summary['stall_ms_max'] or 0:g} ms; {', '.join(f'{k}: {v}' for k, v in summary['stalls_by_length'].items()) or 'none'})"
+        f"{summary['stall_ms_max'] or 0:g} ms; {', '.join(f'{k}: {v}' for k, v in summary['stalls_by_length'].items()) or 'none'}); "
+        f"{summary['stall_runqueue_ms']:g} ms of it the loop's thread waited for a CPU"
     ]
     for entry in summary["top_stacks"]:
         out.append(f"  {entry['samples']:>4} samples in stalls: {entry['stack']}")

@@ -488,7 +488,24 @@ class Bench:
         total = max(1, int(rate * duration))
         interval = 1.0 / rate
         tick = float(self.config.get("send_tick_s", SEND_TICK_S))
-        tasks: list[asyncio.Task[Outcome]] = []
+        # Each message's outcome goes into its slot as it completes. Not ``gather`` over all the tasks at the
+        # end: that walks tens of thousands of tasks in one turn of the generator's loop, right while the
+        # last messages' frames arrive (measured: the phase's last ~30 ms of messages came out 30 ms late).
+        outcomes: list[Outcome | None] = []
+        unfinished = 0
+        finished = asyncio.Event()
+
+        async def one(slot: int, conversation: Conversation, due: float) -> None:
+            nonlocal unfinished
+            try:
+                outcomes[slot] = await self.send(conversation, start=due)
+            finally:
+                unfinished -= 1
+                if unfinished == 0 and sending_done:
+                    finished.set()
+
+        sending_done = False
+        tasks: set[asyncio.Task[None]] = set()
         lags: list[float] = []
         overloaded = False
         cpu = CpuMeter(self.config.get("server_pid"), self.config.get("database_process"))
@@ -504,16 +521,24 @@ class Bench:
             while sent < total and begin + sent * interval <= current:
                 due = begin + sent * interval
                 lags.append(current - due)
-                tasks.append(asyncio.create_task(self.send(next(cycle), start=due)))
+                outcomes.append(None)
+                unfinished += 1
+                task = asyncio.create_task(one(sent, next(cycle), due))
+                tasks.add(task)  # a strong reference until it is done
+                task.add_done_callback(tasks.discard)
                 sent += 1
             if self.in_flight > MAX_IN_FLIGHT:
                 overloaded = True
                 break
         send_end = now()
         usage = cpu.read()
-        outcomes = await asyncio.gather(*tasks)
-        good = [o for o in outcomes if o.ok]
-        slowest = sorted(((o.e2e, i) for i, o in enumerate(outcomes) if o.ok), reverse=True)[:SLOW_KEPT]
+        sending_done = True
+        if unfinished:
+            await finished.wait()
+        good = [o for o in outcomes if o is not None and o.ok]
+        slowest = sorted(
+            ((o.e2e, i) for i, o in enumerate(outcomes) if o is not None and o.ok), reverse=True
+        )[:SLOW_KEPT]
         return {
             "target_rate": round(rate, 1),
             "duration_s": duration,

@@ -8,6 +8,10 @@ turn of the loop it waited behind. Sampling profilers show where the CPU goes on
   than ``threshold`` (a *stall*: nothing else ran on the loop meanwhile, or too much did);
 - a daemon thread wakes every ``poll`` seconds and, while the heartbeat is late, samples the loop thread's
   stack (``sys._current_frames``), so each stall comes with what the loop was doing in it;
+- each sample also says whether the loop thread was running (``[R]``) or asleep and in what (``[S ep_poll]``
+  waiting for I/O, ``[S futex_wait_queue]`` for a lock such as the GIL), and each stall how long the
+  thread waited for a CPU in it (``runqueue_ms``, from ``/proc/self/task/<id>/schedstat``): a stall the
+  operating system caused by running something else is not the loop's doing;
 - ``gc.callbacks`` time every collection (generation, milliseconds): the collector runs inside whatever
   callback allocated last, so its pauses show as stalls with an innocent stack;
 - other parts of the server can report waits that are not the loop's own (the SQLite writer held off by a
@@ -89,6 +93,7 @@ class LoopLagProfiler:
         self.poll = poll
         self._loop: asyncio.AbstractEventLoop | None = None
         self._loop_thread = 0
+        self._loop_task = ""  # /proc/self/task/<id>: the loop thread's scheduler figures (Linux)
         self._last_beat = 0.0
         self._handle: asyncio.TimerHandle | None = None
         self._stop = threading.Event()
@@ -102,6 +107,8 @@ class LoopLagProfiler:
         self._stall_count = 0
         # samples taken while a beat was late: by the beat they followed, and by stack
         self._samples_by_beat: dict[float, collections.Counter[int]] = {}
+        # ms the loop thread waited for a CPU (runnable, not running) during each stall, by beat
+        self._runqueue_by_beat: dict[float, float] = {}
         self._stack_ids: dict[tuple[str, ...], int] = {}
         self._stack_counts: collections.Counter[int] = collections.Counter()
         self._gc_started = 0.0
@@ -118,6 +125,7 @@ class LoopLagProfiler:
         """Call on ``loop``'s thread, with the loop running."""
         self._loop = loop
         self._loop_thread = threading.get_ident()
+        self._loop_task = f"/proc/self/task/{threading.get_native_id()}"
         self._offset = time.time() - time.perf_counter()
         self._started_at = self._last_beat = time.perf_counter()
         self._handle = loop.call_later(self.beat, self._on_beat)
@@ -136,13 +144,40 @@ class LoopLagProfiler:
         assert self._loop is not None
         self._handle = self._loop.call_later(self.beat, self._on_beat)
 
+    def _runqueue_ns(self) -> int | None:
+        """Nanoseconds the loop thread has spent runnable but waiting for a CPU (``schedstat``)."""
+        try:
+            with open(f"{self._loop_task}/schedstat") as handle:
+                return int(handle.read().split()[1])
+        except (OSError, ValueError, IndexError):
+            return None
+
+    def _state(self) -> str:
+        """The loop thread's scheduler state and, when asleep, what it sleeps in (``[S ep_poll]``: waiting
+        for I/O; ``[S futex...]``: for a lock, e.g. the GIL; ``[R]``: running or waiting for a CPU)."""
+        try:
+            with open(f"{self._loop_task}/stat") as handle:
+                state = handle.read().rsplit(")", 1)[1].split()[0]
+            if state != "R":
+                with open(f"{self._loop_task}/wchan") as handle:
+                    state = f"{state} {handle.read().strip()}"
+        except (OSError, IndexError):
+            return "[?]"
+        return f"[{state}]"
+
     def _watch(self) -> None:
+        previous = self._runqueue_ns()
         while not self._stop.wait(self.poll):
             last = self._last_beat
+            runqueue = self._runqueue_ns()
+            waited = 0 if previous is None or runqueue is None else runqueue - previous
+            previous = runqueue
             if time.perf_counter() - last <= self.threshold:
                 continue
+            self._runqueue_by_beat[last] = self._runqueue_by_beat.get(last, 0.0) + waited / 1e6
+            state = self._state()
             frame = sys._current_frames().get(self._loop_thread)
-            stack = _stack(frame)
+            stack = (state, *_stack(frame))
             del frame
             ident = self._stack_ids.setdefault(stack, len(self._stack_ids))
             self._stack_counts[ident] += 1
@@ -199,6 +234,7 @@ class LoopLagProfiler:
                     "at": round(start + wall, 4),
                     "ms": round(ms, 2),
                     "samples": dict(self._samples_by_beat.get(start, {})),
+                    "runqueue_ms": round(self._runqueue_by_beat.get(start, 0.0), 2),
                 }
                 for start, ms in self._stalls
             ],
