@@ -53,10 +53,11 @@ from helpline.store.sqlite_connection import (
 
 MAX_BATCH = 64
 CHECKPOINT_SECONDS = 0.1
-# Pages (64 MiB with the default page size). Each restart holds the writer off for a few ms (copying the
-# last frames and syncing), and at half load on the 2-core VM a third of the messages over 10 ms had met
-# one: at 4000 pages there were three restarts a second (python -m bench --lag-profile); at 16000, one
-# every 1.3 s. The WAL file is reused after a restart, so this is its size on disk, not its growth.
+# Pages (64 MiB with the default page size). Each restart holds the writer off for 1-8 ms (copying the
+# last frames and syncing). At half load on the 2-core VM (~3,600 msg/s, ~3.5 WAL pages per message) a
+# 4000-page WAL restarted three times a second, and 54 of the 128 messages over 10 ms had met a restart
+# (python -m bench --lag-profile); at 16000 pages there are a quarter as many. The WAL file is reused
+# after a restart: this is its size on disk, not its growth.
 RESTART_FRAMES = 16_000
 STAND_ASIDE_WAIT_SECONDS = 0.002  # how long the checkpointer waits for the loop writer to stand aside
 RESTART_BUSY_MS = 10  # how long a RESTART may hold the writer off waiting for readers (it retries later)
