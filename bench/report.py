@@ -207,6 +207,15 @@ def round_figures(rounds: list[dict[str, Any]]) -> list[dict[str, Any]]:
                     ),
                     default=None,
                 ),
+                "other_pct": max(
+                    (
+                        value
+                        for name in ("floor", "helpline")
+                        for phase in ("max", "half")
+                        if isinstance(value := _get(measured.get(name), phase, "other_cpu_pct"), (int, float))
+                    ),
+                    default=None,
+                ),
                 **{k: v for k, v in measured.items() if k.startswith("busy_before_")},
             }
         )
@@ -352,6 +361,7 @@ def table(summary: dict[str, Any]) -> str:
                 f" = {_fmt(r.get('cpu_ratio'), '.2f')}x; {_fmt(r['ratio'], '.2f')};"
                 f" {_fmt(r['helpline_half_p99_ms'], '.1f')} / {_fmt(r.get('helpline_half_max_ms'), '.1f')} ms"
                 + (f" (steal {r['steal_pct']:.0f}%)" if (r.get("steal_pct") or 0) >= 5 else "")
+                + (f" (others {r['other_pct']:.0f}%)" if (r.get("other_pct") or 0) >= 20 else "")
                 for r in rounds
             )
             + " -- the table below is the round with the median CPU ratio; latency is judged in every round",

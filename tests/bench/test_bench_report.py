@@ -109,6 +109,7 @@ def test_a_round_without_figures_gives_no_pass() -> None:
 def test_the_table_shows_every_rounds_latency_and_the_client_bound_phases() -> None:
     rounds = [measured(130.0, 5.0), measured(145.0, 6.0), measured(138.0, 7.0)]
     rounds[0]["floor"]["max"]["client_cpu_pct"] = 97.0
+    rounds[1]["helpline"]["half"]["other_cpu_pct"] = 45.0
     shown = report.median_round(rounds)
     summary = {
         "settings": {
@@ -129,6 +130,7 @@ def test_the_table_shows_every_rounds_latency_and_the_client_bound_phases() -> N
     assert "1.38x" in table
     assert summary["rounds"][0]["client_bound"] == ["floor max"]
     assert "client-bound phases over all rounds: floor max" in table
+    assert "6.0 / 20.0 ms (others 45%)" in table  # a round the rest of the machine disturbed
 
 
 def test_slow_messages_are_lined_up_with_the_stalls_they_met() -> None:
