@@ -23,7 +23,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from bench import nodes, report
+from bench import lag, nodes, report
 from bench.fixture import create_fixture, postgres_schema, serve_command
 from bench.load import machine_busy_seconds
 from bench.procs import PYTHON, ROOT, BenchError, floor_command, free_port, run_json, server
@@ -80,6 +80,16 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         metavar="SECONDS",
         help="before each system, wait up to this long for the rest of the machine to go idle (default: don't)",
     )
+    parser.add_argument(
+        "--lag-profile",
+        nargs="?",
+        const=4.0,
+        type=float,
+        default=None,
+        metavar="MS",
+        help="run Helpline with its loop-lag profiler (stalls over MS ms, default 4; helpline.web.loop_lag) "
+        "and print what stopped its loop during the half phase (the profiler costs it some CPU)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory (logs, databases)")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
     args = parser.parse_args(argv)
@@ -128,7 +138,10 @@ def load(config: dict[str, Any], workdir: Path) -> dict[str, Any]:
         f"{config['warmup'] + config['duration']:g} s max, {config['duration']:g} s at half load"
     )
     budget = 2 * config["warmup"] + 2 * config["duration"] + 4 * config["frame_timeout"] + 120
-    return run_json([PYTHON, "-m", "bench.load", str(path)], timeout=budget)
+    result = run_json([PYTHON, "-m", "bench.load", str(path)], timeout=budget)
+    # Every round's whole result (the JSON output has the shown round's): kept with --keep.
+    (workdir / f"result-{config['system']}.json").write_text(json.dumps(result))
+    return result
 
 
 def wait_quiet(limit: float, threshold: float = 25.0) -> float | None:
@@ -162,6 +175,10 @@ def bench_helpline(
     with contextlib.ExitStack() as stack:
         webhook_url = receiver_url = None
         env = {**os.environ, "HELPLINE_DATA_DIR": str(workdir / "helpline")}
+        profile_path = workdir / "loop-lag.json"
+        if args.lag_profile is not None:
+            env["HELPLINE_LOOP_LAG_PROFILE"] = str(profile_path)
+            env["HELPLINE_LOOP_LAG_MS"] = str(args.lag_profile)
         if args.webhook:
             receiver_port = free_port()
             stack.enter_context(
@@ -195,7 +212,18 @@ def bench_helpline(
             )
         if receiver_url is not None:
             result["webhooks_received"] = received(receiver_url)
+        if args.lag_profile is not None:
+            result["lag_profile"] = lag_summary(profile_path, result.get("half"))
         return result
+
+
+def lag_summary(path: Path, half: dict[str, Any] | None) -> dict[str, Any]:
+    """The half phase's part of the profile the server wrote at shutdown."""
+    try:
+        profile = json.loads(path.read_text())
+    except (OSError, ValueError) as problem:
+        return {"error": f"no loop-lag profile at {path}: {problem}"}
+    return {**lag.summarise(profile, half), "file": str(path)}
 
 
 def received(receiver_url: str) -> int | None:

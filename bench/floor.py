@@ -36,7 +36,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 # The same batch bound and checkpoint settings as helpline.store.sqlite.
 MAX_BATCH = 64
 CHECKPOINT_SECONDS = 0.1
-RESTART_FRAMES = 4000
+RESTART_FRAMES = 16_000  # as helpline.store.sqlite
 RESTART_BUSY_MS = 10
 STAND_ASIDE_WAIT_SECONDS = 0.002
 OK_BODY = msgspec.json.encode({"message": "Message created successfully", "status": 200})

@@ -37,6 +37,15 @@ import msgspec
 now = time.perf_counter
 MAX_IN_FLIGHT = 20_000  # open loop: past this many unanswered messages the phase stops (client overload)
 ERROR_SAMPLES = 5
+CLIENT_BOUND_PCT = 90.0  # a generator using this much of a core may be what limits the phase
+# The open loop never sleeps less than this. uvloop rounds a timer to whole milliseconds
+# (``round(delay * 1000)``), so a sleep under 0.5 ms is a ``call_soon``: at a few thousand messages a
+# second (one due every 0.25 ms) the generator spun through its loop and used a whole core, which on a
+# 2-core machine it took from the server. Sleeping at least a tick and then sending every message that
+# is due keeps the schedule: latency runs from each message's *scheduled* time, so the up to one tick a
+# message waits in the generator is counted against the server, never hidden.
+SEND_TICK_S = 0.001
+SLOW_KEPT = 200  # the half phase's slowest messages, with their times, for the server's lag profile
 
 
 # -- frames: decode only what the generator needs ------------------------------------------------------
@@ -158,19 +167,22 @@ class CpuMeter:
         self.db = processes_cpu_seconds(database) if database else {}
         self.machine = machine_cpu_seconds()
 
-    def read(self) -> dict[str, float | None]:
+    def read(self) -> dict[str, Any]:
         wall = max(now() - self.wall, 1e-9)
         server_end = process_cpu_seconds(self.server_pid) if self.server_pid else None
         machine_end = machine_cpu_seconds()
-        db = None
+        db_s = None
         if self.database:
             # Backends that started during the phase count whole; those that ended are missed.
             db_end = processes_cpu_seconds(self.database)
-            db = sum(cpu - self.db.get(pid, 0.0) for pid, cpu in db_end.items()) / wall * 100
-        server = others = irq = steal = None
-        client = (time.process_time() - self.client) / wall * 100
+            db_s = sum(cpu - self.db.get(pid, 0.0) for pid, cpu in db_end.items())
+        server_s = others = irq = steal = None
+        client_s = time.process_time() - self.client
+        client = client_s / wall * 100
         if self.server is not None and server_end is not None:
-            server = (server_end - self.server) / wall * 100
+            server_s = server_end - self.server
+        server = None if server_s is None else server_s / wall * 100
+        db = None if db_s is None else db_s / wall * 100
         if self.machine is not None and machine_end is not None:
             irq = (machine_end[1] - self.machine[1]) / wall * 100
             steal = (machine_end[2] - self.machine[2]) / wall * 100
@@ -182,10 +194,33 @@ class CpuMeter:
             "database_cpu_pct": None if db is None else round(db, 1),
             "server_cpu_pct": None if server is None else round(server, 1),
             "client_cpu_pct": round(client, 1),
+            "client_bound": client >= CLIENT_BOUND_PCT,
             "other_cpu_pct": None if others is None else round(others, 1),
             "irq_cpu_pct": None if irq is None else round(irq, 1),
             "steal_cpu_pct": None if steal is None else round(steal, 1),
+            "cpu_s": {
+                "server": None if server_s is None else round(server_s, 3),
+                "database": None if db_s is None else round(db_s, 3),
+                "client": round(client_s, 3),
+                "wall": round(wall, 3),
+            },
         }
+
+
+def per_message_us(cpu_s: dict[str, Any], completed: int) -> dict[str, float | None]:
+    """CPU microseconds per completed message: the server process, the database's processes, both."""
+    if not completed:
+        return {"server": None, "database": None, "total": None}
+    server, database = cpu_s.get("server"), cpu_s.get("database")
+
+    def us(seconds: float | None) -> float | None:
+        return None if seconds is None else round(seconds / completed * 1e6, 1)
+
+    return {
+        "server": us(server),
+        "database": us(database),
+        "total": None if server is None else us(server + (database or 0.0)),
+    }
 
 
 # -- the run -----------------------------------------------------------------------------------------------
@@ -440,6 +475,7 @@ class Bench:
             "duration_s": duration,
             "completed": completed,
             "msg_per_s": round(completed / duration, 1),
+            "cpu_us_per_msg": per_message_us(usage.get("cpu_s") or {}, completed),
             "e2e_ms": percentiles(e2e),
             "post_ms": percentiles(post),
             **usage,
@@ -451,39 +487,72 @@ class Bench:
         cycle = itertools.cycle(self.conversations)
         total = max(1, int(rate * duration))
         interval = 1.0 / rate
-        tasks: list[asyncio.Task[Outcome]] = []
+        tick = float(self.config.get("send_tick_s", SEND_TICK_S))
+        # Each message's outcome goes into its slot as it completes. Not ``gather`` over all the tasks at the
+        # end: that walks tens of thousands of tasks in one turn of the generator's loop, right while the
+        # last messages' frames arrive (measured: the phase's last ~30 ms of messages came out 30 ms late).
+        outcomes: list[Outcome | None] = []
+        unfinished = 0
+        finished = asyncio.Event()
+
+        async def one(slot: int, conversation: Conversation, due: float) -> None:
+            nonlocal unfinished
+            try:
+                outcomes[slot] = await self.send(conversation, start=due)
+            finally:
+                unfinished -= 1
+                if unfinished == 0 and sending_done:
+                    finished.set()
+
+        sending_done = False
+        tasks: set[asyncio.Task[None]] = set()
         lags: list[float] = []
         overloaded = False
         cpu = CpuMeter(self.config.get("server_pid"), self.config.get("database_process"))
         begin = now() + 0.01
+        epoch = time.time() - now()  # perf_counter -> wall clock, to line slow messages up with the server
         sent = 0
         while sent < total:
             due = begin + sent * interval
             wait = due - now()
             if wait > 0:
-                await asyncio.sleep(wait)
+                await asyncio.sleep(max(wait, tick))
             current = now()
             while sent < total and begin + sent * interval <= current:
                 due = begin + sent * interval
                 lags.append(current - due)
-                tasks.append(asyncio.create_task(self.send(next(cycle), start=due)))
+                outcomes.append(None)
+                unfinished += 1
+                task = asyncio.create_task(one(sent, next(cycle), due))
+                tasks.add(task)  # a strong reference until it is done
+                task.add_done_callback(tasks.discard)
                 sent += 1
             if self.in_flight > MAX_IN_FLIGHT:
                 overloaded = True
                 break
         send_end = now()
         usage = cpu.read()
-        outcomes = await asyncio.gather(*tasks)
-        good = [o for o in outcomes if o.ok]
+        sending_done = True
+        if unfinished:
+            await finished.wait()
+        good = [o for o in outcomes if o is not None and o.ok]
+        slowest = sorted(
+            ((o.e2e, i) for i, o in enumerate(outcomes) if o is not None and o.ok), reverse=True
+        )[:SLOW_KEPT]
         return {
             "target_rate": round(rate, 1),
             "duration_s": duration,
+            "send_tick_ms": tick * 1000,
             "sent": sent,
             "completed": len(good),
             "sent_per_s": round(sent / max(send_end - begin, 1e-9), 1),
+            "started_at": round(epoch + begin, 4),
+            "ended_at": round(epoch + send_end, 4),
             "e2e_ms": percentiles([o.e2e for o in good]),
             "post_ms": percentiles([o.post for o in good]),
             "send_lag_ms": percentiles(lags),
+            # (scheduled wall-clock time, e2e ms) of the slowest messages: which server stalls they met
+            "slowest": [(round(epoch + begin + i * interval, 4), round(e2e * 1000, 2)) for e2e, i in slowest],
             "client_overloaded": overloaded,
             **usage,
             **self._since(mark),

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import logging
 import resource
 from typing import Any
 
 import uvicorn
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from helpline import logs
 from helpline.bootstrap import create_app
@@ -16,7 +18,7 @@ from helpline.cli.output import fail
 from helpline.config import Settings
 from helpline.realtime.doorbell import node_name
 from helpline.store.open import open_store
-from helpline.web import connections
+from helpline.web import connections, loop_lag
 
 
 def serve(settings: Settings, log_level: str = "info") -> int:
@@ -35,10 +37,36 @@ def serve(settings: Settings, log_level: str = "info") -> int:
         store = open_store(url, data_dir=settings.data_dir)
     except Exception as problem:
         return fail(f"cannot open the database {url}: {problem}")
-    app = create_app(settings, store)
+    app: ASGIApp = create_app(settings, store)
+    profiler = loop_lag.from_environment()
+    if profiler is not None:
+        app = _profiled(app, profiler)
+        watch = getattr(store, "watch_waits", None)
+        if watch is not None:
+            watch(profiler.note)
     _settle_the_heap()
     uvicorn.run(app, **server_options(settings, log_level))
     return 0
+
+
+def _profiled(app: ASGIApp, profiler: loop_lag.LoopLagProfiler) -> ASGIApp:
+    """``app`` with the loop-lag profiler running from the lifespan's start-up to its shutdown."""
+
+    async def wrapped(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "lifespan":
+            await app(scope, receive, send)
+            return
+
+        async def sending(message: Message) -> None:
+            if message["type"] == "lifespan.startup.complete":
+                profiler.start(asyncio.get_running_loop())
+            elif message["type"] in ("lifespan.shutdown.complete", "lifespan.shutdown.failed"):
+                profiler.stop()
+            await send(message)
+
+        await app(scope, receive, sending)
+
+    return wrapped
 
 
 def server_options(settings: Settings, log_level: str) -> dict[str, Any]:

@@ -32,7 +32,7 @@ import queue
 import sqlite3
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,10 +53,19 @@ from helpline.store.sqlite_connection import (
 
 MAX_BATCH = 64
 CHECKPOINT_SECONDS = 0.1
-RESTART_FRAMES = 4000  # pages (16 MiB with the default page size)
+# Pages (64 MiB with the default page size). Each restart holds the writer off for 1-8 ms (copying the
+# last frames and syncing). At half load on the 2-core VM (~3,600 msg/s, ~3.5 WAL pages per message) a
+# 4000-page WAL restarted three times a second, and 54 of the 128 messages over 10 ms had met a restart
+# (python -m bench --lag-profile); at 16000 pages there are a quarter as many. The WAL file is reused
+# after a restart: this is its size on disk, not its growth.
+RESTART_FRAMES = 16_000
 STAND_ASIDE_WAIT_SECONDS = 0.002  # how long the checkpointer waits for the loop writer to stand aside
 RESTART_BUSY_MS = 10  # how long a RESTART may hold the writer off waiting for readers (it retries later)
 BUSY_RETRY_SECONDS = 0.001  # the loop writer's pause before trying the write lock again
+WATCHED_SECONDS = 0.001  # with a wait watcher (a profile): batches and commits at least this long are told
+
+# kind, when it started (time.perf_counter), how long it took (s), a detail
+WaitWatcher = Callable[[str, float, float, Any], None]
 
 
 @dataclass(slots=True)
@@ -97,6 +106,12 @@ class SqliteStore:
         self._writer_stood_aside = threading.Event()
         self._checkpointer: threading.Thread | None = None
         self._stop_checkpoints = threading.Event()
+        self._watcher: WaitWatcher | None = None
+
+    def watch_waits(self, watcher: WaitWatcher) -> None:
+        """Tell ``watcher`` of the waits on the write path (a loop-lag profile): group commits and their
+        COMMIT past ``WATCHED_SECONDS``, the loop writer held off the lock, the checkpointer's copies."""
+        self._watcher = watcher
 
     def migrate(self) -> None:
         upgrade(self.url)
@@ -133,7 +148,14 @@ class SqliteStore:
                     return [(batch[0], False, failure)]
             else:
                 self._run_all(conn, batch, outcomes, events, savepoints=True)
-            conn.execute("COMMIT")
+            if self._watcher is None:
+                conn.execute("COMMIT")
+            else:
+                committing = time.perf_counter()
+                conn.execute("COMMIT")
+                took = time.perf_counter() - committing
+                if took >= WATCHED_SECONDS:
+                    self._watcher("commit", committing, took, len(batch))
         except BaseException as error:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
@@ -233,19 +255,30 @@ class SqliteStore:
         starve waiting for it; it asks the loop to stand aside until it is done, and waits for the loop to
         say it has (SQLite's own wait for a busy lock sleeps a millisecond or more at a time, and every
         millisecond here is a millisecond without commits)."""
+        started = time.perf_counter()
         _busy, frames, _copied = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        if self._watcher is not None:
+            self._watcher("checkpoint_passive", started, time.perf_counter() - started, frames)
         if frames >= RESTART_FRAMES:
             # Once more without any lock: the writer went on during that copy, and what it added is
             # what RESTART would otherwise have to copy while the writer waits.
             conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
             self._writer_stood_aside.clear()
             self._writer_stand_aside.set()
+            holding = time.perf_counter()
             try:
                 # An idle loop never answers, but then the lock is free anyway.
                 self._writer_stood_aside.wait(STAND_ASIDE_WAIT_SECONDS)
                 conn.execute("PRAGMA wal_checkpoint(RESTART)").fetchall()
             finally:
                 self._writer_stand_aside.clear()
+                loop = self._loop
+                if loop is not None:
+                    # The loop writer retries the lock on a 1 ms timer; don't make it wait for that tick.
+                    with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
+                        loop.call_soon_threadsafe(self._flush_if_waiting)
+                if self._watcher is not None:
+                    self._watcher("checkpoint_restart", holding, time.perf_counter() - holding, frames)
 
     def _enqueue(self, job: _Job) -> None:
         self._pending.append(job)
@@ -262,6 +295,11 @@ class SqliteStore:
         else:
             self._flush()
 
+    def _flush_if_waiting(self) -> None:
+        """The checkpointer let go of the lock: commit what waited for it now."""
+        if self._pending and self._busy_since is not None:
+            self._flush()
+
     def _flush(self) -> None:
         """Commit what requests queued since the last turn of the loop, as one group."""
         self._flush_scheduled = False
@@ -276,8 +314,16 @@ class SqliteStore:
         if self._pending and self._loop is not None:
             self._flush_scheduled = True
             self._loop.call_soon(self._flush)
+        if self._watcher is None:
+            for done, ok, value in self._run_batch(self._loop_conn, batch) or ():
+                _settle(done.future, ok, value)
+            return
+        started = time.perf_counter()
         for done, ok, value in self._run_batch(self._loop_conn, batch) or ():
             _settle(done.future, ok, value)
+        took = time.perf_counter() - started
+        if took >= WATCHED_SECONDS:
+            self._watcher("group", started, took, len(batch))
 
     def _begin_on_loop(self, conn: sqlite3.Connection) -> bool:
         """Take the write lock without waiting for it: if it is busy, leave the jobs queued and try again
@@ -299,6 +345,9 @@ class SqliteStore:
                 self._flush_scheduled = True
                 self._loop.call_later(BUSY_RETRY_SECONDS, self._flush)
             return False
+        if self._busy_since is not None and self._watcher is not None:
+            held = self._loop.time() - self._busy_since
+            self._watcher("writer_held_off", time.perf_counter() - held, held, None)
         self._busy_since = None
         return True
 
