@@ -106,7 +106,11 @@ class LeanWebSocketProtocol(WebSocketsSansIOProtocol):
         await super().send(message)
         # The handshake is answered (accepted, refused or answered with HTTP): its parsed request and the
         # response built for it are not read again.
-        if self.handshake_complete and getattr(self, "request", None) is not None:
+        request = getattr(self, "request", None)
+        if self.handshake_complete and request is not None:
+            # The sans-I/O parser's generator keeps the request object alive as a local for as long as
+            # the connection is open; its headers (the bulk of it) are emptied instead.
+            request.headers.clear()
             self.request = None  # type: ignore[assignment]
             self.response = None  # type: ignore[assignment]
 
