@@ -63,7 +63,7 @@ from bench.procs import BenchError, floor_command, free_port, server
 BUDGET_KB = 20.0
 WARM_SOCKETS = 20  # opened and closed first, so that code run once per process is not counted per socket
 SETTLE_SECONDS = 1.0
-IDLE_CPU_SECONDS = 5.0
+IDLE_CPU_SECONDS = 35.0  # more than a keepalive period of either kind (uvicorn's 20 s, the SDK's 30 s)
 PARALLEL = 50  # handshakes in flight at once
 ORIGIN = "https://shop.bench.test"  # the page the SDK sockets say they come from (allowed for the inbox)
 KINDS = ("floor", "agent", "sdk")
@@ -293,7 +293,7 @@ class Probe:
         }
 
 
-async def idle_cpu_pct(pid: int, seconds: float = IDLE_CPU_SECONDS) -> float:
+async def idle_cpu_pct(pid: int, seconds: float) -> float:
     cpu = cpu_seconds(pid)
     await asyncio.sleep(seconds)
     return round((cpu_seconds(pid) - cpu) / seconds * 100, 2)
@@ -302,7 +302,8 @@ async def idle_cpu_pct(pid: int, seconds: float = IDLE_CPU_SECONDS) -> float:
 # -- the systems -----------------------------------------------------------------------------------------
 
 
-def run_floor(workdir: Path, count: int) -> dict[str, Any]:
+def run_floor(workdir: Path, args: argparse.Namespace) -> dict[str, Any]:
+    count = args.count
     port = free_port()
     with server(floor_command(port, workdir / "floor.db", "warning"), port, workdir / "floor.log") as pid:
         say(f"floor (pid {pid}): {count} idle websockets")
@@ -311,7 +312,7 @@ def run_floor(workdir: Path, count: int) -> dict[str, Any]:
         async def run() -> dict[str, Any]:
             async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as session:
                 client, result = await open_idle(pid, session, kind, count)
-                result["idle_cpu_pct"] = await idle_cpu_pct(pid)
+                result["idle_cpu_pct"] = await idle_cpu_pct(pid, args.idle_seconds)
                 result["dropped"] = len(client.dropped)
                 await client.close()
                 return result
@@ -345,9 +346,9 @@ async def _contacts(session: aiohttp.ClientSession, base: str, identifier: str, 
     return tokens
 
 
-def run_helpline(
-    workdir: Path, which: str, count: int, agents: int, contacts: int, events: int
-) -> dict[str, Any]:
+def run_helpline(workdir: Path, which: str, args: argparse.Namespace) -> dict[str, Any]:
+    count, agents, events = args.count, args.agents, args.events
+    contacts = args.contacts or min(count, 2000)
     database_url = f"sqlite:///{workdir / f'helpline-{which}.db'}"
     say(f"creating Helpline's account, {agents} agents and the probe's agent with the CLI")
     fixture = create_fixture(database_url, agents + 1)
@@ -399,7 +400,7 @@ def run_helpline(
                 say(f"helpline (pid {pid}): fan-out to one agent, {events} messages, {count} idle sockets")
                 result["fanout_alone"] = alone
                 result["fanout_with_idle"] = await probe.measure(pid, events)
-                result["idle_cpu_pct"] = await idle_cpu_pct(pid)
+                result["idle_cpu_pct"] = await idle_cpu_pct(pid, args.idle_seconds)
                 result["dropped"] = len(client.dropped)
                 await client.close()
                 await probe.client.close()
@@ -462,11 +463,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--events", type=int, default=1000, help="messages per fan-out measurement (default 1000)"
     )
+    parser.add_argument(
+        "--idle-seconds",
+        type=float,
+        default=IDLE_CPU_SECONDS,
+        help=f"how long the server's CPU is read with the sockets idle (default {IDLE_CPU_SECONDS:g})",
+    )
     parser.add_argument("--only", choices=KINDS, action="append", help="measure this kind only (repeatable)")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
     args = parser.parse_args(argv)
     kinds = args.only or list(KINDS)
-    contacts = args.contacts or min(args.count, 2000)
     results: dict[str, dict[str, Any]] = {}
     try:
         limit = raise_file_limit(args.count)
@@ -474,15 +480,11 @@ def main(argv: list[str] | None = None) -> int:
         with tempfile.TemporaryDirectory(prefix="helpline-bench-sockets-") as directory:
             workdir = Path(directory)
             if "floor" in kinds:
-                results["floor"] = run_floor(workdir, args.count)
+                results["floor"] = run_floor(workdir, args)
             if "agent" in kinds:
-                results["helpline"] = run_helpline(
-                    workdir, "agent", args.count, args.agents, contacts, args.events
-                )
+                results["helpline"] = run_helpline(workdir, "agent", args)
             if "sdk" in kinds:
-                results["helpline_sdk"] = run_helpline(
-                    workdir, "sdk", args.count, args.agents, contacts, args.events
-                )
+                results["helpline_sdk"] = run_helpline(workdir, "sdk", args)
     except BenchError as problem:
         print(f"bench.sockets: {problem}", file=sys.stderr)
         return 2
