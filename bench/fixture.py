@@ -20,6 +20,7 @@ class HelplineFixture:
     token: str
     department_id: int
     agent_keys: list[str]
+    account_id: int = 0
 
 
 def serve_command(port: int, database_url: str, log_level: str) -> list[str]:
@@ -74,7 +75,19 @@ def create_fixture(database_url: str, agents: int, webhook_url: str | None = Non
     for name, value in (("token", token.get("token")), ("department id", department.get("id"))):
         if value in (None, ""):
             raise BenchError(f"the CLI gave no {name}")
-    return HelplineFixture(database_url, str(token["token"]), int(department_id), keys)
+    return HelplineFixture(database_url, str(token["token"]), int(department_id), keys, int(account_id))
+
+
+def create_sdk_inbox(database_url: str, account_id: int, origin: str) -> str:
+    """A department "Widget" open to SDK clients, its widget allowed on ``origin``; its identifier."""
+    inbox = _cli(
+        ["department", "create", "--account", str(account_id), "Widget", "--sdk", "--allowed-origin", origin],
+        database_url,
+    )
+    identifier = inbox.get("sdk_identifier")
+    if not identifier:
+        raise BenchError(f"the CLI gave no SDK identifier: {inbox}")
+    return str(identifier)
 
 
 def with_search_path(url: str, schema: str) -> str:

@@ -9,7 +9,7 @@ frame to the socket that registered that hash, and answers 200.
 ``WS /ws?conversations=h1,h2,...`` registers a socket for those hashes and sends ``{"event": "ready"}``.
 
 It runs under ``uvicorn.run`` with the same arguments ``helpline serve`` uses, so uvicorn picks the same
-loop (uvloop), HTTP parser (httptools) and websocket implementation.
+loop (uvloop) and HTTP parser (httptools), and the same websocket protocol (Helpline's, which both pass).
 
     python -m bench.floor --port 8100 --db /tmp/floor.db
 """
@@ -32,6 +32,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from helpline.web.websocket import LeanWebSocketProtocol
 
 # The same batch bound and checkpoint settings as helpline.store.sqlite.
 MAX_BATCH = 64
@@ -251,6 +253,7 @@ def main(argv: list[str] | None = None) -> int:
         access_log=logging.getLevelNamesMapping().get(args.log_level.upper(), logging.DEBUG) <= logging.INFO,
         ws_max_size=1 << 20,
         ws_per_message_deflate=False,
+        ws=LeanWebSocketProtocol,
     )
     return 0
 

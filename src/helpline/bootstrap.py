@@ -63,6 +63,7 @@ from helpline.web.index import index_page
 from helpline.web.operating import Operating, RequestMetrics
 from helpline.web.routing import by_prefix
 from helpline.web.services import Services
+from helpline.web.sockets import App
 from helpline.widget import routes as widget_routes
 
 log = logging.getLogger("helpline")
@@ -177,7 +178,7 @@ def create_app(settings: Settings, store: AnyStore | None = None) -> Starlette:
         *widget_routes.routes(),
     ]
     layout = by_prefix(routes)
-    app = Starlette(
+    app = App(
         routes=layout,
         lifespan=lifespan,
         exception_handlers={ClientDisconnect: _client_gone},

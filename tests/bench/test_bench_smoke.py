@@ -42,15 +42,22 @@ def test_quick_benchmark_completes_without_losing_frames() -> None:
     assert summary["verdicts"]["ratio"] is not None
 
 
-@pytest.mark.timeout(150)
-def test_idle_socket_benchmark_measures_both_servers() -> None:
-    done = run_bench("bench.sockets", "--count", "40", "--json", timeout=140)
+@pytest.mark.timeout(200)
+def test_idle_socket_benchmark_measures_the_floor_and_both_helpline_sockets() -> None:
+    done = run_bench(
+        "bench.sockets", "--count", "40", "--events", "20", "--idle-seconds", "0.5", "--json", timeout=190
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     results = json.loads(done.stdout)
-    for system in ("floor", "helpline"):
+    for system in ("floor", "helpline", "helpline_sdk"):
         assert results[system]["sockets"] == 40
         assert results[system]["rss_after_kb"] > 0
         assert isinstance(results[system]["kb_per_socket"], float)
+        assert results[system]["dropped"] == 0
+    for system in ("helpline", "helpline_sdk"):
+        for phase in ("fanout_alone", "fanout_with_idle"):
+            assert results[system][phase]["events"] == 20
+            assert results[system][phase]["server_cpu_us_per_event"] > 0
 
 
 def test_hub_benchmark_runs_and_idle_sockets_stay_out_of_the_way() -> None:

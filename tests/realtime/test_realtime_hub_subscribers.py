@@ -106,7 +106,20 @@ def test_only_the_sockets_filed_under_an_events_keys_are_asked() -> None:
         [1],
     ]
     assert (elsewhere.asked, other_tenant.asked) == (0, 0)  # not even asked
-    assert colleague.asked == 1  # same department: asked, and it says no (the message is private)
+    # Same department, but what is said in an assigned conversation is private: not asked either, so
+    # a department's thousands of idle consoles cost its messages nothing.
+    assert colleague.asked == 0
+    moved = event(2, ev.CONVERSATION_TRANSFERRED, 10)
+    moved.agent_id = 1  # that the conversation moved is the department's to hear
+    hub.publish([moved])
+    assert [drained(s.queue) for s in (assignee, colleague, elsewhere, other_tenant, admin)] == [
+        [2],
+        [2],
+        [],
+        [],
+        [2],
+    ]
+    assert (colleague.asked, elsewhere.asked, other_tenant.asked) == (1, 0, 0)
 
 
 def test_thousands_of_idle_sockets_elsewhere_are_never_asked() -> None:

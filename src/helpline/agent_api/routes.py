@@ -375,5 +375,5 @@ def routes(services: Services) -> list[BaseRoute]:
         ),
         error,
     )
-    built.append(WebSocketRoute(PREFIX + "/ws", AgentSocket(services).websocket))
+    built.append(WebSocketRoute(PREFIX + "/ws", AgentSocket(services)))
     return built

@@ -19,6 +19,7 @@ from helpline.config import Settings
 from helpline.realtime.doorbell import node_name
 from helpline.store.open import open_store
 from helpline.web import connections, loop_lag
+from helpline.web.websocket import LeanWebSocketProtocol
 
 
 def serve(settings: Settings, log_level: str = "info") -> int:
@@ -87,6 +88,8 @@ def server_options(settings: Settings, log_level: str) -> dict[str, Any]:
         # (measured: 74 KB per idle socket with it, 36 KB without; python -m bench.sockets) and compresses
         # each frame once per socket, where the hub encodes it once for all. The frames are small JSON.
         "ws_per_message_deflate": False,
+        # uvicorn's sans-I/O websocket protocol, keeping less per open socket (web/websocket.py).
+        "ws": LeanWebSocketProtocol,
     }
 
 

@@ -19,7 +19,7 @@ from typing import Any, Generic, TypeVar
 import msgspec
 
 from helpline.core import events as ev
-from helpline.core.model import ActorType, Event
+from helpline.core.model import PRIVATE_EVENT_PREFIXES, ActorType, Event
 from helpline.core.serialize import agent_message
 
 log = logging.getLogger(__name__)
@@ -36,14 +36,24 @@ def event_keys(event: Event) -> tuple[Key, ...]:
     """The keys under which the sockets that may want ``event`` are filed (see ``Subscription.keys``).
     Keys with a None in them match no socket: cheaper to look up than to leave out."""
     account = event.account_id
-    keys: tuple[Key, ...] = (
-        ("admin", account, 0),
-        ("agent", account, event.agent_id),
-        ("agent", account, event.prev_agent_id),
-        ("department", account, event.department_id),
-        ("department", account, event.prev_department_id),
-        ("conversation", account, event.conversation_id),
-    )
+    if event.agent_id is not None and event.type.startswith(PRIVATE_EVENT_PREFIXES):
+        # What is said in an assigned conversation is its agents' alone (Event.visible_to): the rest of
+        # the department's sockets, idle for this event however many, are not even looked at.
+        keys: tuple[Key, ...] = (
+            ("admin", account, 0),
+            ("agent", account, event.agent_id),
+            ("agent", account, event.prev_agent_id),
+            ("conversation", account, event.conversation_id),
+        )
+    else:
+        keys = (
+            ("admin", account, 0),
+            ("agent", account, event.agent_id),
+            ("agent", account, event.prev_agent_id),
+            ("department", account, event.department_id),
+            ("department", account, event.prev_department_id),
+            ("conversation", account, event.conversation_id),
+        )
     if event.type == ev.CONVERSATION_STARTED and event.actor.type is ActorType.CONTACT and event.actor.id:
         keys += (("contact", account, event.actor.id),)
     return keys
@@ -70,10 +80,12 @@ class FrameQueue(Generic[F]):
 
     A list and at most one waiting future: an ``asyncio.Queue`` keeps three deques (about 2.3 KB) for
     every socket even while it is idle, and idle sockets are most sockets. The writer takes everything
-    queued at once, so a burst costs it one wake-up.
+    queued at once, so a burst costs it one wake-up. A socket may instead be told by ``on_ready`` (called
+    on every put and on close) and take with :meth:`take_nowait`: then it needs no task waiting in
+    :meth:`take` while it is idle.
     """
 
-    __slots__ = ("_closed", "_frames", "_limit", "_waiter", "overflowed")
+    __slots__ = ("_closed", "_frames", "_limit", "_waiter", "on_ready", "overflowed")
 
     def __init__(self, limit: int | None = None) -> None:
         self._frames: list[tuple[int, F]] = []
@@ -81,6 +93,7 @@ class FrameQueue(Generic[F]):
         self._waiter: asyncio.Future[None] | None = None
         self._closed = False
         self.overflowed = False
+        self.on_ready: Callable[[], None] | None = None
 
     def __len__(self) -> int:
         return len(self._frames)
@@ -106,6 +119,18 @@ class FrameQueue(Generic[F]):
     def _wake(self) -> None:
         if self._waiter is not None and not self._waiter.done():
             self._waiter.set_result(None)
+        if self.on_ready is not None:
+            self.on_ready()
+
+    def take_nowait(self) -> list[tuple[int, F]]:
+        """Every frame queued so far (an empty list when there is none or the queue is closed);
+        :class:`Overflowed` once the socket has fallen too far behind."""
+        if not self._frames:
+            if self.overflowed:
+                raise Overflowed
+            return []
+        frames, self._frames = self._frames, []
+        return frames
 
     async def take(self) -> list[tuple[int, F]]:
         """Every frame queued so far, waiting for one if there is none; an empty list once the queue is
@@ -132,6 +157,8 @@ class Subscription(ABC, Generic[F]):
     protocol that wants it; so ``encode`` must give the same frame to every subscriber of a protocol.
     """
 
+    __slots__ = ()  # its subclasses are slotted dataclasses: one per open socket
+
     protocol: str
     queue: FrameQueue[F]
 
@@ -147,7 +174,7 @@ class Subscription(ABC, Generic[F]):
         :func:`event_keys` (``wants`` still decides; the keys only spare the hub asking every socket)."""
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Subscriber(Subscription[str]):
     """An agent's socket: the events of their departments and of their own work."""
 
@@ -174,7 +201,7 @@ class Subscriber(Subscription[str]):
         }
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class ContactSubscriber(Subscription[F]):
     """A contact's socket: the events of the contact's conversations, including those it starts while
     connected (their ``conversation.started`` names the contact as actor). ``encoder`` is the protocol's

@@ -18,14 +18,12 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Literal
 
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Route, WebSocketRoute, websocket_session
-from starlette.types import Message, Receive, Scope, Send
-from starlette.websockets import WebSocket
+from starlette.routing import BaseRoute, Route, WebSocketRoute
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from helpline.core import channel, widget
 from helpline.core.errors import DomainError
@@ -176,26 +174,36 @@ class Doorman:
 
     # -- the websocket -----------------------------------------------------------------------------
 
-    def socket(self, inner: Callable[[WebSocket], Awaitable[None]]) -> GuardedSocket:
-        return GuardedSocket(self, websocket_session(inner))
+    def socket(self, inner: ASGIApp) -> GuardedSocket:
+        return GuardedSocket(self, inner)
 
 
 class GuardedSocket:
-    """An SDK websocket behind an Origin check at the handshake and again when the client subscribes
-    (the token's inbox must admit the page's origin too). A class, so Starlette hands it the raw ASGI
-    connection rather than a ``WebSocket``."""
+    """An SDK websocket (a plain ASGI app) behind an Origin check at the handshake and again when the
+    client subscribes (the token's inbox must admit the page's origin too). A class, so Starlette hands
+    it the raw ASGI connection."""
 
-    def __init__(self, doorman: Doorman, app: Callable[[Scope, Receive, Send], Awaitable[None]]) -> None:
+    def __init__(self, doorman: Doorman, app: ASGIApp) -> None:
         self.doorman = doorman
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        origin = await self._origin(scope, receive, send)
+        if origin is False:
+            return
+        if origin is None:
+            await self.app(scope, receive, send)
+            return
+        await self.app(scope, _CheckedReceive(self.doorman, origin, receive, send), send)
+
+    async def _origin(self, scope: Scope, receive: Receive, send: Send) -> str | Literal[False] | None:
+        """The page's origin to check at subscribe; None when there is none to check; False when the
+        handshake was refused (a coroutine of its own: the parsed headers do not outlive the handshake)."""
         doorman = self.doorman
         connection = HTTPConnection(scope)
         origin = doorman.cross_origin(connection)
         if origin is None:
-            await self.app(scope, receive, send)
-            return
+            return None
         if _identifier(connection):
             allowed = await doorman.admits(connection, origin)
         else:
@@ -203,26 +211,38 @@ class GuardedSocket:
         if not allowed:
             await receive()  # websocket.connect; closing now refuses the handshake (HTTP 403)
             await send({"type": "websocket.close", "code": 4403, "reason": "origin not allowed"})
-            return
-        checked = False
+            return False
+        return origin
 
-        async def checked_receive() -> Message:
-            nonlocal checked
-            message = await receive()
-            if checked or message["type"] != "websocket.receive":
-                return message
-            secret = _subscribe_token(message.get("text") or message.get("bytes"))
-            if secret is None:
-                return message
-            checked = True
-            found = await doorman.store.read(lambda uow: doorman._widget_of(uow, secret, None))
-            if found is not None and not found.allows(origin):
-                reason = "this chat is not enabled for this site"
-                await send({"type": "websocket.close", "code": 4403, "reason": reason})
-                return {"type": "websocket.disconnect", "code": 4403}
+
+class _CheckedReceive:
+    """The socket's ``receive``, refusing the first subscribe frame whose token's inbox does not admit the
+    page's origin (a slotted object rather than a closure: it lives as long as the socket)."""
+
+    __slots__ = ("checked", "doorman", "origin", "receive", "send")
+
+    def __init__(self, doorman: Doorman, origin: str, receive: Receive, send: Send) -> None:
+        self.doorman = doorman
+        self.origin = origin
+        self.receive = receive
+        self.send = send
+        self.checked = False
+
+    async def __call__(self) -> Message:
+        message = await self.receive()
+        if self.checked or message["type"] != "websocket.receive":
             return message
-
-        await self.app(scope, checked_receive, send)
+        secret = _subscribe_token(message.get("text") or message.get("bytes"))
+        if secret is None:
+            return message
+        self.checked = True
+        doorman = self.doorman
+        found = await doorman.store.read(lambda uow: doorman._widget_of(uow, secret, None))
+        if found is not None and not found.allows(self.origin):
+            reason = "this chat is not enabled for this site"
+            await self.send({"type": "websocket.close", "code": 4403, "reason": reason})
+            return {"type": "websocket.disconnect", "code": 4403}
+        return message
 
 
 def _subscribe_token(raw: str | bytes | None) -> str | None:
@@ -261,7 +281,7 @@ def wrap(routes: list[BaseRoute], services: Services) -> list[BaseRoute]:
             if route.path not in paths:
                 paths.append(route.path)
         elif isinstance(route, WebSocketRoute):
-            wrapped.append(WebSocketRoute(route.path, doorman.socket(route.endpoint)))
+            wrapped.append(WebSocketRoute(route.path, doorman.socket(route.app)))
         else:
             wrapped.append(route)
     wrapped += [Route(path, doorman.preflight, methods=["OPTIONS"]) for path in paths]

@@ -28,11 +28,10 @@ import contextlib
 import json
 import logging
 import time
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from starlette.routing import BaseRoute, WebSocketRoute
-from starlette.websockets import WebSocket, WebSocketDisconnect
+from starlette.types import Receive, Scope, Send
 
 from helpline.core import channel, conversations
 from helpline.core.channel import ContactToken
@@ -45,12 +44,16 @@ from helpline.dialects.novatalks.requests import authorised
 from helpline.realtime.hub import ContactSubscriber, Overflowed
 from helpline.store.unit_of_work import UnitOfWork
 from helpline.web.services import Services
+from helpline.web.sockets import SocketWriter, close, send_text
+from helpline.web.websocket import forget_handshake_headers
 
 log = logging.getLogger(__name__)
 
 PATH = "/ws"
 REPLAY_PAGE = 200
 TYPING_REPEAT_SECONDS = 1.0  # a client repeating "typing" faster than this is not written again
+CONFIRMED = dumps({"event": "confirm_subscription", "data": "confirmed"})
+PING = dumps({"event": "presence.update", "data": {}})
 
 
 class Closed(Exception):
@@ -74,7 +77,121 @@ def _number(value: Any, name: str) -> int | None:
     return number
 
 
+class _Live:
+    """One subscribed socket's writing side and keepalive: the hub's frames (rendered when written), the
+    replies the reader queues, ``presence.update`` every keepalive interval and the close of a client
+    silent past the idle timeout, all written in order by a task that exists only while there is
+    something to write; the keepalive is a timer, not a sleeping task."""
+
+    __slots__ = (
+        "closing",
+        "done",
+        "heard",
+        "idle_timeout",
+        "keepalive",
+        "last_sent",
+        "next_ping",
+        "outbox",
+        "send",
+        "subscriber",
+        "timer",
+        "writer",
+    )
+
+    def __init__(
+        self,
+        send: Send,
+        subscriber: ContactSubscriber[DeferredFrame],
+        last_sent: int,
+        keepalive: float,
+        idle_timeout: float,
+    ) -> None:
+        self.send = send
+        self.subscriber = subscriber
+        self.last_sent = last_sent
+        self.keepalive = keepalive
+        self.idle_timeout = idle_timeout
+        self.heard = time.monotonic()
+        self.next_ping = self.heard + keepalive
+        self.outbox: list[str] = []
+        self.closing: Closed | None = None
+        self.done = False
+        self.timer: asyncio.TimerHandle | None = None
+        self.writer = SocketWriter(self.pump)
+
+    def start(self) -> None:
+        self.subscriber.queue.on_ready = self.writer.kick
+        self._schedule()
+        self.writer.kick()  # what arrived while the missed events were replayed
+
+    async def stop(self) -> None:
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
+        await self.writer.stop()
+
+    def write(self, text: str) -> None:
+        if not self.done:
+            self.outbox.append(text)
+            self.writer.kick()
+
+    def close(self, closing: Closed) -> None:
+        if not self.done and self.closing is None:
+            self.closing = closing
+            self.writer.kick()
+
+    def _schedule(self) -> None:
+        wake = min(self.next_ping, self.heard + self.idle_timeout)
+        self.timer = asyncio.get_running_loop().call_later(max(0.0, wake - time.monotonic()), self._tick)
+
+    def _tick(self) -> None:
+        self.timer = None
+        now = time.monotonic()
+        if now >= self.heard + self.idle_timeout:
+            self.close(Closed(4408, f"no update_presence for {self.idle_timeout:g} s"))
+            return
+        if now >= self.next_ping:
+            self.write(PING)
+            self.next_ping = now + self.keepalive
+        self._schedule()
+
+    async def pump(self) -> None:
+        queue = self.subscriber.queue
+        while not self.done:
+            if self.closing is not None:
+                self.done = True
+                await close(self.send, self.closing.code, self.closing.reason)
+                return
+            if self.outbox:
+                texts, self.outbox = self.outbox, []
+                for text in texts:
+                    await send_text(self.send, text)
+                continue
+            try:
+                frames = queue.take_nowait()
+            except Overflowed:
+                self.closing = Closed(4008, "too far behind; reconnect and resume with data.updated_at")
+                continue
+            if not frames:
+                return
+            for seq, deferred in frames:
+                if seq <= self.last_sent:
+                    continue
+                try:
+                    rendered = await deferred.text()
+                except Exception:
+                    log.exception("rendering event %s for an SDK socket failed", seq)
+                    self.closing = Closed(1011, "could not render an event; reconnect and resume")
+                    break
+                if rendered is not None:
+                    await send_text(self.send, rendered)
+                self.last_sent = seq
+
+
 class SdkSocket:
+    """The ``/ws`` endpoint, a plain ASGI app (see :mod:`helpline.web.sockets`): while a socket is idle its
+    handler waits for the client's next frame and nothing else runs for it."""
+
     def __init__(self, services: Services) -> None:
         self.services = services
         self.store = services.store
@@ -89,25 +206,31 @@ class SdkSocket:
     def encoder(self, event: Event) -> DeferredFrame | None:
         return DeferredFrame(event, self._render) if may_render(event) else None
 
-    async def serve(self, websocket: WebSocket) -> None:
-        await websocket.accept()
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await receive()  # websocket.connect
+        await send({"type": "websocket.accept"})
+        forget_handshake_headers(scope)
         try:
-            await self._serve(websocket)
+            await self._serve(receive, send)
         except Closed as closing:
             with contextlib.suppress(Exception):
-                await websocket.close(code=closing.code, reason=closing.reason)
-        except (WebSocketDisconnect, RuntimeError):
+                await close(send, closing.code, closing.reason)
+        except (OSError, RuntimeError):  # the client went away (ClientDisconnected), or the socket closed
             return
 
-    async def _subscribe_frame(self, websocket: WebSocket) -> dict[str, Any]:
+    async def _subscribe_frame(self, receive: Receive) -> dict[str, Any] | None:
+        """The client's subscribe frame; None when the client went away first."""
         try:
-            raw = await asyncio.wait_for(websocket.receive_text(), self.idle_timeout)
+            message = await asyncio.wait_for(receive(), self.idle_timeout)
         except TimeoutError:
             raise Closed(4408, f"no subscribe frame within {self.idle_timeout:g} s") from None
+        if message["type"] != "websocket.receive":
+            return None
+        raw = message.get("text")
         try:
-            frame = json.loads(raw)
+            frame = json.loads(raw) if raw is not None else None
         except (ValueError, RecursionError):
-            raise Closed(4400, "frames are JSON objects; subscribe first") from None
+            frame = None
         if (
             not isinstance(frame, dict)
             or frame.get("event") != "subscribe"
@@ -149,8 +272,25 @@ class SdkSocket:
             return await self.store.read(lambda uow: uow.sdk.events.last_seq_before(ids, updated_at / 1000.0))
         return None
 
-    async def _serve(self, websocket: WebSocket) -> None:
-        data = await self._subscribe_frame(websocket)
+    async def _serve(self, receive: Receive, send: Send) -> None:
+        subscribed = await self._subscribe(send, receive)
+        if subscribed is None:
+            return
+        token, live = subscribed
+        try:
+            live.start()
+            await self._read(receive, token, live)
+        finally:
+            self.hub.unsubscribe(live.subscriber)
+            live.subscriber.queue.close()
+            await live.stop()
+
+    async def _subscribe(self, send: Send, receive: Receive) -> tuple[ContactToken, _Live] | None:
+        """Authorise the subscribe frame, confirm it and replay what the client missed (a coroutine of its
+        own, so that what the subscription needed does not live as long as the socket)."""
+        data = await self._subscribe_frame(receive)
+        if data is None:
+            return None
         token = await self._authorise(data)
         start = self.hub.last_seq
         ids = await self.store.read(lambda uow: uow.sdk.conversations.ids_for_contact(token.contact_id))
@@ -168,14 +308,16 @@ class SdkSocket:
             subscriber.conversation_ids.update(ids)
             self.hub.refile(subscriber)
             resume = await self._resume_point(token, data, ids)
-            await websocket.send_text(dumps({"event": "confirm_subscription", "data": "confirmed"}))
+            await send_text(send, CONFIRMED)
             since = resume if resume is not None else start
-            await self._replay(websocket, ids, since, until)
-            await self._live(websocket, token, subscriber, max(since, until))
-        finally:
+            await self._replay(send, ids, since, until)
+        except BaseException:
             self.hub.unsubscribe(subscriber)
+            raise
+        live = _Live(send, subscriber, max(since, until), self.keepalive, self.idle_timeout)
+        return token, live
 
-    async def _replay(self, websocket: WebSocket, ids: list[int], since: int, until: int) -> None:
+    async def _replay(self, send: Send, ids: list[int], since: int, until: int) -> None:
         last = since
         while last < until:
 
@@ -186,106 +328,29 @@ class SdkSocket:
             frames = await self.store.read(page)
             for seq, frame in frames:
                 if frame is not None:
-                    await websocket.send_text(dumps(frame))
+                    await send_text(send, dumps(frame))
                 last = seq
             if len(frames) < REPLAY_PAGE:
                 return
 
-    async def _live(
-        self,
-        websocket: WebSocket,
-        token: ContactToken,
-        subscriber: ContactSubscriber[DeferredFrame],
-        last_sent: int,
-    ) -> None:
-        lock = asyncio.Lock()
-        heard = [time.monotonic()]
-
-        async def send(text: str) -> None:
-            async with lock:
-                await websocket.send_text(text)
-
-        tasks = [
-            asyncio.ensure_future(self._read(websocket, token, subscriber, send, heard)),
-            asyncio.ensure_future(self._keep_alive(send, heard)),
-            asyncio.ensure_future(self._forward(subscriber, send, last_sent)),
-        ]
-        try:
-            done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-            for task in done:
-                failure = task.exception()
-                if failure is not None:
-                    raise failure
-        finally:
-            for task in tasks:
-                task.cancel()
-            for task in tasks:
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await task
-
-    async def _forward(
-        self,
-        subscriber: ContactSubscriber[DeferredFrame],
-        send: Callable[[str], Awaitable[None]],
-        last_sent: int,
-    ) -> None:
-        while True:
-            try:
-                frames = await subscriber.queue.take()
-            except Overflowed:
-                raise Closed(4008, "too far behind; reconnect and resume with data.updated_at") from None
-            if not frames:  # closed: the socket is going
-                return
-            for seq, deferred in frames:
-                if seq <= last_sent:
-                    continue
-                try:
-                    text = await deferred.text()
-                except Exception:
-                    log.exception("rendering event %s for an SDK socket failed", seq)
-                    raise Closed(1011, "could not render an event; reconnect and resume") from None
-                if text is not None:
-                    await send(text)
-                last_sent = seq
-
-    async def _keep_alive(self, send: Callable[[str], Awaitable[None]], heard: list[float]) -> None:
-        ping = dumps({"event": "presence.update", "data": {}})
-        next_ping = time.monotonic() + self.keepalive
-        while True:
-            deadline = heard[0] + self.idle_timeout
-            await asyncio.sleep(max(0.0, min(next_ping, deadline) - time.monotonic()))
-            now = time.monotonic()
-            if now >= heard[0] + self.idle_timeout:
-                raise Closed(4408, f"no update_presence for {self.idle_timeout:g} s")
-            if now >= next_ping:
-                await send(ping)
-                next_ping = now + self.keepalive
-
-    async def _read(
-        self,
-        websocket: WebSocket,
-        token: ContactToken,
-        subscriber: ContactSubscriber[DeferredFrame],
-        send: Callable[[str], Awaitable[None]],
-        heard: list[float],
-    ) -> None:
+    async def _read(self, receive: Receive, token: ContactToken, live: _Live) -> None:
         last_typing: dict[int, tuple[bool, float]] = {}
         while True:
-            message = await websocket.receive()
-            if message["type"] == "websocket.disconnect":
+            message = await receive()
+            if message["type"] != "websocket.receive":
                 return
-            heard[0] = time.monotonic()
+            live.heard = time.monotonic()
             raw = message.get("text")
             if raw is None:
-                await send(_error("send text frames holding JSON objects"))
+                live.write(_error("send text frames holding JSON objects"))
                 continue
             try:
                 frame = json.loads(raw)
             except (ValueError, RecursionError):
-                await send(_error("frames are JSON objects"))
+                live.write(_error("frames are JSON objects"))
                 continue
             if not isinstance(frame, dict):
-                await send(_error("frames are JSON objects"))
+                live.write(_error("frames are JSON objects"))
                 continue
             kind = frame.get("event")
             raw_data = frame.get("data")
@@ -294,16 +359,16 @@ class SdkSocket:
                 continue
             if kind == "subscribe":
                 if await self._same(token, data.get("pubsub_token")):
-                    await send(dumps({"event": "confirm_subscription", "data": "confirmed"}))
+                    live.write(CONFIRMED)
                 else:
-                    await send(_error("this socket is subscribed to another pubsub_token; open a new one"))
+                    live.write(_error("this socket is subscribed to another pubsub_token; open a new one"))
                 continue
             if kind == "typing":
-                problem = await self._typing(token, subscriber, data, last_typing)
+                problem = await self._typing(token, live.subscriber, data, last_typing)
                 if problem is not None:
-                    await send(_error(problem))
+                    live.write(_error(problem))
                 continue
-            await send(_error(f"unknown event {kind!r}: send update_presence, typing or subscribe"))
+            live.write(_error(f"unknown event {kind!r}: send update_presence, typing or subscribe"))
 
     async def _same(self, token: ContactToken, secret: Any) -> bool:
         if not isinstance(secret, str) or not secret:
@@ -353,4 +418,4 @@ def _error(message: str) -> str:
 
 
 def routes(services: Services) -> list[BaseRoute]:
-    return [WebSocketRoute(PATH, SdkSocket(services).serve)]
+    return [WebSocketRoute(PATH, SdkSocket(services))]
