@@ -66,3 +66,19 @@ def test_hub_benchmark_runs_and_idle_sockets_stay_out_of_the_way() -> None:
     lines = done.stdout.strip().splitlines()
     assert len(lines) == 5
     assert all(line.split()[-2].replace(".", "", 1).isdigit() for line in lines[1:])
+
+
+@pytest.mark.timeout(120)
+def test_writer_benchmark_measures_both_backends() -> None:
+    sys.path.insert(0, str(ROOT / "tests" / "store"))
+    from store_backends import postgres_base_url, require_postgres
+
+    url = postgres_base_url()
+    require_postgres(url)
+    done = run_bench("bench.writer", "--messages", "300", "--database-url", url, "--json", timeout=110)
+    assert done.returncode == 0, done.stderr[-3000:]
+    summary = json.loads(done.stdout)
+    for backend in ("sqlite", "postgresql"):
+        assert summary[backend]["messages"] == 300
+        assert summary[backend]["msg_per_s"] > 0
+    assert summary["ratio"]["postgresql_over_sqlite"] > 0
