@@ -58,12 +58,12 @@ from helpline.realtime.hub import Hub
 from helpline.store.db_clock import DatabaseClock
 from helpline.store.open import AnyStore, open_store
 from helpline.web import files as file_routes
+from helpline.web.app import App
 from helpline.web.http import json_response
 from helpline.web.index import index_page
 from helpline.web.operating import Operating, RequestMetrics
 from helpline.web.routing import by_prefix
 from helpline.web.services import Services
-from helpline.web.sockets import App
 from helpline.widget import routes as widget_routes
 
 log = logging.getLogger("helpline")

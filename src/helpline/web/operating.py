@@ -207,13 +207,16 @@ class RequestMetrics:
         try:
             await self.app(scope, receive, sending)
         finally:
-            route = scope.get("route")
-            key = (id(route), scope["method"], status)
-            children = self._children.get(key)
-            if children is None:
-                children = self._children[key] = self._make(route, scope["method"], status)
-            children[0]()
-            children[1](time.perf_counter() - started)
+            self.count(scope.get("route"), scope["method"], status, time.perf_counter() - started)
+
+    def count(self, route: Any, method: str, status: int, seconds: float) -> None:
+        """One request answered (also called by ``web.app.App`` for the requests it routes itself)."""
+        key = (id(route), method, status)
+        children = self._children.get(key)
+        if children is None:
+            children = self._children[key] = self._make(route, method, status)
+        children[0]()
+        children[1](seconds)
 
     def _make(
         self, route: Any, method: str, status: int

@@ -5,8 +5,8 @@ waits with it. Behind Starlette that stack is the app, its error and exception m
 mount, the route and the ``WebSocket`` wrapper (measured: about 4.5 KB per idle socket); a second task
 to read or write beside the handler costs another 1-2 KB. So:
 
-- :class:`App` hands a websocket for a route with a literal path straight to that route's ASGI app; the
-  route stays in the table (listings, documents) and everything else goes through Starlette as before;
+- ``web.app.App`` hands a websocket for a route with a literal path straight to that route's ASGI app;
+  the route stays in the table (listings, documents) and everything else goes through Starlette;
 - a socket's handler reads the client (``receive``) and nothing else, and :class:`SocketWriter` writes
   its outgoing frames from a task that exists only while there is something to write.
 """
@@ -18,42 +18,9 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 
-from starlette.applications import Starlette
-from starlette.routing import WebSocketRoute
-from starlette.types import ASGIApp, Receive, Scope, Send
-
-from helpline.web.routing import flatten
+from starlette.types import Send
 
 log = logging.getLogger(__name__)
-
-
-class App(Starlette):
-    """Starlette, except that a websocket handshake for a route with a literal path skips the middleware
-    and the router (``/metrics`` counts websockets from the hub, not from the middleware)."""
-
-    def _direct(self) -> dict[str, ASGIApp]:
-        direct: dict[str, ASGIApp] | None = getattr(self, "_direct_sockets", None)
-        if direct is None:
-            direct = {
-                path: route.app
-                for path, route in flatten(self.routes)
-                if isinstance(route, WebSocketRoute) and "{" not in path
-            }
-            self._direct_sockets = direct
-        return direct
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "websocket":
-            path: str = scope["path"]
-            root: str = scope.get("root_path", "")
-            if root and path.startswith(root):
-                path = path[len(root) :]
-            app = self._direct().get(path)
-            if app is not None:
-                scope["app"] = self
-                await app(scope, receive, send)
-                return
-        await super().__call__(scope, receive, send)
 
 
 async def send_text(send: Send, text: str) -> None:
