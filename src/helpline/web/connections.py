@@ -91,10 +91,7 @@ class GuardedHttpProtocol(HttpToolsProtocol):
 
     def on_headers_complete(self) -> None:
         self._phase, self._deadline = BODY, self.loop.time() + self.limits.body_timeout
-        before = self.cycle
         super().on_headers_complete()
-        if self.cycle is not before and self.cycle is not None:  # a request to answer (not an upgrade)
-            self.cycle.transport = HeadHeld(self.transport, self.cycle)  # type: ignore[assignment]
 
     def on_body(self, body: bytes) -> None:
         self._deadline = self.loop.time() + self.limits.body_timeout
@@ -105,8 +102,6 @@ class GuardedHttpProtocol(HttpToolsProtocol):
         super().on_message_complete()
 
     def on_response_complete(self) -> None:
-        if self.cycle is not None and isinstance(self.cycle.transport, HeadHeld):
-            self.cycle.transport.flush()  # a response with no body write (HEAD)
         super().on_response_complete()
         if self._phase == APP:  # not already reading a pipelined request
             self._phase, self._since, self._deadline = IDLE, self.loop.time(), 0.0
@@ -155,45 +150,3 @@ async def _sweep(connections: set[Any]) -> None:
             if isinstance(connection, GuardedHttpProtocol) and connection._overdue(now):
                 slow = "request head" if connection._phase == HEAD else "request body"
                 connection._drop(f"the {slow} took too long")
-
-
-class HeadHeld:
-    """The transport as one response's cycle sees it: the status line and headers are held until the body's
-    first write, so that a small response leaves in one send instead of two.
-
-    uvicorn writes the head when the app starts its response and the body when it sends it; each write is
-    a system call (uvloop sends at once) and a TCP segment, and on a busy server the two made up about a
-    tenth of the CPU a chat message costs (py-spy, ``python -m bench``). Writes before the response starts
-    (``100 Continue``) are not held.
-    """
-
-    __slots__ = ("_cycle", "_head", "_head_seen", "_transport")
-
-    def __init__(self, transport: asyncio.Transport, cycle: Any) -> None:
-        self._transport = transport
-        self._cycle = cycle
-        self._head: bytes | None = None
-        self._head_seen = False
-
-    def write(self, data: bytes) -> None:
-        head = self._head
-        if head is not None:
-            self._head = None
-            self._transport.write(head + data)
-        elif not self._head_seen and self._cycle.response_started:
-            self._head_seen = True
-            self._head = data
-        else:
-            self._transport.write(data)
-
-    def flush(self) -> None:
-        head, self._head = self._head, None
-        if head is not None:
-            self._transport.write(head)
-
-    def close(self) -> None:
-        self.flush()
-        self._transport.close()
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._transport, name)
