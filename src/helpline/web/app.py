@@ -26,9 +26,9 @@ from starlette.applications import Starlette
 from starlette.middleware.exceptions import ExceptionMiddleware
 from starlette.responses import PlainTextResponse
 from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute, compile_path
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
-from helpline.web.operating import RequestMetrics
+from helpline.web.operating import Answer, RequestMetrics
 from helpline.web.routing import flatten
 
 _Candidate = tuple[int, re.Pattern[str], dict[str, Any], Route]
@@ -146,21 +146,13 @@ class App(Starlette):
         scope["endpoint"] = route.endpoint
         scope["path_params"] = params
         started = time.perf_counter()
-        status = 0
-
-        async def sending(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
+        answer = Answer(send)
         try:
-            await route.handle(scope, receive, sending)
+            await route.handle(scope, receive, answer)
         except Exception:
-            if not status:
-                status = 500
+            if not answer.status:
                 await PlainTextResponse("Internal Server Error", status_code=500)(scope, receive, send)
             raise  # the server logs it, as after Starlette's server-error middleware
         finally:
             if metrics is not None:
-                metrics.count(route, scope["method"], status or 500, time.perf_counter() - started)
+                metrics.count(route, scope["method"], answer.status or 500, time.perf_counter() - started)

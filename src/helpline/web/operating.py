@@ -181,6 +181,21 @@ class _StateCollector(Collector):
         yield outcomes
 
 
+class Answer:
+    """A request's ``send``, noting the status it answered with (0 until the response starts)."""
+
+    __slots__ = ("send", "status")
+
+    def __init__(self, send: Send) -> None:
+        self.send = send
+        self.status = 0
+
+    async def __call__(self, message: Message) -> None:
+        if message["type"] == "http.response.start":
+            self.status = message["status"]
+        await self.send(message)
+
+
 class RequestMetrics:
     """ASGI middleware counting HTTP requests by route template (``/api/v1/interactions/{hash}/messages``,
     never the raw path: labels stay few) and status."""
@@ -196,18 +211,13 @@ class RequestMetrics:
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
-        status = 500
-
-        async def sending(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
+        answer = Answer(send)
         try:
-            await self.app(scope, receive, sending)
+            await self.app(scope, receive, answer)
         finally:
-            self.count(scope.get("route"), scope["method"], status, time.perf_counter() - started)
+            self.count(
+                scope.get("route"), scope["method"], answer.status or 500, time.perf_counter() - started
+            )
 
     def count(self, route: Any, method: str, status: int, seconds: float) -> None:
         """One request answered (also called by ``web.app.App`` for the requests it routes itself)."""
