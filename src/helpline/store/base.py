@@ -6,6 +6,7 @@ import asyncio
 import queue
 import time
 from collections.abc import Callable
+from concurrent.futures import Future
 from typing import Any, Protocol, TypeVar
 
 from helpline.core.model import Event
@@ -59,6 +60,16 @@ class Listeners:
                 loop.call_soon(listener, events)  # same loop: FIFO without waking it through a pipe
             elif not loop.is_closed():
                 loop.call_soon_threadsafe(listener, events)
+
+
+def settle(future: Future[Any] | asyncio.Future[Any], ok: bool, value: Any) -> None:
+    """Give a unit of work's caller its result or error."""
+    if future.done():  # the caller went away (a cancelled request): its work is committed all the same
+        return
+    if ok:
+        future.set_result(value)
+    else:
+        future.set_exception(value)
 
 
 def raise_if_error(value: Any) -> Any:

@@ -35,13 +35,6 @@ def _words(sql: str) -> frozenset[str]:
     return frozenset(_WORD.findall(sql.lower()))
 
 
-@functools.lru_cache(maxsize=1024)
-def _only_reads(sql: str) -> bool:
-    """A statement that changes nothing a rollback would have to undo (row locks of ``FOR UPDATE`` are
-    released at the commit either way)."""
-    return sql.lstrip()[:6].upper() == "SELECT"
-
-
 @functools.lru_cache(maxsize=256)
 def _multi_row_insert(table: str, columns: tuple[str, ...], rows: int) -> str:
     """With PostgreSQL's own ``$n`` placeholders, for a raw cursor: psycopg would parse a statement of
@@ -107,6 +100,10 @@ class PgDb:
         return self.seqs.last if self.seqs is not None and self.seqs.locked else None
 
 
+_Key = tuple[str, tuple[str, ...]]  # a held row's table and columns
+_Row = tuple[_Key, list[Any]]
+
+
 class _Pipelined:
     """A cursor whose statement may still be on its way. psycopg fetches a pipelined result when a row is
     asked for, but ``rowcount`` is only an attribute: reading it first brings every answer in."""
@@ -151,21 +148,23 @@ class PipelinedDb(PgDb):
     def __init__(self, conn: psycopg.Connection[Any], seqs: SeqRange, pipeline: psycopg.Pipeline) -> None:
         super().__init__(conn, seqs)
         self.pipeline = pipeline
-        self._held: dict[tuple[str, tuple[str, ...]], list[list[Any]]] = {}
+        self._held: dict[_Key, list[list[Any]]] = {}
         self._sent = 0  # statements sent in this group
         self._answered = 0  # of which answered (a later one's answer was read)
         self._unit_open = False  # whether the running unit has sent its savepoint
-        self._unit_held: list[tuple[tuple[str, tuple[str, ...]], list[Any]]] = []  # the running unit's rows
-        self._rehold: list[
-            tuple[tuple[str, tuple[str, ...]], list[Any]]
-        ] = []  # earlier units' rows sent in it
+        self._unit_held: list[_Row] = []  # the running unit's rows still held
+        self._rehold: list[_Row] = []  # earlier units' rows sent during the running unit
 
     # -- statements --------------------------------------------------------------------------------------
 
-    def _send(self, sql: str, params: Sequence[Any] = ()) -> _Pipelined:
+    def _open_unit(self) -> None:
+        """The running unit's savepoint, before its first statement."""
         if not self._unit_open:
             self._unit_open = True
             self._send_raw("SAVEPOINT work")
+
+    def _send(self, sql: str, params: Sequence[Any] = ()) -> _Pipelined:
+        self._open_unit()
         return self._send_raw(sql, params)
 
     def _send_raw(self, sql: str, params: Sequence[Any] = ()) -> _Pipelined:
@@ -179,6 +178,7 @@ class PipelinedDb(PgDb):
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
         if self._held and not _words(sql).isdisjoint(table for table, _ in self._held):
+            self._open_unit()  # the rows are sent under the unit's savepoint (see undo_unit)
             self._write_held()
         return self._send(to_pyformat(sql), params)
 
@@ -189,20 +189,14 @@ class PipelinedDb(PgDb):
     def defer_insert(self, table: str, values: dict[str, Any]) -> None:
         key = (table, tuple(values))
         row = list(values.values())
-        held = self._held.get(key)
-        if held is None:
-            held = self._held[key] = []
-        held.append(row)
+        self._held.setdefault(key, []).append(row)
         self._unit_held.append((key, row))
 
     def _write_held(self) -> None:
         """Send the held rows, one INSERT per table, in the order the tables were first written to."""
-        if not self._unit_open:
-            self._unit_open = True
-            self._send_raw("SAVEPOINT work")
-        mine = {id(row) for _, row in self._unit_held}
         from psycopg import RawCursor
 
+        mine = {id(row) for _, row in self._unit_held}
         for (table, columns), rows in self._held.items():
             params = [value for row in rows for value in row]
             self._sent += 1
@@ -245,7 +239,5 @@ class PipelinedDb(PgDb):
 
     def finish(self) -> None:
         """Before the COMMIT: the rows still held."""
-        if self._held:
-            self._unit_open = True  # no unit runs: no savepoint to take
+        if self._held:  # no unit runs: no savepoint to take
             self._write_held()
-        self._unit_open = False

@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Any
 
 from helpline.core.model import Event
 from helpline.core.ports import Clock
-from helpline.store.base import Listeners, SystemClock, T, Work, next_batch
+from helpline.store.base import Listeners, SystemClock, T, Work, next_batch, settle
 from helpline.store.migrate import upgrade
 from helpline.store.pg_db import PgDb, PipelinedDb, SeqRange
 from helpline.store.sql import SqlUnitOfWork
@@ -94,15 +94,6 @@ def _retryable(error: BaseException) -> bool:
     from psycopg import errors
 
     return isinstance(error, errors.DeadlockDetected | errors.SerializationFailure)
-
-
-def _settle_future(future: Future[Any] | asyncio.Future[Any], ok: bool, value: Any) -> None:
-    if future.done():  # the caller went away (a cancelled request): its work is committed all the same
-        return
-    if ok:
-        future.set_result(value)
-    else:
-        future.set_exception(value)
 
 
 class PostgresStore:
@@ -266,18 +257,18 @@ class PostgresStore:
 
     def write_sync(self, work: Work[T]) -> T:
         future: Future[T] = Future()
-        self._submit(_Job(work, lambda ok, value: _settle_future(future, ok, value)))
+        self._submit(_Job(work, lambda ok, value: settle(future, ok, value)))
         return future.result()
 
     async def write(self, work: Work[T]) -> T:
         loop = asyncio.get_running_loop()
         future: asyncio.Future[T] = loop.create_future()
 
-        def settle(ok: bool, value: Any) -> None:
+        def settle_on_loop(ok: bool, value: Any) -> None:
             if not loop.is_closed():
-                loop.call_soon_threadsafe(_settle_future, future, ok, value)
+                loop.call_soon_threadsafe(settle, future, ok, value)
 
-        self._submit(_Job(work, settle))
+        self._submit(_Job(work, settle_on_loop))
         return await future
 
     def read_sync(self, work: Work[T]) -> T:

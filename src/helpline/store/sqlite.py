@@ -40,7 +40,7 @@ from typing import Any
 
 from helpline.core.model import Event
 from helpline.core.ports import Clock
-from helpline.store.base import Listeners, SystemClock, T, Work, next_batch
+from helpline.store.base import Listeners, SystemClock, T, Work, next_batch, settle
 from helpline.store.migrate import upgrade
 from helpline.store.sql import SqlUnitOfWork
 from helpline.store.sqlite_connection import (
@@ -72,15 +72,6 @@ WaitWatcher = Callable[[str, float, float, Any], None]
 class _Job:
     work: Work[Any]
     future: Future[Any] | asyncio.Future[Any]
-
-
-def _settle(future: Future[Any] | asyncio.Future[Any], ok: bool, value: Any) -> None:
-    if future.done():  # the caller went away (a cancelled request): its work is committed all the same
-        return
-    if ok:
-        future.set_result(value)
-    else:
-        future.set_exception(value)
 
 
 class SqliteStore:
@@ -160,7 +151,7 @@ class SqliteStore:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             for job in batch:
-                _settle(job.future, False, error)
+                settle(job.future, False, error)
             return None
         self.listeners.notify(events)
         return outcomes
@@ -203,7 +194,7 @@ class SqliteStore:
                 if batch is None:
                     return
                 for done, ok, value in self._run_batch(conn, batch) or ():
-                    _settle(done.future, ok, value)
+                    settle(done.future, ok, value)
         finally:
             conn.close()
 
@@ -316,11 +307,11 @@ class SqliteStore:
             self._loop.call_soon(self._flush)
         if self._watcher is None:
             for done, ok, value in self._run_batch(self._loop_conn, batch) or ():
-                _settle(done.future, ok, value)
+                settle(done.future, ok, value)
             return
         started = time.perf_counter()
         for done, ok, value in self._run_batch(self._loop_conn, batch) or ():
-            _settle(done.future, ok, value)
+            settle(done.future, ok, value)
         took = time.perf_counter() - started
         if took >= WATCHED_SECONDS:
             self._watcher("group", started, took, len(batch))
@@ -354,7 +345,7 @@ class SqliteStore:
     def _fail_pending(self, error: BaseException) -> None:
         pending, self._pending = self._pending, []
         for job in pending:
-            _settle(job.future, False, error)
+            settle(job.future, False, error)
 
     def _in_loop(self) -> bool:
         if self._loop is None:
