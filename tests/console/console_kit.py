@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import socket
 import struct
 import threading
 import time
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import pytest
 from helpline_testing import Receiver, RunningServer
-from playwright.sync_api import BrowserContext, Page, expect
+from playwright.sync_api import BrowserContext, Page, expect, sync_playwright
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -28,6 +30,24 @@ CHROMIUM_ARGS = [
 ]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "console"
 TIMEOUT_MS = 10_000
+
+
+@contextlib.contextmanager
+def chromium(artifacts: Path, suite: str) -> Iterator[Any]:
+    """Debian's Chromium driven by Playwright, never a downloaded browser: skipped where it is missing,
+    failed under ``CI=true`` (``.ci/run`` installs it)."""
+    if not Path(CHROMIUM).exists():
+        message = f"{CHROMIUM} is missing: install Debian's chromium (.ci/run does) to run the {suite} tests"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    artifacts.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield launched
+        finally:
+            launched.close()
 
 
 def new_page(browser: Any, server: RunningServer, **options: Any) -> tuple[BrowserContext, Page]:

@@ -3,7 +3,6 @@ the customer's website — a plain page with only the snippet — on another (a 
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,27 +14,15 @@ for folder in (Path(__file__).parent, Path(__file__).parents[1] / "console"):
     if str(folder) not in sys.path:
         sys.path.insert(0, str(folder))
 
-from console_kit import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
+from console_kit import chromium  # noqa: E402
 from helpline_testing import RunningServer  # noqa: E402
 from widget_kit import ARTIFACTS, Site, Widgetised, make_widgetised  # noqa: E402
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    if not Path(CHROMIUM).exists():
-        message = f"{CHROMIUM} is missing: install Debian's chromium (.ci/run does) to run the widget tests"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-    from playwright.sync_api import sync_playwright
-
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield launched
-        finally:
-            launched.close()
+    with chromium(ARTIFACTS, "widget") as launched:
+        yield launched
 
 
 @pytest.fixture
