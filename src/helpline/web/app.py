@@ -88,35 +88,30 @@ class _Table:
 
 
 class App(Starlette):
-    def _table(self) -> _Table:
-        table: _Table | None = getattr(self, "_direct_table", None)
-        if table is None:
-            table = self._direct_table = _Table(self.routes)
-        return table
+    _direct: _Table
+    _handlers: Any  # what the exception middleware puts in every scope (None: a stack of another shape)
+    _metrics: RequestMetrics | None
 
-    def _stack_parts(self) -> tuple[Any, RequestMetrics | None]:
-        """The exception handlers the exception middleware puts in every scope, and the metrics middleware,
-        found in the stack Starlette built."""
-        parts: tuple[Any, RequestMetrics | None] | None = getattr(self, "_direct_parts", None)
-        if parts is None:
-            handlers: Any = None
-            metrics: RequestMetrics | None = None
-            layer: Any = self.middleware_stack
-            while layer is not None and layer is not self.router:
-                if isinstance(layer, ExceptionMiddleware):
-                    handlers = (layer._exception_handlers, layer._status_handlers)
-                elif isinstance(layer, RequestMetrics):
-                    metrics = layer
-                layer = getattr(layer, "app", None)
-            parts = self._direct_parts = (handlers, metrics)
-        return parts
+    def build_middleware_stack(self) -> ASGIApp:
+        """Starlette's stack, and beside it what the direct way needs of it, found once."""
+        stack = super().build_middleware_stack()
+        self._direct = _Table(self.routes)
+        self._handlers, self._metrics = None, None
+        layer: Any = stack
+        while layer is not None and layer is not self.router:
+            if isinstance(layer, ExceptionMiddleware):
+                self._handlers = (layer._exception_handlers, layer._status_handlers)
+            elif isinstance(layer, RequestMetrics):
+                self._metrics = layer
+            layer = getattr(layer, "app", None)
+        return stack
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
         if self.middleware_stack is None:
             self.middleware_stack = self.build_middleware_stack()
-        if kind == "http" and not scope.get("root_path"):
-            matched = self._table().match(scope["path"], scope["method"])
+        if kind == "http" and not scope.get("root_path") and self._handlers is not None:
+            matched = self._direct.match(scope["path"], scope["method"])
             if matched is not None:
                 await self._direct_http(matched[0], matched[1], scope, receive, send)
                 return
@@ -125,7 +120,7 @@ class App(Starlette):
             root: str = scope.get("root_path", "")
             if root and path.startswith(root):
                 path = path[len(root) :]
-            socket_app = self._table().sockets.get(path)
+            socket_app = self._direct.sockets.get(path)
             if socket_app is not None:
                 scope["app"] = self
                 await socket_app(scope, receive, send)
@@ -135,13 +130,9 @@ class App(Starlette):
     async def _direct_http(
         self, route: Route, params: dict[str, Any], scope: Scope, receive: Receive, send: Send
     ) -> None:
-        handlers, metrics = self._stack_parts()
-        if handlers is None:  # a stack of another shape: let Starlette do it
-            await super().__call__(scope, receive, send)
-            return
         scope["app"] = self
         scope["router"] = self.router
-        scope["starlette.exception_handlers"] = handlers
+        scope["starlette.exception_handlers"] = self._handlers
         scope["route"] = route
         scope["endpoint"] = route.endpoint
         scope["path_params"] = params
@@ -154,5 +145,7 @@ class App(Starlette):
                 await PlainTextResponse("Internal Server Error", status_code=500)(scope, receive, send)
             raise  # the server logs it, as after Starlette's server-error middleware
         finally:
-            if metrics is not None:
-                metrics.count(route, scope["method"], answer.status or 500, time.perf_counter() - started)
+            if self._metrics is not None:
+                self._metrics.count(
+                    route, scope["method"], answer.status or 500, time.perf_counter() - started
+                )
