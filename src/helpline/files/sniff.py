@@ -6,16 +6,33 @@ import puremagic
 
 HEAD_BYTES = 8192
 
+_TEXT_TYPES = ("application/json", "application/xml", "application/javascript")
+
 
 def content_type(head: bytes) -> str:
     if not head:
         return "application/octet-stream"
+    is_text = _is_text(head)
     try:
-        found = puremagic.from_string(head, mime=True)
+        matches = puremagic.magic_string(head)
     except puremagic.PureError:
-        found = ""
-    if found:
-        return str(found)
+        matches = []
+    for match in matches:
+        if not match.mime_type:
+            continue
+        # A one-byte signature ("{" for JSON) is met by one binary file in 256, and a type that
+        # claims text is wrong about bytes that are not text: both are believed only of text.
+        if (len(match.byte_match) < 2 or _names_text(match.mime_type)) and not is_text:
+            continue
+        return str(match.mime_type)
+    return "text/plain" if is_text else "application/octet-stream"
+
+
+def _names_text(mime_type: str) -> bool:
+    return mime_type.startswith("text/") or mime_type.endswith("+xml") or mime_type in _TEXT_TYPES
+
+
+def _is_text(head: bytes) -> bool:
     try:
         head.decode("utf-8")
     except UnicodeDecodeError:
@@ -23,5 +40,5 @@ def content_type(head: bytes) -> str:
         try:
             head[:-3].decode("utf-8")
         except UnicodeDecodeError:
-            return "application/octet-stream"
-    return "text/plain"
+            return False
+    return True

@@ -115,7 +115,7 @@ def test_a_chat_from_escalation_to_the_agent_ending_it(
         headers=world.headers,
     )
     assert reply.status_code == 201, reply.text
-    agent_file = os.urandom(300_000)
+    agent_file = b"\x00HELPLINE-BINARY\xff" + os.urandom(300_000)  # no signature names it, and not text
     upload = server.client.post(
         f"/api/agent/v1/conversations/{ticket}/attachments",
         files={"file": ("invoice 12.bin", agent_file, "application/octet-stream")},
