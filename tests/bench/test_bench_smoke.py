@@ -69,7 +69,7 @@ def test_hub_benchmark_runs_and_idle_sockets_stay_out_of_the_way() -> None:
 
 
 @pytest.mark.timeout(120)
-def test_writer_benchmark_measures_both_backends() -> None:
+def test_writer_benchmark_measures_both_backends_and_the_floor() -> None:
     sys.path.insert(0, str(ROOT / "tests" / "store"))
     from store_backends import postgres_base_url, require_postgres
 
@@ -78,7 +78,9 @@ def test_writer_benchmark_measures_both_backends() -> None:
     done = run_bench("bench.writer", "--messages", "300", "--database-url", url, "--json", timeout=110)
     assert done.returncode == 0, done.stderr[-3000:]
     summary = json.loads(done.stdout)
-    for backend in ("sqlite", "postgresql"):
+    for backend in ("floor", "sqlite", "postgresql"):
         assert summary[backend]["messages"] == 300
         assert summary[backend]["msg_per_s"] > 0
+        assert summary[backend]["cpu_us_per_msg"] > 0
     assert summary["ratio"]["postgresql_over_sqlite"] > 0
+    assert summary["ratio"]["sqlite_cpu_over_floor"] > 0
