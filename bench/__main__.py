@@ -308,6 +308,8 @@ def main(argv: list[str] | None = None) -> int:
         chosen = report.median_round(rounds)
         summary["floor"], summary["helpline"] = chosen["floor"], chosen["helpline"]
         summary["rounds"] = report.round_figures(rounds)
+        if args.lag_profile is not None:
+            summary["lag_profiles"] = [(r.get("helpline") or {}).get("lag_profile") for r in rounds]
     summary["verdicts"] = report.verdicts(summary["floor"], summary["helpline"], rounds)
     ran = [r[name] for r in rounds for name in ("floor", "helpline") if r.get(name) is not None]
     if code == 0 and any(report.problems(result) for result in ran):

@@ -401,7 +401,11 @@ def table(summary: dict[str, Any]) -> str:
     bound = sorted({b for r in rounds for b in r.get("client_bound") or []})
     if len(rounds) > 1 and bound:
         lines.append("NOTE client-bound phases over all rounds: " + ", ".join(bound))
-    profile = _get(helpline, "lag_profile")
-    if isinstance(profile, dict):
-        lines.extend([profile["error"]] if "error" in profile else lag.lines(profile))
+    # Every round's profile: a stall worth chasing is in the worst round, seldom in the median one.
+    profiles = summary.get("lag_profiles") or [_get(helpline, "lag_profile")]
+    for number, profile in enumerate(profiles, 1):
+        if isinstance(profile, dict):
+            if len(profiles) > 1:
+                lines.append(f"round {number} of {len(profiles)}:")
+            lines.extend([profile["error"]] if "error" in profile else lag.lines(profile))
     return "\n".join(lines)
