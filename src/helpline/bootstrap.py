@@ -46,6 +46,7 @@ from helpline.files.local import LocalFileStore
 from helpline.jobs.history import LEASE_MARGIN as history_lease_margin
 from helpline.jobs.history import HistoryLoader
 from helpline.jobs.timers import run_timers
+from helpline.jobs.uploads import run_upload_sweeps
 from helpline.openapi import documents
 from helpline.outbound.fetch import fetch_json
 from helpline.outbound.guard import OutboundGuard
@@ -134,6 +135,7 @@ def create_app(settings: Settings, store: AnyStore | None = None) -> Starlette:
             asyncio.create_task(worker.run(stop), name="deliveries"),
             asyncio.create_task(run_timers(store, stop, settings.tick_seconds), name="timers"),
             asyncio.create_task(history.run(stop, settings.tick_seconds), name="history"),
+            asyncio.create_task(run_upload_sweeps(files, stop, clock.now), name="upload sweeps"),
         ]
         if doorbell is not None:
             tasks.append(asyncio.create_task(doorbell.run(stop), name="doorbell"))

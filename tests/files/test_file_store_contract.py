@@ -6,12 +6,13 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import os
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
-from helpline.core.files import FileStore, FileTooLarge, clean_name, kind_for
+from helpline.core.files import FileStore, FileTooLarge, UploadAbandoned, clean_name, kind_for
 from helpline.core.model import MessageKind
 from helpline.files.database import DatabaseFileStore
 from helpline.files.local import LocalFileStore
@@ -36,18 +37,18 @@ async def _read(store: FileStore, key: str) -> bytes | None:
 
 def _leftovers(store: FileStore) -> list[object]:
     """What a store holds on disk or in its tables (for: nothing left behind)."""
+    return asyncio.run(_held(store))
+
+
+async def _held(store: FileStore) -> list[object]:
     if isinstance(store, LocalFileStore):
         return [p for p in store.root.rglob("*") if p.is_file()] if store.root.exists() else []
-
-    async def rows() -> list[object]:
-        assert isinstance(store, DatabaseFileStore)
-        return await store.store.read(
-            lambda uow: uow.db.execute(
-                "SELECT key FROM file_chunks UNION ALL SELECT key FROM file_blobs"
-            ).fetchall()
-        )
-
-    return asyncio.run(rows())
+    assert isinstance(store, DatabaseFileStore)
+    return await store.store.read(
+        lambda uow: uow.db.execute(
+            "SELECT key FROM file_chunks UNION ALL SELECT key FROM file_blobs UNION ALL SELECT key FROM file_uploads"
+        ).fetchall()
+    )
 
 
 def test_save_writes_the_bytes_under_a_random_key(file_store: FileStore) -> None:
@@ -92,6 +93,43 @@ def test_a_broken_upload_leaves_nothing(file_store: FileStore) -> None:
     with pytest.raises(ConnectionResetError):
         asyncio.run(file_store.save(broken(), max_bytes=10_000))
     assert _leftovers(file_store) == []
+
+
+def test_an_upload_cut_short_is_swept_once_quiet_and_one_still_sending_is_kept(file_store: FileStore) -> None:
+    """A process killed mid-upload leaves a partial file no request will ever finish or delete; the sweep
+    removes it once nothing has been added to it for a while (here: the cut-off is put past now)."""
+
+    async def go() -> None:
+        finished = await file_store.save(_stream(PNG), max_bytes=10_000)
+        kept = len(await _held(file_store))  # the finished file's file, or its chunk and its row
+        resume = asyncio.Event()
+
+        async def stalling() -> AsyncIterator[bytes]:
+            yield b"a" * 2_500  # past two database chunks (chunk_bytes=1000 here), and a partial file
+            await resume.wait()
+            yield b"b" * 10
+
+        saving = asyncio.create_task(file_store.save(stalling(), max_bytes=10_000))
+        # What the stalled upload holds: its partial file, or its two chunks and its upload row.
+        partial = 1 if isinstance(file_store, LocalFileStore) else 3
+        for _ in range(500):
+            if len(await _held(file_store)) == kept + partial:
+                break
+            await asyncio.sleep(0.01)
+        assert await file_store.sweep(time.time() - 3600) == 0  # heard from within the hour: kept
+        assert len(await _held(file_store)) == kept + partial
+        assert await file_store.sweep(time.time() + 1) == 1  # quiet since before the cut-off: removed
+        assert len(await _held(file_store)) == kept  # the finished file alone
+        assert await _read(file_store, finished.key) == PNG
+        assert await file_store.sweep(time.time() + 1) == 0
+
+        # The stalled client sends again: its file would have holes, so it is refused, and nothing stays.
+        resume.set()
+        with pytest.raises(UploadAbandoned, match="send the file again"):
+            await saving
+        assert len(await _held(file_store)) == kept
+
+    asyncio.run(go())
 
 
 def test_delete_and_bad_keys(file_store: FileStore) -> None:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Protocol
 from urllib.parse import quote
 
+from helpline.core.errors import DomainError
 from helpline.core.model import Actor, Conversation, MessageKind, StoredFile
 from helpline.core.ports import UnitOfWork
 
@@ -32,6 +33,16 @@ class FileTooLarge(Exception):
         self.limit = limit
 
 
+class UploadAbandoned(DomainError):
+    """The upload sent nothing for so long that the file store's sweep took it for one cut short by a
+    crash and removed what it had received."""
+
+    status = 408
+
+    def __init__(self) -> None:
+        super().__init__("the upload stalled for too long and was given up: send the file again")
+
+
 class StoredBlob(Protocol):
     """A saved file, to read: its size, and its bytes in chunks (as often as asked, each time afresh)."""
 
@@ -45,11 +56,14 @@ class FileStore(Protocol):
     """Where the bytes of uploaded files live: a directory (shared by the processes) or the database.
 
     ``save`` streams, caps and types; ``open`` answers None for a key it does not hold (or that is not a
-    key at all); ``delete`` of a missing key is not an error."""
+    key at all); ``delete`` of a missing key is not an error. ``sweep`` removes what uploads cut short
+    by a crash left behind (a refused or broken upload cleans up after itself; a killed process cannot)
+    when nothing was added to them after ``quiet_since`` (Unix time), and says how many it removed."""
 
     async def save(self, chunks: AsyncIterator[bytes], max_bytes: int) -> Blob: ...
     async def open(self, key: str) -> StoredBlob | None: ...
     async def delete(self, key: str) -> None: ...
+    async def sweep(self, quiet_since: float) -> int: ...
 
 
 _FAMILIES = {"image": MessageKind.IMAGE, "video": MessageKind.VIDEO, "audio": MessageKind.AUDIO}

@@ -4,7 +4,8 @@ the same database reads what any of them stored, with nothing to share on disk.
 Written and read a chunk at a time, each chunk in its own short transaction: an upload never holds a
 transaction (or the whole file) while the client sends, and a download never holds one while the client
 reads. A file becomes visible only when its ``file_blobs`` row is written, in the transaction of its last
-chunk; a refused or broken upload deletes the chunks it wrote.
+chunk; a refused or broken upload deletes the chunks it wrote. An upload cut short by a crash cannot: its
+row in ``file_uploads`` (written with its first chunk, gone with its last) lets ``sweep`` find it.
 
 It runs on whatever store the server runs on (PostgreSQL, and SQLite too: there the chunks join the
 writer's group commit). It is given that store rather than importing it: it needs nothing of it but
@@ -19,7 +20,7 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
-from helpline.core.files import Blob
+from helpline.core.files import Blob, UploadAbandoned
 from helpline.files.tally import Tally
 
 T = TypeVar("T")
@@ -46,6 +47,11 @@ class TransactionalStore(Protocol):
 def _put_chunk(key: str, seq: int, data: bytes) -> Callable[[_UnitOfWork], None]:
     def work(uow: _UnitOfWork) -> None:
         uow.db.execute("INSERT INTO file_chunks (key, seq, data) VALUES (?, ?, ?)", (key, seq, data))
+        # The upload's row, heard of now: what the sweep goes by if this process dies before the end.
+        if seq == 0:
+            uow.db.execute("INSERT INTO file_uploads (key, heard_at) VALUES (?, ?)", (key, uow.now))
+        else:
+            _still_going(uow.db.execute("UPDATE file_uploads SET heard_at = ? WHERE key = ?", (uow.now, key)))
 
     return work
 
@@ -58,14 +64,44 @@ def _finish(key: str, seq: int, data: bytes, size: int, chunks: int) -> Callable
             "INSERT INTO file_blobs (key, size, chunks, created_at) VALUES (?, ?, ?, ?)",
             (key, size, chunks, uow.now),
         )
+        gone = uow.db.execute("DELETE FROM file_uploads WHERE key = ?", (key,))
+        if seq > 0:  # chunks were written before this one: the upload's row must still be there
+            _still_going(gone)
 
     return work
+
+
+def _still_going(cursor: Any) -> None:
+    """The sweep removed this upload's row and chunks while it stalled: finishing it would make a file
+    with holes in it."""
+    if cursor.rowcount == 0:
+        raise UploadAbandoned
 
 
 def _drop(key: str) -> Callable[[_UnitOfWork], None]:
     def work(uow: _UnitOfWork) -> None:
         uow.db.execute("DELETE FROM file_blobs WHERE key = ?", (key,))
         uow.db.execute("DELETE FROM file_chunks WHERE key = ?", (key,))
+        uow.db.execute("DELETE FROM file_uploads WHERE key = ?", (key,))
+
+    return work
+
+
+SWEEP_BATCH = 100  # uploads per transaction: a sweep after a long outage never holds the writer long
+
+
+def _sweep_some(quiet_since: float) -> Callable[[_UnitOfWork], int]:
+    def work(uow: _UnitOfWork) -> int:
+        keys = [
+            row["key"]
+            for row in uow.db.execute(
+                "SELECT key FROM file_uploads WHERE heard_at < ? ORDER BY heard_at LIMIT ?",
+                (quiet_since, SWEEP_BATCH),
+            ).fetchall()
+        ]
+        for key in keys:
+            _drop(key)(uow)
+        return len(keys)
 
     return work
 
@@ -133,3 +169,11 @@ class DatabaseFileStore:
     async def delete(self, key: str) -> None:
         if key.isalnum():
             await self.store.write(_drop(key))
+
+    async def sweep(self, quiet_since: float) -> int:
+        removed = 0
+        while True:
+            swept = await self.store.write(_sweep_some(quiet_since))
+            removed += swept
+            if swept < SWEEP_BATCH:
+                return removed

@@ -17,7 +17,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from helpline.core.files import Blob
+from helpline.core.files import Blob, UploadAbandoned
 from helpline.files.tally import Tally
 
 CHUNK = 64 * 1024
@@ -72,7 +72,10 @@ class LocalFileStore:
                 partial.unlink()
             raise
         handle.close()
-        await asyncio.to_thread(os.replace, partial, target)
+        try:
+            await asyncio.to_thread(os.replace, partial, target)
+        except FileNotFoundError:  # swept while the upload stalled (see sweep)
+            raise UploadAbandoned from None
         return tally.blob(key)
 
     async def open(self, key: str) -> LocalBlob | None:
@@ -88,3 +91,17 @@ class LocalFileStore:
             return
         with contextlib.suppress(FileNotFoundError):
             await asyncio.to_thread(self.path(key).unlink)
+
+    async def sweep(self, quiet_since: float) -> int:
+        """Remove the ``.part`` files not written to since ``quiet_since`` (their process died mid-upload;
+        a live upload writes its file as the bytes come)."""
+        return await asyncio.to_thread(self._sweep, quiet_since)
+
+    def _sweep(self, quiet_since: float) -> int:
+        removed = 0
+        for partial in self.root.glob("*/*.part"):
+            with contextlib.suppress(FileNotFoundError):  # finished or swept by another process meanwhile
+                if partial.stat().st_mtime < quiet_since:
+                    partial.unlink()
+                    removed += 1
+        return removed
