@@ -17,7 +17,7 @@ from helpline.core.errors import Unauthorized
 from helpline.core.model import Agent, Role
 from helpline.core.values import is_id
 from helpline.realtime.hub import Overflowed, Subscriber, encode_event
-from helpline.web.sockets import SocketWriter, close, send_text
+from helpline.web.sockets import SocketWriter, close, immediate_text_sender, send_text
 from helpline.web.surface import ApiSurface
 from helpline.web.websocket import forget_handshake_headers
 
@@ -29,13 +29,34 @@ class _Live:
     """One open socket's writing side: the frames the hub queued, written in order after what the
     backlog already sent."""
 
-    __slots__ = ("last_sent", "send", "subscriber", "writer")
+    __slots__ = ("last_sent", "send", "send_now", "subscriber", "writer")
 
     def __init__(self, send: Send, subscriber: Subscriber, last_sent: int) -> None:
         self.send = send
+        self.send_now = immediate_text_sender(send)
         self.subscriber = subscriber
         self.last_sent = last_sent
         self.writer = SocketWriter(self.pump)
+
+    def ready(self) -> None:
+        """The hub queued frames: written at once when nothing is being written, else by the pump."""
+        send_now = self.send_now
+        if send_now is None or self.writer.busy:
+            self.writer.kick()
+            return
+        queue = self.subscriber.queue
+        try:
+            frames = queue.take_nowait()
+        except Overflowed:  # the pump closes the socket
+            self.writer.kick()
+            return
+        for index, (seq, frame) in enumerate(frames):
+            if seq > self.last_sent:
+                if not send_now(frame):  # paused or closing: the pump waits, or finds out why
+                    queue.give_back(frames[index:])
+                    self.writer.kick()
+                    return
+                self.last_sent = seq
 
     async def pump(self) -> None:
         queue = self.subscriber.queue
@@ -76,8 +97,8 @@ class AgentSocket(ApiSurface):
             ready = {"event": "ready", "data": {"last_seq": last_sent, "agent_id": agent.id}}
             await send_text(send, msgspec.json.encode(ready).decode())
             live = _Live(send, subscriber, last_sent)
-            subscriber.queue.on_ready = live.writer.kick
-            live.writer.kick()  # what arrived during the backlog
+            subscriber.queue.on_ready = live.ready
+            live.ready()  # what arrived during the backlog
             del agent, opened, ready
             while True:
                 message = await receive()

@@ -122,6 +122,11 @@ class FrameQueue(Generic[F]):
         if self.on_ready is not None:
             self.on_ready()
 
+    def give_back(self, frames: list[tuple[int, F]]) -> None:
+        """Put frames taken but not written back in front of the queue (no wake-up: the taker goes on)."""
+        if not self._closed and not self.overflowed:
+            self._frames[:0] = frames
+
     def take_nowait(self) -> list[tuple[int, F]]:
         """Every frame queued so far (an empty list when there is none or the queue is closed);
         :class:`Overflowed` once the socket has fallen too far behind."""

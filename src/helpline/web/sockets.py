@@ -20,7 +20,16 @@ from collections.abc import Awaitable, Callable
 
 from starlette.types import Send
 
+from helpline.web.websocket import LeanWebSocketProtocol
+
 log = logging.getLogger(__name__)
+
+
+def immediate_text_sender(send: Send) -> Callable[[str], bool] | None:
+    """``send_text_now`` of the protocol behind ``send`` when it is Helpline's (``helpline serve``), to write
+    a frame without a coroutine; None under another server (then frames go through ``send``)."""
+    protocol = getattr(send, "__self__", None)
+    return protocol.send_text_now if isinstance(protocol, LeanWebSocketProtocol) else None
 
 
 async def send_text(send: Send, text: str) -> None:
@@ -45,6 +54,11 @@ class SocketWriter:
     def __init__(self, pump: Callable[[], Awaitable[None]]) -> None:
         self._pump = pump
         self._task: asyncio.Task[None] | None = None
+
+    @property
+    def busy(self) -> bool:
+        """A pump is running: frames must go through it, or they could pass the ones it holds."""
+        return self._task is not None
 
     def kick(self) -> None:
         if self._task is None:
