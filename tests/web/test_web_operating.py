@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
+from typing import Any
 
+import pytest
 from helpline_testing import RunningServer, start_server
+
+from helpline.store.unit_of_work import UnitOfWork
+from helpline.web import operating
 
 
 def test_readyz_says_ready_without_redis_and_metrics_count_requests_by_route(server: RunningServer) -> None:
@@ -37,3 +43,19 @@ def test_readyz_is_503_while_the_configured_redis_is_unreachable(tmp_path: Path)
         assert ready.json()["redis"].startswith("down")
         assert ready.json()["database"] == "ok"
         assert "helpline_redis_up 0.0" in server.client.get("/metrics").text
+
+
+def test_a_scrape_reads_the_database_off_the_event_loop(
+    server: RunningServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Counting a long delivery history must not stop every socket and request for its duration."""
+    on_a_loop: list[bool] = []
+    counted = operating._database_figures
+
+    def figures(uow: UnitOfWork) -> dict[str, Any]:
+        on_a_loop.append(asyncio._get_running_loop() is not None)
+        return counted(uow)
+
+    monkeypatch.setattr(operating, "_database_figures", figures)
+    assert "helpline_database_up 1.0" in server.client.get("/metrics").text
+    assert on_a_loop == [False]

@@ -108,8 +108,12 @@ class Operating:
         return Response(generate_latest(self.registry), media_type=PROMETHEUS_TEXT)
 
     async def _read_database(self) -> dict[str, Any] | None:
+        """Off the event loop: the deliveries are counted by state, and with a long delivery history that
+        count takes longer than any request should wait (SQLite's reads otherwise run on the loop)."""
         try:
-            return await asyncio.wait_for(self.store.read(_database_figures), READY_TIMEOUT)
+            return await asyncio.wait_for(
+                asyncio.to_thread(self.store.read_sync, _database_figures), READY_TIMEOUT
+            )
         except Exception:
             return None
 
