@@ -64,3 +64,20 @@ def test_once_the_transport_pauses_the_pump_writes_the_rest_in_order() -> None:
         assert live.last_sent == 5
 
     asyncio.run(scenario())
+
+
+def test_a_transport_that_fails_a_direct_write_leaves_the_frame_to_the_pump() -> None:
+    """The direct write runs inside the hub's dispatch to every socket: its failure must not escape."""
+
+    async def scenario() -> None:
+        live, _at_once, through_send = _socket(accept_now=100)
+
+        def broken(text: str) -> bool:
+            raise ConnectionResetError("gone")
+
+        live.send_now = broken
+        live.subscriber.queue.put(3, "frame 3")  # no exception reaches the caller (the hub)
+        await asyncio.sleep(0.01)
+        assert through_send == ["frame 3"]
+
+    asyncio.run(scenario())

@@ -39,7 +39,10 @@ class _Live:
         self.writer = SocketWriter(self.pump)
 
     def ready(self) -> None:
-        """The hub queued frames: written at once when nothing is being written, else by the pump."""
+        """The hub queued frames: written at once when nothing is being written, else by the pump.
+
+        Runs inside the hub's dispatch of an event to every socket: nothing may escape from here.
+        """
         send_now = self.send_now
         if send_now is None or self.writer.busy:
             self.writer.kick()
@@ -52,7 +55,11 @@ class _Live:
             return
         for index, (seq, frame) in enumerate(frames):
             if seq > self.last_sent:
-                if not send_now(frame):  # paused or closing: the pump waits, or finds out why
+                try:
+                    sent = send_now(frame)
+                except Exception:  # the pump's send meets it again, and ends or logs it
+                    sent = False
+                if not sent:  # paused or closing: the pump waits, or finds out why
                     queue.give_back(frames[index:])
                     self.writer.kick()
                     return
