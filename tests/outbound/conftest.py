@@ -357,7 +357,9 @@ def make_worker(
     guard = OutboundGuard(settings.outbound_allow if allow else ())
     http = OutboundHttp(guard, settings)
     planner = Planner(renderers if renderers is not None else {DIALECT: render})
-    return DeliveryWorker(store, http, planner, settings, idle_seconds=0.02)
+    # The store's clock, as bootstrap gives it: on PostgreSQL the database's, which the planner's
+    # next_attempt_at comes from; the host's clock could be behind it and find nothing due yet.
+    return DeliveryWorker(store, http, planner, settings, store.clock, idle_seconds=0.02)
 
 
 async def run_worker_until(worker: DeliveryWorker, done: Callable[[], bool], within: float = 5.0) -> None:
