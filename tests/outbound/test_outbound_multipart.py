@@ -61,7 +61,7 @@ def worker_for(store: Store, files: LocalFileStore | None, file: DeliveryFile | 
     settings = quick_settings()
     http = OutboundHttp(OutboundGuard(settings.outbound_allow), settings)
     planner = Planner({DIALECT: renderer(file)})
-    return DeliveryWorker(store, http, planner, settings, idle_seconds=0.02, files=files)
+    return DeliveryWorker(store, http, planner, settings, store.clock, idle_seconds=0.02, files=files)
 
 
 async def save(files: LocalFileStore, data: bytes) -> Blob:

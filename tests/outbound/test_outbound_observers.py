@@ -107,7 +107,7 @@ def worker_with(store: Store, hooks: list[GiveUpHook]) -> DeliveryWorker:
     settings = quick_settings()
     http = OutboundHttp(OutboundGuard(settings.outbound_allow), settings)
     return DeliveryWorker(
-        store, http, Planner({DIALECT: render}), settings, idle_seconds=0.02, on_give_up=hooks
+        store, http, Planner({DIALECT: render}), settings, store.clock, idle_seconds=0.02, on_give_up=hooks
     )
 
 
