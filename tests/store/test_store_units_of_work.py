@@ -169,6 +169,19 @@ def test_sqlite_a_job_that_breaks_sql_only_undoes_itself(sqlite_store: SqliteSto
     assert _names(any_store) == ["before", "after"]
 
 
+def test_write_sync_inside_a_unit_of_work_is_refused_not_a_deadlock(any_store: Store) -> None:
+    """The unit runs on the writer: a write_sync from it would wait for the writer, that is for itself."""
+
+    def nested(uow: UnitOfWork) -> None:
+        uow.accounts.create("outer", uow.now)
+        any_store.write_sync(insert("inner"))
+
+    with pytest.raises(RuntimeError, match="would wait for itself"):
+        any_store.write_sync(nested)
+    assert _names(any_store) == []
+    assert any_store.write_sync(insert("after")) == 1  # the writer goes on
+
+
 def test_read_never_writes(any_store: Store) -> None:
     any_store.read_sync(lambda uow: uow.accounts.create("Read", uow.now))
 

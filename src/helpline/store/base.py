@@ -62,6 +62,12 @@ class Listeners:
                 loop.call_soon_threadsafe(listener, events)
 
 
+# A unit of work runs on the writer; a write_sync from inside it would queue behind itself for ever.
+WRITE_INSIDE_A_UNIT = (
+    "write_sync inside a unit of work would wait for itself: write through the unit's own uow"
+)
+
+
 def settle(future: Future[Any] | asyncio.Future[Any], ok: bool, value: Any) -> None:
     """Give a unit of work's caller its result or error."""
     if future.done():  # the caller went away (a cancelled request): its work is committed all the same

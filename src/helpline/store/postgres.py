@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Any
 
 from helpline.core.model import Event
 from helpline.core.ports import Clock
-from helpline.store.base import Listeners, SystemClock, T, Work, next_batch, settle
+from helpline.store.base import WRITE_INSIDE_A_UNIT, Listeners, SystemClock, T, Work, next_batch, settle
 from helpline.store.migrate import upgrade
 from helpline.store.pg_db import PgDb, PipelinedDb, SeqRange
 from helpline.store.sql import SqlUnitOfWork
@@ -256,6 +256,8 @@ class PostgresStore:
         self._jobs.put(job)
 
     def write_sync(self, work: Work[T]) -> T:
+        if threading.current_thread() is self._writer:
+            raise RuntimeError(WRITE_INSIDE_A_UNIT)
         future: Future[T] = Future()
         self._submit(_Job(work, lambda ok, value: settle(future, ok, value)))
         return future.result()

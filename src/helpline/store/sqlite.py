@@ -40,7 +40,7 @@ from typing import Any
 
 from helpline.core.model import Event
 from helpline.core.ports import Clock
-from helpline.store.base import Listeners, SystemClock, T, Work, next_batch, settle
+from helpline.store.base import WRITE_INSIDE_A_UNIT, Listeners, SystemClock, T, Work, next_batch, settle
 from helpline.store.migrate import upgrade
 from helpline.store.sql import SqlUnitOfWork
 from helpline.store.sqlite_connection import (
@@ -386,6 +386,8 @@ class SqliteStore:
     def write_sync(self, work: Work[T]) -> T:
         if self._in_loop():
             raise RuntimeError("write_sync would block the event loop that runs the writer: await write()")
+        if threading.current_thread() is self._writer:
+            raise RuntimeError(WRITE_INSIDE_A_UNIT)
         return self.submit(work).result()
 
     def _reader(self) -> sqlite3.Connection:
