@@ -34,6 +34,8 @@ from typing import Any
 import aiohttp
 import msgspec
 
+from bench.procs import answered_json
+
 now = time.perf_counter
 MAX_IN_FLIGHT = 20_000  # open loop: past this many unanswered messages the phase stops (client overload)
 ERROR_SAMPLES = 5
@@ -293,11 +295,7 @@ class Bench:
     # -- set-up ---------------------------------------------------------------------------------------------
 
     async def _json(self, method: str, url: str, **kwargs: Any) -> Any:
-        async with self.session.request(method, url, **kwargs) as response:
-            text = await response.text()
-            if response.status >= 300:
-                raise RuntimeError(f"{method} {url} answered {response.status}: {text[:300]}")
-            return json.loads(text)
+        return await answered_json(self.session, method, url, **kwargs)
 
     async def _open_socket(self, index: int, url: str) -> None:
         ws = await self.session.ws_connect(url, autoping=True, heartbeat=None, max_msg_size=1 << 22)

@@ -12,6 +12,10 @@ import time
 import urllib.request
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import aiohttp
 
 PYTHON = sys.executable
 ROOT = Path(__file__).resolve().parent.parent  # so ``python -m bench.*`` resolves from any working directory
@@ -19,6 +23,15 @@ ROOT = Path(__file__).resolve().parent.parent  # so ``python -m bench.*`` resolv
 
 class BenchError(Exception):
     """Something that makes the measurement impossible (a server that does not start, a failed set-up)."""
+
+
+async def answered_json(session: aiohttp.ClientSession, method: str, url: str, **kwargs: Any) -> Any:
+    """A set-up request's JSON answer; any answer but a success makes the measurement impossible."""
+    async with session.request(method, url, **kwargs) as response:
+        text = await response.text()
+        if response.status >= 300:
+            raise BenchError(f"{method} {url} answered {response.status}: {text[:300]}")
+        return json.loads(text)
 
 
 def free_port() -> int:

@@ -58,7 +58,7 @@ from typing import Any
 import aiohttp
 
 from bench.fixture import HelplineFixture, create_fixture, create_sdk_inbox, serve_command
-from bench.procs import BenchError, floor_command, free_port, server
+from bench.procs import BenchError, answered_json, floor_command, free_port, server
 
 BUDGET_KB = 20.0
 WARM_SOCKETS = 20  # opened and closed first, so that code run once per process is not counted per socket
@@ -229,11 +229,7 @@ class Probe:
         self.client = Client()
 
     async def _json(self, method: str, url: str, **kwargs: Any) -> Any:
-        async with self.session.request(method, url, **kwargs) as response:
-            text = await response.text()
-            if response.status >= 300:
-                raise BenchError(f"{method} {url} answered {response.status}: {text[:300]}")
-            return json.loads(text)
+        return await answered_json(self.session, method, url, **kwargs)
 
     async def start(self) -> None:
         await self._json(
