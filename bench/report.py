@@ -198,28 +198,25 @@ def round_figures(rounds: list[dict[str, Any]]) -> list[dict[str, Any]]:
                     for phase in ("max", "half")
                     if client_bound(measured.get(name), phase)
                 ),
-                "steal_pct": max(
-                    (
-                        value
-                        for name in ("floor", "helpline")
-                        for phase in ("max", "half")
-                        if isinstance(value := _get(measured.get(name), phase, "steal_cpu_pct"), (int, float))
-                    ),
-                    default=None,
-                ),
-                "other_pct": max(
-                    (
-                        value
-                        for name in ("floor", "helpline")
-                        for phase in ("max", "half")
-                        if isinstance(value := _get(measured.get(name), phase, "other_cpu_pct"), (int, float))
-                    ),
-                    default=None,
-                ),
+                "steal_pct": _most_of_any_phase(measured, "steal_cpu_pct"),
+                "other_pct": _most_of_any_phase(measured, "other_cpu_pct"),
                 **{k: v for k, v in measured.items() if k.startswith("busy_before_")},
             }
         )
     return figures
+
+
+def _most_of_any_phase(measured: dict[str, Any], key: str) -> float | None:
+    """The largest ``key`` figure of the round's four phases (floor and Helpline, max and half)."""
+    return max(
+        (
+            value
+            for name in ("floor", "helpline")
+            for phase in ("max", "half")
+            if isinstance(value := _get(measured.get(name), phase, key), (int, float))
+        ),
+        default=None,
+    )
 
 
 def _fmt(value: Any, spec: str = ".1f", suffix: str = "") -> str:
