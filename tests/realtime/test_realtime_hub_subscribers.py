@@ -3,8 +3,6 @@ limited to their own conversations (including those they start while connected).
 
 from __future__ import annotations
 
-import asyncio
-
 from helpline.core import events as ev
 from helpline.core.model import Actor, ActorType, Event
 from helpline.realtime.hub import ContactSubscriber, FrameQueue, Hub, Subscriber
@@ -32,7 +30,7 @@ def event(
 def drained(queue: FrameQueue[str]) -> list[int]:
     if not queue:
         return []
-    return [seq for seq, _ in asyncio.run(queue.take())]
+    return [seq for seq, _ in queue.take_nowait()]
 
 
 def test_each_protocol_encodes_an_event_once_and_contacts_see_only_theirs() -> None:

@@ -2,8 +2,8 @@
 from a sequence number (``?after=``).
 
 A plain ASGI app (see :mod:`helpline.web.sockets`): while a socket is idle its handler waits for the
-client's next message and nothing else runs for it; the hub's frames are written by a task started when
-they arrive.
+client's next message and nothing else runs for it; the hub's frames are written as they arrive, and by a
+task only while the transport makes them wait.
 """
 
 from __future__ import annotations

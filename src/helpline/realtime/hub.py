@@ -78,19 +78,17 @@ class Overflowed(Exception):
 class FrameQueue(Generic[F]):
     """The frames waiting for one socket, oldest first.
 
-    A list and at most one waiting future: an ``asyncio.Queue`` keeps three deques (about 2.3 KB) for
-    every socket even while it is idle, and idle sockets are most sockets. The writer takes everything
-    queued at once, so a burst costs it one wake-up. A socket may instead be told by ``on_ready`` (called
-    on every put and on close) and take with :meth:`take_nowait`: then it needs no task waiting in
-    :meth:`take` while it is idle.
+    A list and a callback: an ``asyncio.Queue`` keeps three deques (about 2.3 KB) for every socket even
+    while it is idle, and idle sockets are most sockets. The socket is told by ``on_ready`` (called on
+    every put and on close) and takes everything queued at once with :meth:`take_nowait`, so it needs no
+    task waiting while it is idle, and a burst costs it one write.
     """
 
-    __slots__ = ("_closed", "_frames", "_limit", "_waiter", "on_ready", "overflowed")
+    __slots__ = ("_closed", "_frames", "_limit", "on_ready", "overflowed")
 
     def __init__(self, limit: int | None = None) -> None:
         self._frames: list[tuple[int, F]] = []
         self._limit = QUEUE_LIMIT if limit is None else limit
-        self._waiter: asyncio.Future[None] | None = None
         self._closed = False
         self.overflowed = False
         self.on_ready: Callable[[], None] | None = None
@@ -111,14 +109,12 @@ class FrameQueue(Generic[F]):
         self._wake()
 
     def close(self) -> None:
-        """The socket is gone (its client closed it): the writer waiting in :meth:`take` gets nothing."""
+        """The socket is gone (its client closed it): what was queued is dropped, and later frames too."""
         self._closed = True
         self._frames.clear()
         self._wake()
 
     def _wake(self) -> None:
-        if self._waiter is not None and not self._waiter.done():
-            self._waiter.set_result(None)
         if self.on_ready is not None:
             self.on_ready()
 
@@ -134,22 +130,6 @@ class FrameQueue(Generic[F]):
             if self.overflowed:
                 raise Overflowed
             return []
-        frames, self._frames = self._frames, []
-        return frames
-
-    async def take(self) -> list[tuple[int, F]]:
-        """Every frame queued so far, waiting for one if there is none; an empty list once the queue is
-        closed, and :class:`Overflowed` once the socket has fallen too far behind."""
-        while not self._frames:
-            if self.overflowed:
-                raise Overflowed
-            if self._closed:
-                return []
-            self._waiter = asyncio.get_running_loop().create_future()
-            try:
-                await self._waiter
-            finally:
-                self._waiter = None
         frames, self._frames = self._frames, []
         return frames
 
