@@ -64,9 +64,8 @@ def _finish(key: str, seq: int, data: bytes, size: int, chunks: int) -> Callable
             "INSERT INTO file_blobs (key, size, chunks, created_at) VALUES (?, ?, ?, ?)",
             (key, size, chunks, uow.now),
         )
-        gone = uow.db.execute("DELETE FROM file_uploads WHERE key = ?", (key,))
-        if seq > 0:  # chunks were written before this one: the upload's row must still be there
-            _still_going(gone)
+        if seq > 0:  # chunks were written before this one, with the upload's row: it goes, and must be there
+            _still_going(uow.db.execute("DELETE FROM file_uploads WHERE key = ?", (key,)))
 
     return work
 
