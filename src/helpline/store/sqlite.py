@@ -305,16 +305,12 @@ class SqliteStore:
         if self._pending and self._loop is not None:
             self._flush_scheduled = True
             self._loop.call_soon(self._flush)
-        if self._watcher is None:
-            for done, ok, value in self._run_batch(self._loop_conn, batch) or ():
-                settle(done.future, ok, value)
-            return
-        started = time.perf_counter()
+        watcher = self._watcher
+        started = 0.0 if watcher is None else time.perf_counter()
         for done, ok, value in self._run_batch(self._loop_conn, batch) or ():
             settle(done.future, ok, value)
-        took = time.perf_counter() - started
-        if took >= WATCHED_SECONDS:
-            self._watcher("group", started, took, len(batch))
+        if watcher is not None and (took := time.perf_counter() - started) >= WATCHED_SECONDS:
+            watcher("group", started, took, len(batch))
 
     def _begin_on_loop(self, conn: sqlite3.Connection) -> bool:
         """Take the write lock without waiting for it: if it is busy, leave the jobs queued and try again
